@@ -1,0 +1,28 @@
+# Cross-domain utility of synthetic chest X-rays: train one CNN per domain, test it on every domain.
+# Research use only, not for diagnosis. See README.md.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+# A config file given with --configfile replaces this default as a whole (no merging of domain tables).
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/summary.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

@@ -1,0 +1,39 @@
+"""Entry point of rule evaluate_model: test one trained model on one test split."""
+
+import json
+
+import numpy as np
+import torch
+
+from synthcxr.data import file_digest, load_split
+from synthcxr.evaluate import cell_metrics, prediction_rows, write_predictions
+from synthcxr.jobs import logged, package_versions, read_json, write_json
+from synthcxr.model import StudyCNN
+from synthcxr.train import describe_device, pick_device, predict_proba
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    torch.set_num_threads(snakemake.threads)
+    device = pick_device(p.device)
+    print(f"device: {json.dumps(describe_device(device))}")
+    images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
+    model = StudyCNN(widths=tuple(p.settings["widths"]), image_size=images.shape[-1])
+    model.load_state_dict(torch.load(snakemake.input.model, map_location="cpu", weights_only=True))
+    # Rounded once, so the metrics equal what anyone recomputes from the predictions file.
+    probabilities = np.round(predict_proba(model.to(device), images, device).astype(np.float64), 6)
+    write_predictions(prediction_rows(rows, probabilities), snakemake.output.predictions)
+    metrics = cell_metrics(rows, probabilities, p.classes)
+    training = read_json(snakemake.input.history)
+    metrics["provenance"] = {
+        "train_domain": snakemake.wildcards.train,
+        "test_domain": snakemake.wildcards.test,
+        "seed": int(snakemake.wildcards.seed),
+        "split_seed": p.split_seed,
+        "settings": p.settings,
+        "train_manifest_sha256": training["manifest_sha256"],
+        "test_manifest_sha256": file_digest(snakemake.input.manifest),
+        "device": describe_device(device)["device"],
+        "packages": package_versions(),
+    }
+    write_json(metrics, snakemake.output.metrics)
+    print(json.dumps({k: metrics[k] for k in ("accuracy", "f1", "auroc")}))

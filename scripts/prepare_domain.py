@@ -1,0 +1,24 @@
+"""Entry point of rule prepare_domain: decode, split and cache one domain."""
+
+import numpy as np
+
+from synthcxr.jobs import logged, write_json
+from synthcxr.prepare import prepare_domain, write_manifest
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    images, rows, report = prepare_domain(
+        snakemake.wildcards.domain,
+        p.folder,
+        p.classes,
+        image_size=p.image_size,
+        test_fraction=p.test_fraction,
+        split_seed=p.split_seed,
+        group_pattern=p.group_pattern,
+        on_bad_image=p.on_bad_image,
+        threads=snakemake.threads,
+    )
+    np.save(snakemake.output.images, images)
+    write_manifest(rows, snakemake.output.manifest)
+    write_json(report, snakemake.output.intake)
+    print(f"{report['images_used']} images used; split counts {report['class_counts']}")

@@ -1,0 +1,108 @@
+"""Domain folders: listing, fingerprinting and the checks that run before any work.
+
+Standard library only: the Snakefile imports this module while building the DAG, which must work on
+a login node that has snakemake and nothing else.
+"""
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
+
+
+class DomainError(ValueError):
+    """A domain's folder cannot be used; the message names the domain and the path at fault."""
+
+
+@dataclass
+class DomainListing:
+    """Image files of one domain folder, per class, and what was ignored."""
+
+    folder: Path
+    images: dict = field(default_factory=dict)  # class name -> sorted relative paths (POSIX)
+    ignored_hidden: list = field(default_factory=list)
+    ignored_other: list = field(default_factory=list)
+    stats: dict = field(default_factory=dict)  # relative path -> (size, mtime_ns)
+
+
+def is_hidden_or_system(name):
+    return name.startswith(".") or name.lower() in SYSTEM_FILES
+
+
+def min_images_per_class(test_fraction):
+    """Smallest class size whose split puts at least one image on each side."""
+    return max(math.ceil(0.5 / test_fraction), math.ceil(0.5 / (1 - test_fraction)), 2)
+
+
+def _walk_class_folder(folder, class_dir, listing):
+    """Yield image paths below ``class_dir``, recursing into subfolders (they are part of the class)."""
+    stack = [class_dir]
+    while stack:
+        current = stack.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                rel = Path(entry.path).relative_to(folder).as_posix()
+                if is_hidden_or_system(entry.name):
+                    listing.ignored_hidden.append(rel)
+                elif entry.is_dir():
+                    stack.append(entry.path)
+                elif entry.name.lower().endswith(IMAGE_EXTENSIONS):
+                    stat = entry.stat()
+                    listing.stats[rel] = (stat.st_size, stat.st_mtime_ns)
+                    yield rel
+                else:
+                    listing.ignored_other.append(rel)
+
+
+def list_domain(domain, folder, class_names):
+    """List a domain folder in ImageFolder layout and check it; raise DomainError on any problem.
+
+    Class folders are matched by exact name. Images in nested subfolders of a class folder belong to
+    that class. Hidden/system files and files without an image extension are ignored and counted.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DomainError(f"domain '{domain}': folder {folder} does not exist (set domains.{domain}.path)")
+    found = sorted(e.name for e in os.scandir(folder) if e.is_dir() and not is_hidden_or_system(e.name))
+    listing = DomainListing(folder=folder)
+    for class_name in class_names:
+        class_dir = folder / class_name
+        if not class_dir.is_dir():
+            hint = [name for name in found if name.lower() == class_name.lower()]
+            detail = f" (found '{hint[0]}': class folder names are case-sensitive)" if hint else ""
+            raise DomainError(
+                f"domain '{domain}': class folder {class_dir} is missing{detail}; "
+                f"expected {list(class_names)}, found {found}"
+            )
+        listing.images[class_name] = sorted(_walk_class_folder(folder, class_dir, listing))
+        if not listing.images[class_name]:
+            raise DomainError(
+                f"domain '{domain}': class folder {class_dir} has no images "
+                f"(accepted extensions: {' '.join(IMAGE_EXTENSIONS)})"
+            )
+    listing.ignored_hidden.sort()
+    listing.ignored_other.sort()
+    return listing
+
+
+def check_class_sizes(domain, listing, test_fraction):
+    needed = min_images_per_class(test_fraction)
+    for class_name, paths in listing.images.items():
+        if len(paths) < needed:
+            raise DomainError(
+                f"domain '{domain}': class folder {listing.folder / class_name} has {len(paths)} "
+                f"image(s); a {1 - test_fraction:.0%}/{test_fraction:.0%} split needs at least {needed}"
+            )
+
+
+def fingerprint(listing):
+    """Hash of the image list with sizes and modification times: changes when any image changes."""
+    digest = hashlib.sha256()
+    for rel in sorted(listing.stats):
+        size, mtime_ns = listing.stats[rel]
+        digest.update(f"{rel}\0{size}\0{mtime_ns}\n".encode())
+    return digest.hexdigest()

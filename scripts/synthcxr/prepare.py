@@ -1,0 +1,137 @@
+"""Prepare a domain once: decode every image, split the domain, and cache the pixels.
+
+Outputs (read by training and evaluation, so no image is decoded per epoch):
+- images.npy: uint8 array (N, size, size), row i is manifest row i;
+- the split manifest CSV: path, class, label, split, sha256 (file bytes), pixel_hash, group;
+- the intake report JSON: what was seen, used, ignored, bad, duplicated, and how it split.
+"""
+
+import csv
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from synthcxr.folders import DomainError, check_class_sizes, list_domain
+from synthcxr.images import BadImageError, file_sha256, load_image
+from synthcxr.splits import assign_splits, group_keys
+
+MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group"]
+
+
+def _decode(folder, rel, size):
+    try:
+        pixels, pixel_hash, info = load_image(folder / rel, size)
+    except BadImageError as error:
+        return rel, None, str(error)
+    return rel, (pixels, pixel_hash, info, file_sha256(folder / rel)), None
+
+
+def decode_domain(folder, relpaths, size, threads):
+    """Decode images in parallel (Pillow releases the GIL), one at a time per thread, in order."""
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        yield from pool.map(lambda rel: _decode(folder, rel, size), relpaths)
+
+
+def straddling_groups(groups, splits):
+    sides = {}
+    for group, split in zip(groups, splits):
+        sides.setdefault(group, set()).add(split)
+    return sum(len(s) > 1 for s in sides.values())
+
+
+def prepare_domain(
+    domain,
+    folder,
+    class_names,
+    image_size,
+    test_fraction,
+    split_seed,
+    group_pattern=None,
+    on_bad_image="error",
+    threads=1,
+):
+    """Decode, split and cache one domain. Returns (images, manifest rows, intake report)."""
+    folder = Path(folder)
+    listing = list_domain(domain, folder, class_names)
+    check_class_sizes(domain, listing, test_fraction)
+    items = [(rel, name, label) for label, name in enumerate(class_names) for rel in listing.images[name]]
+
+    images, rows, bad = [], [], []
+    sizes, modes = Counter(), Counter()
+    labels_of = {rel: (name, label) for rel, name, label in items}
+    for rel, decoded, error in decode_domain(folder, [rel for rel, _, _ in items], image_size, threads):
+        if error:
+            bad.append(error)
+            continue
+        pixels, pixel_hash, info, sha256 = decoded
+        name, label = labels_of[rel]
+        images.append(pixels)
+        rows.append({"path": rel, "class": name, "label": label, "sha256": sha256, "pixel_hash": pixel_hash})
+        sizes[f"{info['width']}x{info['height']}"] += 1
+        modes[info["mode"]] += 1
+    if bad and on_bad_image == "error":
+        listed = "\n  ".join(bad)
+        raise DomainError(
+            f"domain '{domain}': {len(bad)} unreadable image(s) in {folder} "
+            f"(set on_bad_image: skip to exclude them):\n  {listed}"
+        )
+
+    labels = [row["label"] for row in rows]
+    content_groups = group_keys([r["path"] for r in rows], [r["pixel_hash"] for r in rows])
+    groups = group_keys([r["path"] for r in rows], [r["pixel_hash"] for r in rows], group_pattern)
+    splits = assign_splits(labels, groups, test_fraction, split_seed)
+    for row, group, split in zip(rows, groups, splits):
+        row["group"], row["split"] = group, split
+
+    counts = {
+        split: {name: sum(1 for r in rows if r["split"] == split and r["class"] == name) for name in class_names}
+        for split in ("train", "test")
+    }
+    for split, per_class in counts.items():
+        for name, count in per_class.items():
+            if count == 0:
+                raise DomainError(
+                    f"domain '{domain}': class {name} has no {split} images after the group-aware split "
+                    f"of {folder}; check group_pattern or add images"
+                )
+    duplicate_images = len(rows) - len(set(r["pixel_hash"] for r in rows))
+    report = {
+        "domain": domain,
+        "folder": str(folder),
+        "files_seen": len(items) + len(listing.ignored_hidden) + len(listing.ignored_other),
+        "images_used": len(rows),
+        "ignored_hidden_or_system": len(listing.ignored_hidden),
+        "ignored_not_image": len(listing.ignored_other),
+        "ignored_files": listing.ignored_hidden + listing.ignored_other,
+        "bad_images": len(bad),
+        "bad_files": bad,
+        "duplicate_images": duplicate_images,
+        "group_pattern": group_pattern,
+        "groups": len(set(groups)),
+        "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
+        "groups_straddling_without_grouping": straddling_groups(
+            groups, assign_splits(labels, content_groups, test_fraction, split_seed)
+        ),
+        "class_counts": counts,
+        "image_sizes": dict(sorted(sizes.items())),
+        "image_modes": dict(sorted(modes.items())),
+    }
+    stacked = np.stack(images) if images else np.zeros((0, image_size, image_size), np.uint8)
+    return stacked, rows, report
+
+
+def write_manifest(rows, path):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: row[k] for k in MANIFEST_COLUMNS} for row in rows)
+
+
+def read_manifest(path):
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["label"] = int(row["label"])
+    return rows

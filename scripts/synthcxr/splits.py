@@ -1,0 +1,69 @@
+"""Stratified, group-aware train/test splits that stay put when images are added.
+
+Within each class, groups (patients, or sets of identical images) are ordered by a hash of the split
+seed and the group key; the first groups in that order go to the test split until the class's test
+quota is reached. The order of existing groups does not depend on the others, so adding or removing
+one image moves at most one group across the boundary and earlier results stay comparable.
+"""
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+
+
+def group_order_key(seed, group):
+    return hashlib.sha256(f"{seed}:{group}".encode()).hexdigest()
+
+
+def group_keys(paths, content_keys, group_pattern=None):
+    """One group key per image.
+
+    With ``group_pattern`` (a regex with one capture group, searched in the relative path) images
+    that share the captured id form a group; images it does not match, and all images without a
+    pattern, are grouped by content so exact duplicates share a side of the split.
+    """
+    regex = re.compile(group_pattern) if group_pattern else None
+    keys = []
+    for path, content_key in zip(paths, content_keys):
+        match = regex.search(path) if regex else None
+        keys.append(f"id:{match.group(1)}" if match else f"content:{content_key}")
+    return keys
+
+
+def assign_splits(labels, groups, test_fraction, seed):
+    """Return 'train' or 'test' for each image.
+
+    Parameters
+    ----------
+    labels : sequence of int
+        Class label per image.
+    groups : sequence of str
+        Group key per image; a group never straddles the split.
+    test_fraction : float
+        Share of each class's images that go to the test split (rounded to whole images).
+    seed : int
+        Split seed.
+    """
+    group_images = defaultdict(list)
+    for index, group in enumerate(groups):
+        group_images[group].append(index)
+    # A group counts towards the class most of its images have (ties: the lower label).
+    group_class = {
+        group: min(Counter(labels[i] for i in members).most_common(), key=lambda kv: (-kv[1], kv[0]))[0]
+        for group, members in group_images.items()
+    }
+    splits = ["train"] * len(labels)
+    for label in sorted(set(labels)):
+        class_groups = sorted(
+            (g for g, c in group_class.items() if c == label), key=lambda g: group_order_key(seed, g)
+        )
+        n_class = sum(len(group_images[g]) for g in class_groups)
+        quota = round(test_fraction * n_class)
+        taken = 0
+        for group in class_groups:
+            if taken >= quota:
+                break
+            for index in group_images[group]:
+                splits[index] = "test"
+            taken += len(group_images[group])
+    return splits

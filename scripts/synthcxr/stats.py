@@ -1,0 +1,574 @@
+"""Evaluation statistics for NORMAL (0) vs PNEUMONIA (1) classifiers.
+
+Conventions used throughout:
+
+- ``y_true`` holds 0/1 labels, 1 (PNEUMONIA) is the positive class.
+- ``y_prob`` is the predicted probability of PNEUMONIA.
+- A hard prediction is PNEUMONIA when ``y_prob >= threshold`` (the same rule as
+  :func:`sklearn.metrics.roc_curve`, so thresholds from :func:`choose_threshold`
+  can be used directly).
+- ``groups`` (optional) are patient-group ids; the bootstrap then resamples whole
+  groups (cluster bootstrap) instead of single images.
+
+All functions are pure; every float returned is a plain Python float (so the
+results can go straight into ``json.dump``).
+"""
+
+import numpy as np
+from scipy import stats
+from sklearn import metrics as skm
+from sklearn.calibration import calibration_curve
+
+__all__ = [
+    "METRICS",
+    "classification_metrics",
+    "bootstrap_interval",
+    "bootstrap_intervals",
+    "mcnemar_test",
+    "paired_auroc_difference",
+    "delong_test",
+    "holm_adjust",
+    "adjust_p_values",
+    "choose_threshold",
+    "reliability_curve",
+    "seed_summary",
+]
+
+# Scalar metrics of classification_metrics; all of them can be bootstrapped.
+METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "sensitivity",
+    "specificity",
+    "precision",
+    "f1",
+    "auroc",
+    "auprc",
+    "mcc",
+    "brier",
+    "ece",
+)
+
+
+def _check_binary(y_true, y_prob):
+    """Validate and return (y_true as int array, y_prob as float array)."""
+    y_true = np.asarray(y_true)
+    y_prob = np.asarray(y_prob, dtype=float)
+    if y_true.ndim != 1 or y_prob.shape != y_true.shape:
+        raise ValueError(
+            f"y_true and y_prob must be 1-D of equal length, got shapes "
+            f"{y_true.shape} and {y_prob.shape}"
+        )
+    if y_true.size == 0:
+        raise ValueError("y_true is empty")
+    if not np.isin(y_true, [0, 1]).all():
+        raise ValueError("y_true must contain only 0 (NORMAL) and 1 (PNEUMONIA)")
+    if not np.all((y_prob >= 0) & (y_prob <= 1)):
+        raise ValueError("y_prob must be probabilities in [0, 1] (no NaN)")
+    return y_true.astype(int), y_prob
+
+
+# ---------------------------------------------------------------------------
+# Point estimates
+
+
+def classification_metrics(y_true, y_prob, threshold=0.5):
+    """Threshold and ranking metrics of one classifier on one test set.
+
+    Undefined values do not raise: precision, sensitivity, specificity and F1
+    use sklearn's ``zero_division=0``, MCC is 0 when undefined (sklearn), and
+    AUROC (one class in ``y_true``) and AUPRC (no positives) are NaN.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, 0 = NORMAL, 1 = PNEUMONIA.
+    y_prob : array-like of shape (n_samples,)
+        Predicted probability of PNEUMONIA.
+    threshold : float, default=0.5
+        Predict PNEUMONIA when ``y_prob >= threshold``.
+
+    Returns
+    -------
+    metrics : dict
+        Floats ``accuracy, balanced_accuracy, sensitivity`` (recall of 1),
+        ``specificity`` (recall of 0), ``precision, f1, auroc, auprc``
+        (average precision), ``mcc, brier, ece`` (expected calibration error:
+        10 equal-width bins on [0, 1], ``sum_b n_b/n * |mean(y)_b - mean(p)_b|``),
+        ``majority_baseline_accuracy`` (always predicting the majority class of
+        ``y_true``) and ``threshold``; ``confusion_matrix`` ``[[tn, fp], [fn, tp]]``
+        (rows true, columns predicted) with ``confusion_matrix_labels`` ``[0, 1]``;
+        ints ``n`` and ``n_per_class`` ``{"0": n_normal, "1": n_pneumonia}``.
+    """
+    y_true, y_prob = _check_binary(y_true, y_prob)
+    y_pred = (y_prob >= threshold).astype(int)
+    (tn, fp), (fn, tp) = skm.confusion_matrix(y_true, y_pred, labels=[0, 1])
+    n_neg, n_pos = int(tn + fp), int(fn + tp)
+    mean_predicted, fraction_positive, counts = reliability_curve(y_true, y_prob, n_bins=10)
+
+    result = {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+        "sensitivity": skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=1, zero_division=0),
+        "specificity": skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=0, zero_division=0),
+        "precision": skm.precision_score(y_true, y_pred, labels=[0, 1], zero_division=0),
+        "f1": skm.f1_score(y_true, y_pred, labels=[0, 1], zero_division=0),
+        "auroc": skm.roc_auc_score(y_true, y_prob) if n_pos and n_neg else np.nan,
+        "auprc": skm.average_precision_score(y_true, y_prob) if n_pos else np.nan,
+        "mcc": skm.matthews_corrcoef(y_true, y_pred),
+        "brier": skm.brier_score_loss(y_true, y_prob, pos_label=1),
+        "ece": np.sum(counts * np.abs(fraction_positive - mean_predicted)) / counts.sum(),
+        "majority_baseline_accuracy": max(n_neg, n_pos) / (n_neg + n_pos),
+        "threshold": threshold,
+    }
+    result = {name: float(value) for name, value in result.items()}
+    result["confusion_matrix"] = [[int(tn), int(fp)], [int(fn), int(tp)]]
+    result["confusion_matrix_labels"] = [0, 1]
+    result["n"] = n_neg + n_pos
+    result["n_per_class"] = {"0": n_neg, "1": n_pos}
+    return result
+
+
+def reliability_curve(y_true, y_prob, n_bins=10):
+    """Reliability diagram data from :func:`sklearn.calibration.calibration_curve`.
+
+    Bins are equal-width on [0, 1]; empty bins are left out.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    y_prob : array-like of shape (n_samples,)
+        Predicted probability of class 1.
+    n_bins : int, default=10
+        Number of equal-width bins.
+
+    Returns
+    -------
+    mean_predicted : ndarray of shape (n_nonempty_bins,)
+        Mean predicted probability in each bin.
+    fraction_positive : ndarray of shape (n_nonempty_bins,)
+        Fraction of class 1 in each bin.
+    counts : ndarray of shape (n_nonempty_bins,)
+        Number of samples in each bin.
+    """
+    y_true, y_prob = _check_binary(y_true, y_prob)
+    fraction_positive, mean_predicted = calibration_curve(
+        y_true, y_prob, pos_label=1, n_bins=n_bins, strategy="uniform"
+    )
+    counts = np.bincount(_calibration_bins(y_prob, n_bins), minlength=n_bins)
+    return mean_predicted, fraction_positive, counts[counts > 0]
+
+
+def _calibration_bins(y_prob, n_bins):
+    """Bin index of each probability, exactly as calibration_curve bins them."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    return np.searchsorted(edges[1:-1], y_prob)
+
+
+def choose_threshold(y_true, y_prob, method="youden"):
+    """Decision threshold chosen on validation data (never on test data).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels of the validation slice; both classes required.
+    y_prob : array-like of shape (n_samples,)
+        Predicted probability of class 1.
+    method : {"youden"}, default="youden"
+        ``"youden"`` maximises Youden's J = sensitivity + specificity - 1 over
+        the thresholds of :func:`sklearn.metrics.roc_curve` (first one on ties,
+        i.e. the highest threshold).
+
+    Returns
+    -------
+    threshold : float
+        Predict class 1 when ``y_prob >= threshold``.
+    """
+    y_true, y_prob = _check_binary(y_true, y_prob)
+    if method != "youden":
+        raise ValueError(f"unknown method {method!r}, expected 'youden'")
+    if np.unique(y_true).size != 2:
+        raise ValueError("choose_threshold needs both classes in y_true")
+    fpr, tpr, thresholds = skm.roc_curve(y_true, y_prob, drop_intermediate=False)
+    finite = np.isfinite(thresholds)  # roc_curve starts with +inf (nothing positive)
+    youden_j = (tpr - fpr)[finite]
+    return float(thresholds[finite][np.argmax(youden_j)])
+
+
+def seed_summary(values):
+    """Mean and sample standard deviation of one quantity over seeds.
+
+    NaN values are not dropped (they propagate).
+
+    Parameters
+    ----------
+    values : array-like of shape (n_seeds,)
+        One value per seed.
+
+    Returns
+    -------
+    summary : dict
+        ``mean`` (NaN if empty), ``std`` (ddof=1, NaN if fewer than 2 values),
+        ``n``.
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    n = values.size
+    return {
+        "mean": float(np.mean(values)) if n >= 1 else float("nan"),
+        "std": float(np.std(values, ddof=1)) if n >= 2 else float("nan"),
+        "n": int(n),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Bootstrap
+#
+# A resample is stored as a row of weights: how many times each image is drawn.
+# Every metric is then a weighted metric, so all resamples (and all metrics) are
+# computed at once with array operations instead of a Python loop.
+
+
+def _bootstrap_weights(n_samples, groups, n_boot, rng):
+    """(n_boot, n_samples) counts of each image in each resample."""
+    if groups is None:
+        return rng.multinomial(n_samples, np.full(n_samples, 1.0 / n_samples), size=n_boot)
+    groups = np.asarray(groups)
+    if groups.shape != (n_samples,):
+        raise ValueError(f"groups must have shape ({n_samples},), got {groups.shape}")
+    _, group_index = np.unique(groups, return_inverse=True)
+    n_groups = group_index.max() + 1
+    group_counts = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_boot)
+    return group_counts[:, group_index]  # every image gets the count of its group
+
+
+def _divide(numerator, denominator):
+    """numerator / denominator, 0 where the denominator is 0 (zero_division=0)."""
+    out = np.zeros(np.broadcast(numerator, denominator).shape)
+    return np.divide(numerator, denominator, out=out, where=denominator > 0)
+
+
+def _resampled_rank_metrics(y_true, y_prob, weights):
+    """AUROC and average precision for each row of weights, ties as in sklearn.
+
+    Returns two arrays of shape (n_boot,); NaN where a resample lacks a class.
+    """
+    order = np.argsort(-y_prob, kind="stable")  # descending scores
+    scores = y_prob[order]
+    is_pos = y_true[order] == 1
+    last_of_tie = np.r_[scores[1:] != scores[:-1], True]  # one ROC point per distinct score
+    w = weights[:, order]
+    tp = np.cumsum(w * is_pos, axis=1)[:, last_of_tie]  # positives with score >= each threshold
+    fp = np.cumsum(w * ~is_pos, axis=1)[:, last_of_tie]
+    n_pos, n_neg = tp[:, -1], fp[:, -1]
+    d_tp = np.diff(tp, axis=1, prepend=0)
+    d_fp = np.diff(fp, axis=1, prepend=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # trapezoidal area under the (fp, tp) curve, as sklearn.metrics.auc
+        auroc = np.sum(d_fp * (tp - d_tp / 2), axis=1) / (n_pos * n_neg)
+        # AP = sum_k (R_k - R_{k-1}) P_k, as sklearn.metrics.average_precision_score
+        auprc = np.sum(d_tp * _divide(tp, tp + fp), axis=1) / n_pos
+    auroc[(n_pos == 0) | (n_neg == 0)] = np.nan
+    auprc[n_pos == 0] = np.nan
+    return auroc, auprc
+
+
+def _resampled_metrics(y_true, y_prob, weights, threshold):
+    """All METRICS for each row of weights: dict name -> ndarray (n_boot,)."""
+    w = weights.astype(float)
+    pos = y_true == 1
+    pred = y_prob >= threshold
+    tp, fn = w @ (pos & pred), w @ (pos & ~pred)
+    fp, tn = w @ (~pos & pred), w @ (~pos & ~pred)
+    total = tp + fn + fp + tn
+    auroc, auprc = _resampled_rank_metrics(y_true, y_prob, w)
+    # per-class recalls with NaN for an absent class, as balanced_accuracy_score
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recalls = np.stack([tp / (tp + fn), tn / (tn + fp)])
+    # ECE: sum over bins of |sum(y) - sum(p)| / n, which equals n_b/n * |mean(y)_b - mean(p)_b|
+    in_bin = np.eye(10)[_calibration_bins(y_prob, 10)]  # (n_samples, 10) one-hot
+    return {
+        "accuracy": (tp + tn) / total,
+        "balanced_accuracy": np.nanmean(recalls, axis=0),
+        "sensitivity": _divide(tp, tp + fn),
+        "specificity": _divide(tn, tn + fp),
+        "precision": _divide(tp, tp + fp),
+        "f1": _divide(2 * tp, 2 * tp + fp + fn),
+        "auroc": auroc,
+        "auprc": auprc,
+        "mcc": _divide(tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))),
+        "brier": w @ (y_prob - y_true) ** 2 / total,
+        "ece": np.abs(w @ ((y_true - y_prob)[:, None] * in_bin)).sum(axis=1) / total,
+    }
+
+
+def _percentile_interval(values, alpha):
+    """(low, high) percentile interval of the non-NaN values."""
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def bootstrap_intervals(
+    y_true, y_prob, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
+):
+    """Percentile bootstrap intervals of several metrics from the same resamples.
+
+    Resamples images with replacement, or whole groups when ``groups`` is given
+    (cluster bootstrap). Resamples in which a metric is undefined (e.g. AUROC
+    when a resample holds one class only) are left out for that metric.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    y_prob : array-like of shape (n_samples,)
+        Predicted probability of class 1.
+    metrics : sequence of str, default=METRICS
+        Names from :data:`METRICS`.
+    groups : array-like of shape (n_samples,), default=None
+        Patient-group id of each image.
+    n_boot : int, default=1000
+        Number of bootstrap resamples.
+    alpha : float, default=0.05
+        Interval covers ``1 - alpha``.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng`; same seed, same intervals.
+    threshold : float, default=0.5
+        Predict class 1 when ``y_prob >= threshold``.
+
+    Returns
+    -------
+    intervals : dict
+        Metric name -> ``(low, high)`` floats.
+    """
+    y_true, y_prob = _check_binary(y_true, y_prob)
+    unknown = [name for name in metrics if name not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}, expected names from {METRICS}")
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
+    resampled = _resampled_metrics(y_true, y_prob, weights, threshold)
+    return {name: _percentile_interval(resampled[name], alpha) for name in metrics}
+
+
+def bootstrap_interval(
+    y_true, y_prob, metric, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
+):
+    """Percentile bootstrap interval of one metric.
+
+    See :func:`bootstrap_intervals` (same resamples for the same seed).
+
+    Parameters
+    ----------
+    y_true, y_prob, groups, n_boot, alpha, seed, threshold
+        As in :func:`bootstrap_intervals`.
+    metric : str
+        Name from :data:`METRICS`.
+
+    Returns
+    -------
+    low, high : float
+        Interval bounds.
+    """
+    intervals = bootstrap_intervals(
+        y_true, y_prob, [metric], groups=groups, n_boot=n_boot, alpha=alpha, seed=seed,
+        threshold=threshold,
+    )
+    return intervals[metric]
+
+
+# ---------------------------------------------------------------------------
+# Paired comparisons of two classifiers on the same test images
+
+
+def mcnemar_test(y_true, pred_a, pred_b):
+    """Exact McNemar test of two classifiers' hard predictions.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    pred_a, pred_b : array-like of shape (n_samples,)
+        0/1 predictions of the two classifiers on the same images.
+
+    Returns
+    -------
+    result : dict
+        ``b`` (A right, B wrong), ``c`` (A wrong, B right), ``statistic``
+        (``min(b, c)``), ``p_value`` (two-sided exact binomial test of ``b`` out
+        of ``b + c`` with p = 0.5, :func:`scipy.stats.binomtest`; 1 when
+        ``b + c == 0``) and ``method``.
+    """
+    y_true, pred_a, pred_b = np.asarray(y_true), np.asarray(pred_a), np.asarray(pred_b)
+    if not (y_true.ndim == 1 and pred_a.shape == y_true.shape == pred_b.shape):
+        raise ValueError("y_true, pred_a and pred_b must be 1-D of equal length")
+    correct_a, correct_b = pred_a == y_true, pred_b == y_true
+    b = int(np.sum(correct_a & ~correct_b))
+    c = int(np.sum(~correct_a & correct_b))
+    p_value = stats.binomtest(b, b + c, 0.5).pvalue if b + c > 0 else 1.0
+    return {
+        "b": b,
+        "c": c,
+        "statistic": float(min(b, c)),
+        "p_value": float(p_value),
+        "method": "exact binomial McNemar (two-sided)",
+    }
+
+
+def paired_auroc_difference(y_true, prob_a, prob_b, groups=None, n_boot=1000, seed=0, alpha=0.05):
+    """Paired bootstrap of AUROC(a) - AUROC(b) on the same test images.
+
+    Both classifiers are scored on the same resamples (of groups when given).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    prob_a, prob_b : array-like of shape (n_samples,)
+        Predicted probability of class 1 from the two classifiers.
+    groups : array-like of shape (n_samples,), default=None
+        Patient-group id of each image (cluster bootstrap).
+    n_boot : int, default=1000
+        Number of bootstrap resamples.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng`.
+    alpha : float, default=0.05
+        Interval covers ``1 - alpha``.
+
+    Returns
+    -------
+    result : dict
+        ``diff`` (from :func:`sklearn.metrics.roc_auc_score` on the full data),
+        percentile interval ``low, high``, and ``p_value``: two-sided,
+        ``2 * (1 + min(#{d* <= 0}, #{d* >= 0})) / (n_valid + 1)`` capped at 1,
+        over the bootstrap differences ``d*`` (one-class resamples left out).
+    """
+    y_true, prob_a = _check_binary(y_true, prob_a)
+    _, prob_b = _check_binary(y_true, prob_b)
+    nan = float("nan")
+    if np.unique(y_true).size != 2:
+        return {"diff": nan, "low": nan, "high": nan, "p_value": nan}
+    diff = skm.roc_auc_score(y_true, prob_a) - skm.roc_auc_score(y_true, prob_b)
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
+    boot = (
+        _resampled_rank_metrics(y_true, prob_a, weights)[0]
+        - _resampled_rank_metrics(y_true, prob_b, weights)[0]
+    )
+    boot = boot[~np.isnan(boot)]
+    low, high = _percentile_interval(boot, alpha)
+    tail = min(np.sum(boot <= 0), np.sum(boot >= 0))
+    p_value = min(1.0, 2 * (1 + tail) / (boot.size + 1))
+    return {"diff": float(diff), "low": low, "high": high, "p_value": float(p_value)}
+
+
+def delong_test(y_true, prob_a, prob_b):
+    """DeLong test of two correlated AUROCs (fast midrank algorithm).
+
+    Implements Sun & Xu (2014), "Fast implementation of DeLong's algorithm for
+    comparing the areas under correlated receiver operating characteristic
+    curves", IEEE Signal Processing Letters 21(11).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels; needs at least 2 of each class.
+    prob_a, prob_b : array-like of shape (n_samples,)
+        Predicted probability of class 1 from the two classifiers.
+
+    Returns
+    -------
+    result : dict
+        ``diff`` = AUROC(a) - AUROC(b), its standard error ``se``, ``z`` and
+        two-sided normal ``p_value`` (z = 0, p = 1 when se = diff = 0). All NaN
+        with fewer than 2 samples of a class.
+    """
+    y_true, prob_a = _check_binary(y_true, prob_a)
+    _, prob_b = _check_binary(y_true, prob_b)
+    m, n = int(np.sum(y_true == 1)), int(np.sum(y_true == 0))
+    nan = float("nan")
+    if m < 2 or n < 2:
+        return {"diff": nan, "se": nan, "z": nan, "p_value": nan}
+    scores = np.stack([prob_a, prob_b])  # (2 classifiers, n_samples)
+    x, y = scores[:, y_true == 1], scores[:, y_true == 0]
+    tx = stats.rankdata(x, axis=1)  # midranks within positives
+    ty = stats.rankdata(y, axis=1)  # midranks within negatives
+    tz = stats.rankdata(np.hstack([x, y]), axis=1)  # midranks in the pooled sample
+    auc = tz[:, :m].sum(axis=1) / (m * n) - (m + 1) / (2 * n)
+    v10 = (tz[:, :m] - tx) / n  # per positive: share of negatives scored lower
+    v01 = 1 - (tz[:, m:] - ty) / m  # per negative: share of positives scored higher
+    cov = np.cov(v10) / m + np.cov(v01) / n
+    diff = auc[0] - auc[1]
+    se = np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0))
+    if se > 0:
+        z = diff / se
+        p_value = 2 * stats.norm.sf(abs(z))
+    elif diff == 0:
+        z, p_value = 0.0, 1.0
+    else:
+        z, p_value = nan, nan
+    return {"diff": float(diff), "se": float(se), "z": float(z), "p_value": float(p_value)}
+
+
+# ---------------------------------------------------------------------------
+# Multiple comparisons
+
+
+def _holm(p):
+    """Holm-Bonferroni step-down adjustment of a 1-D array without NaN."""
+    m = p.size
+    order = np.argsort(p)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def adjust_p_values(p_values, method="holm"):
+    """Adjust p-values for multiple comparisons.
+
+    NaN p-values stay NaN and do not count as tests.
+
+    Parameters
+    ----------
+    p_values : array-like of shape (n_tests,)
+        Raw p-values.
+    method : {"holm", "bh"}, default="holm"
+        ``"holm"``: Holm-Bonferroni (family-wise error rate). ``"bh"``:
+        Benjamini-Hochberg (false discovery rate) via
+        :func:`scipy.stats.false_discovery_control`.
+
+    Returns
+    -------
+    adjusted : ndarray of shape (n_tests,)
+        Adjusted p-values, in the input order.
+    """
+    p = np.asarray(p_values, dtype=float).ravel()
+    if method not in ("holm", "bh"):
+        raise ValueError(f"unknown method {method!r}, expected 'holm' or 'bh'")
+    adjusted = np.full(p.shape, np.nan)
+    valid = ~np.isnan(p)
+    if valid.any():
+        if method == "holm":
+            adjusted[valid] = _holm(p[valid])
+        else:
+            adjusted[valid] = stats.false_discovery_control(p[valid], method="bh")
+    return adjusted
+
+
+def holm_adjust(p_values):
+    """Holm-Bonferroni adjusted p-values.
+
+    Parameters
+    ----------
+    p_values : array-like of shape (n_tests,)
+        Raw p-values (NaN stays NaN).
+
+    Returns
+    -------
+    adjusted : ndarray of shape (n_tests,)
+        ``max_{j <= i} min(1, (m - j + 1) p_(j))`` for the i-th smallest p, in
+        the input order.
+    """
+    return adjust_p_values(p_values, method="holm")

@@ -1,0 +1,136 @@
+"""Training the study CNN: plain loop, prepared data kept on the device, a checkpoint per epoch.
+
+Determinism: the model is initialised from the run seed and each epoch's data order comes from
+(seed, epoch), so a run resumed from a checkpoint ends with the same weights as an uninterrupted one.
+"""
+
+import os
+import random
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from synthcxr.model import StudyCNN, to_input
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def epoch_order(n_images, seed, epoch):
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n_images, generator=generator)
+
+
+def pick_device(requested="auto"):
+    """'auto' -> CUDA when the job has a GPU, else CPU; 'cuda' without a GPU is an error."""
+    if requested == "cuda" and not torch.cuda.is_available():
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>")
+        raise RuntimeError(f"device: cuda was requested but no GPU is available (CUDA_VISIBLE_DEVICES={visible})")
+    if requested == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda")
+
+
+def describe_device(device):
+    if device.type != "cuda":
+        return {"device": "cpu", "threads": torch.get_num_threads()}
+    return {
+        "device": "cuda",
+        "gpu_name": torch.cuda.get_device_name(device),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
+        "slurm_job_gpus": os.environ.get("SLURM_JOB_GPUS", os.environ.get("SLURM_STEP_GPUS", "")),
+    }
+
+
+def save_atomically(obj, path):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path, fingerprint):
+    """The checkpoint at ``path`` if it belongs to this exact training run, else None."""
+    if not os.path.exists(path):
+        return None
+    # weights_only: never unpickle arbitrary objects, even from our own checkpoint folder.
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    return checkpoint if checkpoint.get("fingerprint") == fingerprint else None
+
+
+def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print):
+    """Train a StudyCNN on uint8 ``images`` (N, H, W) with integer ``labels``.
+
+    ``settings``: epochs, batch_size, lr, widths, seed. Returns (model, history), where history holds
+    the mean training loss and accuracy of each epoch. A checkpoint (model, optimizer, epoch, history)
+    is written after each epoch; a matching checkpoint found at start is resumed.
+    """
+    seed_everything(settings["seed"])
+    model = StudyCNN(widths=tuple(settings["widths"]), image_size=images.shape[-1]).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+    loss_fn = nn.CrossEntropyLoss()
+    history, start_epoch = [], 0
+    checkpoint = load_checkpoint(checkpoint_path, fingerprint)
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        history, start_epoch = checkpoint["history"], checkpoint["epoch"]
+        log(f"resuming from checkpoint {checkpoint_path} after epoch {start_epoch}")
+
+    x_all = torch.as_tensor(images).to(device)  # uint8 on the device: 16 KB per image
+    y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
+    batch_size = settings["batch_size"]
+    for epoch in range(start_epoch, settings["epochs"]):
+        started = time.perf_counter()
+        model.train()
+        order = epoch_order(len(y_all), settings["seed"], epoch).to(device)
+        total_loss = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            x, y = to_input(x_all[batch]), y_all[batch]
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.detach() * len(batch)
+            correct += (logits.argmax(1) == y).sum()
+        record = {
+            "epoch": epoch + 1,
+            "loss": total_loss.item() / len(y_all),
+            "accuracy": correct.item() / len(y_all),
+        }
+        history.append(record)
+        save_atomically(
+            {
+                "fingerprint": fingerprint,
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "history": history,
+            },
+            checkpoint_path,
+        )
+        seconds = time.perf_counter() - started
+        log(
+            f"epoch {epoch + 1}/{settings['epochs']}: loss {record['loss']:.4f} "
+            f"accuracy {record['accuracy']:.4f} ({len(y_all) / seconds:.0f} images/s)"
+        )
+    return model, history
+
+
+@torch.inference_mode()
+def predict_proba(model, images, device, batch_size=512):
+    """Probability of class 1 for uint8 ``images`` (N, H, W), in large no-grad batches."""
+    model.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = to_input(torch.as_tensor(images[start : start + batch_size]).to(device))
+        out.append(torch.softmax(model(x), dim=1)[:, 1].float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)

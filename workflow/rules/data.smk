@@ -1,0 +1,44 @@
+rule make_demo_domain:
+    output:
+        directory("results/demo/{domain}"),
+    params:
+        per_class=lambda w: DOMAINS[w.domain]["demo"]["per_class"],
+        shift=lambda w: DOMAINS[w.domain]["demo"]["shift"],
+        seed=lambda w: DOMAINS[w.domain]["demo"].get("seed", config["demo_seed"]),
+        classes=CLASSES,
+        image_size=config["image_size"],
+    log:
+        "results/logs/make_demo_domain/{domain}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../../scripts/make_demo_domain.py"
+
+
+rule prepare_domain:
+    input:
+        unpack(prepare_domain_input),
+    output:
+        images="results/prepared/{domain}/images.npy",
+        manifest="results/splits/{domain}.csv",
+        intake="results/intake/{domain}.json",
+    params:
+        folder=lambda w: domain_folder(w.domain),
+        fingerprint=lambda w: FOLDER_FINGERPRINTS[w.domain],
+        classes=CLASSES,
+        image_size=config["image_size"],
+        test_fraction=config["test_fraction"],
+        split_seed=config["split_seed"],
+        group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
+        on_bad_image=config["on_bad_image"],
+    log:
+        "results/logs/prepare_domain/{domain}.log",
+    benchmark:
+        "results/benchmarks/prepare_domain/{domain}.tsv"
+    threads: 2
+    # Bad data should stop the run before training starts.
+    priority: 10
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../../scripts/prepare_domain.py"

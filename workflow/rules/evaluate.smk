@@ -1,0 +1,22 @@
+rule evaluate_model:
+    input:
+        model="results/models/{train}/seed{seed}/model.pt",
+        history="results/models/{train}/seed{seed}/history.json",
+        images="results/prepared/{test}/images.npy",
+        manifest="results/splits/{test}.csv",
+        code=code("evaluate", "stats", "model", "train", "data"),
+    output:
+        metrics="results/metrics/{train}/{test}/seed{seed}.json",
+        predictions="results/predictions/{train}/{test}/seed{seed}.csv",
+    params:
+        settings=training_settings,
+        classes=CLASSES,
+        split_seed=config["split_seed"],
+        device=config["device"],
+    log:
+        "results/logs/evaluate_model/{train}/{test}/seed{seed}.log",
+    threads: 1
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/evaluate_model.py"

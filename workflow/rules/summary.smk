@@ -1,0 +1,39 @@
+rule summarize:
+    input:
+        metrics=metric_files(),
+        intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
+        code=code("summary"),
+    output:
+        csv="results/summary.csv",
+        by_seed="results/summary_by_seed.csv",
+        markdown="results/summary.md",
+        provenance="results/provenance.json",
+    params:
+        train_domains=TRAIN_DOMAINS,
+        test_domains=TEST_DOMAINS,
+    log:
+        "results/logs/summarize.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../../scripts/summarize.py"
+
+
+rule plot_figures:
+    input:
+        summary="results/summary.csv",
+        metrics=metric_files(),
+        code=code("figures"),
+    output:
+        expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"]),
+    params:
+        style=config["figures"],
+        train_domains=TRAIN_DOMAINS,
+        test_domains=TEST_DOMAINS,
+        classes=CLASSES,
+    log:
+        "results/logs/plot_figures.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../../scripts/plot_figures.py"

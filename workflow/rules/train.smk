@@ -1,0 +1,23 @@
+rule train_model:
+    input:
+        images=lambda w: prepared("images", train_sources(w.train)),
+        manifests=lambda w: prepared("manifest", train_sources(w.train)),
+        code=code("train", "model", "data"),
+    output:
+        model="results/models/{train}/seed{seed}/model.pt",
+        history="results/models/{train}/seed{seed}/history.json",
+    params:
+        sources=lambda w: train_sources(w.train),
+        settings=training_settings,
+        device=config["device"],
+        # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
+        checkpoint="results/checkpoints/{train}/seed{seed}.pt",
+    log:
+        "results/logs/train_model/{train}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train_model/{train}/seed{seed}.tsv"
+    threads: 1
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/train_model.py"
