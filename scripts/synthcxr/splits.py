@@ -7,12 +7,19 @@ one image moves at most one group across the boundary and earlier results stay c
 """
 
 import hashlib
+import math
 import re
 from collections import Counter, defaultdict
 
 
 def group_order_key(seed, group):
     return hashlib.sha256(f"{seed}:{group}".encode()).hexdigest()
+
+
+def n_test_images(n_images, test_fraction):
+    """Test images for a class: rounded half up, at least one on each side when there are two."""
+    quota = math.floor(test_fraction * n_images + 0.5)
+    return min(max(quota, 1), n_images - 1) if n_images >= 2 else quota
 
 
 def group_keys(paths, content_keys, group_pattern=None):
@@ -58,7 +65,7 @@ def assign_splits(labels, groups, test_fraction, seed):
             (g for g, c in group_class.items() if c == label), key=lambda g: group_order_key(seed, g)
         )
         n_class = sum(len(group_images[g]) for g in class_groups)
-        quota = round(test_fraction * n_class)
+        quota = n_test_images(n_class, test_fraction)
         taken = 0
         for group in class_groups:
             if taken >= quota:

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from synthcxr.images import BadImageError, load_image
+
+
+def gradient(width=300, height=200):
+    return np.tile(np.linspace(0, 1, width), (height, 1))
+
+
+@pytest.mark.parametrize(
+    "mode, suffix",
+    [("L", ".png"), ("RGB", ".jpg"), ("RGBA", ".png"), ("P", ".png"), ("1", ".bmp"), ("L", ".tif"), ("CMYK", ".jpg")],
+)
+def test_any_mode_and_size_becomes_128_square_uint8(tmp_path, mode, suffix):
+    path = tmp_path / f"image{suffix}"
+    Image.fromarray((gradient() * 255).astype(np.uint8)).convert(mode).save(path)
+    pixels, pixel_hash, info = load_image(path, 128)
+    assert pixels.shape == (128, 128) and pixels.dtype == np.uint8
+    assert info["width"] == 300 and info["height"] == 200
+    assert len(pixel_hash) == 64
+    if mode != "1":  # a left-to-right ramp stays a ramp
+        assert pixels[:, -8:].mean() > pixels[:, :8].mean() + 150
+
+
+def test_16bit_is_scaled_by_its_real_range_not_clipped(tmp_path):
+    # A 12-bit radiograph stored in 16 bits: values 0..4095.
+    values = (gradient() * 4095).astype(np.uint16)
+    path = tmp_path / "twelve_bit.png"
+    Image.fromarray(values).save(path)
+    assert Image.open(path).mode.startswith("I")
+    pixels, _, _ = load_image(path, 128)
+    assert pixels.min() <= 2 and pixels.max() >= 253
+    assert 100 < pixels.mean() < 155  # not saturated to white as clipping at 255 would give
+
+
+def test_cmyk_jpeg_converts_to_plausible_gray(tmp_path):
+    path = tmp_path / "cmyk.jpg"
+    Image.new("RGB", (64, 64), (200, 200, 200)).convert("CMYK").save(path)
+    pixels, _, info = load_image(path, 128)
+    assert info["mode"] == "CMYK"
+    assert abs(int(pixels.mean()) - 200) < 10
+
+
+def test_very_large_image_is_reduced(tmp_path):
+    path = tmp_path / "large.png"
+    Image.new("L", (10_000, 10_000), 77).save(path)
+    pixels, _, info = load_image(path, 128)
+    assert info["width"] == 10_000 and pixels.shape == (128, 128) and np.all(pixels == 77)
+
+
+def test_identical_pixels_give_identical_hash_whatever_the_format(tmp_path):
+    array = (gradient(64, 64) * 255).astype(np.uint8)
+    Image.fromarray(array).save(tmp_path / "a.png")
+    Image.fromarray(array).save(tmp_path / "b.bmp")
+    assert load_image(tmp_path / "a.png", 32)[1] == load_image(tmp_path / "b.bmp", 32)[1]
+
+
+def test_zero_byte_corrupt_and_truncated_files_raise_bad_image_error(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nthis is not a png")
+    Image.fromarray((gradient() * 255).astype(np.uint8)).save(tmp_path / "full.jpg", quality=95)
+    data = (tmp_path / "full.jpg").read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    for name in ("empty.png", "corrupt.png", "truncated.jpg"):
+        with pytest.raises(BadImageError, match=name):
+            load_image(tmp_path / name, 128)

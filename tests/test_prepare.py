@@ -1,0 +1,132 @@
+import shutil
+
+import numpy as np
+import pytest
+from helpers import make_domain, write_image
+
+from synthcxr.folders import DomainError, fingerprint, list_domain
+from synthcxr.prepare import prepare_domain
+
+CLASSES = ["NORMAL", "PNEUMONIA"]
+
+
+def prepare(folder, **kwargs):
+    options = dict(image_size=32, test_fraction=0.2, split_seed=1)
+    options.update(kwargs)
+    return prepare_domain("GANs", folder, CLASSES, **options)
+
+
+def test_prepare_caches_every_image_once_with_a_manifest_and_report(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=10)
+    images, rows, report = prepare(folder)
+    assert images.shape == (20, 32, 32) and images.dtype == np.uint8
+    assert [r["path"] for r in rows] == sorted(r["path"] for r in rows)
+    assert report["class_counts"] == {"train": {"NORMAL": 8, "PNEUMONIA": 8}, "test": {"NORMAL": 2, "PNEUMONIA": 2}}
+    assert report["images_used"] == 20 and report["bad_images"] == 0
+
+
+def test_missing_domain_folder_names_domain_and_folder(tmp_path):
+    with pytest.raises(DomainError, match=r"domain 'GANs': folder .*nowhere does not exist"):
+        prepare(tmp_path / "nowhere")
+
+
+def test_misspelled_class_folder_lists_found_and_expected_names(tmp_path):
+    folder = make_domain(tmp_path / "GANs", classes=("Normal", "PNEUMONIA"))
+    with pytest.raises(DomainError) as error:
+        prepare(folder)
+    message = str(error.value)
+    assert "domain 'GANs'" in message and "NORMAL is missing" in message
+    assert "found 'Normal'" in message and "['NORMAL', 'PNEUMONIA']" in message
+
+
+def test_empty_class_folder_is_an_error(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    shutil.rmtree(folder / "PNEUMONIA")
+    (folder / "PNEUMONIA").mkdir()
+    (folder / "PNEUMONIA" / "notes.txt").write_text("not an image")
+    with pytest.raises(DomainError, match=r"domain 'GANs': class folder .*PNEUMONIA has no images"):
+        prepare(folder)
+
+
+def test_too_few_images_to_split_says_how_many_are_needed(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=2)
+    with pytest.raises(DomainError, match=r"has 2 image\(s\); a 80%/20% split needs at least 3"):
+        prepare(folder)
+
+
+def test_hidden_system_and_non_image_files_are_ignored_and_counted(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=5)
+    (folder / "NORMAL" / ".DS_Store").write_bytes(b"\0")
+    (folder / "NORMAL" / "Thumbs.db").write_bytes(b"\0")
+    (folder / "PNEUMONIA" / "readme.txt").write_text("x")
+    _, rows, report = prepare(folder)
+    assert len(rows) == 10
+    assert report["ignored_hidden_or_system"] == 2 and report["ignored_not_image"] == 1
+
+
+def test_nested_subfolders_belong_to_their_class(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=5)
+    write_image(folder / "PNEUMONIA" / "batch2" / "extra.png", 99)
+    _, rows, _ = prepare(folder)
+    assert {"path": "PNEUMONIA/batch2/extra.png", "class": "PNEUMONIA"}.items() <= next(
+        r for r in rows if r["path"].endswith("extra.png")
+    ).items()
+
+
+def bad_files(folder):
+    (folder / "NORMAL" / "zero.png").write_bytes(b"")
+    (folder / "PNEUMONIA" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\ngarbage")
+    jpeg = write_image(folder / "PNEUMONIA" / "full.jpg", 5, size=64)
+    (folder / "PNEUMONIA" / "truncated.jpg").write_bytes(jpeg.read_bytes()[:300])
+    jpeg.unlink()
+
+
+def test_bad_images_stop_the_run_naming_every_file(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    bad_files(folder)
+    with pytest.raises(DomainError) as error:
+        prepare(folder)
+    message = str(error.value)
+    assert "domain 'GANs': 3 unreadable image(s)" in message
+    for name in ("zero.png", "corrupt.png", "truncated.jpg"):
+        assert name in message
+
+
+def test_bad_images_are_skipped_and_reported_when_asked(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    bad_files(folder)
+    _, rows, report = prepare(folder, on_bad_image="skip")
+    assert len(rows) == 12 and report["bad_images"] == 3
+    assert any("truncated.jpg" in line for line in report["bad_files"])
+
+
+def test_exact_duplicates_stay_on_one_side_and_are_counted(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=10)
+    for index in range(4):  # four copies of one image, in other formats and names
+        shutil.copy(folder / "NORMAL" / "normal_000.png", folder / "NORMAL" / f"copy_{index}.png")
+    _, rows, report = prepare(folder)
+    copies = [r for r in rows if r["pixel_hash"] == rows[0]["pixel_hash"]]
+    assert len(copies) == 5 and len({r["split"] for r in copies}) == 1
+    assert report["duplicate_images"] == 4
+
+
+def test_patient_groups_stay_together_and_are_reported(tmp_path):
+    for label, name in enumerate(CLASSES):
+        for patient in range(8):
+            for view in range(3):
+                write_image(tmp_path / "D" / name / f"person{label}{patient}_view{view}.png", (label, patient, view))
+    _, rows, report = prepare(tmp_path / "D", group_pattern=r"person(\d+)_")
+    sides = {}
+    for row in rows:
+        sides.setdefault(row["group"], set()).add(row["split"])
+    assert len(sides) == 16 and all(len(s) == 1 for s in sides.values())
+    assert report["groups"] == 16 and report["groups_matched_by_pattern"] == 16
+    assert report["groups_straddling_without_grouping"] > 0
+
+
+def test_fingerprint_changes_when_an_image_is_added_not_when_nothing_changes(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=5)
+    before = fingerprint(list_domain("GANs", folder, CLASSES))
+    assert fingerprint(list_domain("GANs", folder, CLASSES)) == before
+    write_image(folder / "NORMAL" / "new.png", 1234)
+    assert fingerprint(list_domain("GANs", folder, CLASSES)) != before

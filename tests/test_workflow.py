@@ -1,0 +1,121 @@
+"""End-to-end: the real snakemake command on the tiny demo (a few phantoms per class, one epoch)."""
+
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.workflow
+
+TINY_DEMO = {
+    "Original": {"demo": {"per_class": 8, "shift": "none"}},
+    "GANs": {"demo": {"per_class": 8, "shift": "gan"}},
+    "VAEs": {"demo": {"per_class": 6, "shift": "vae"}},
+}
+TRAIN = ["Original", "GANs", "VAEs", "Mixed"]
+TEST = ["Original", "GANs", "VAEs"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo_run")
+    config = write_config(workdir / "config.yaml", tiny_config(TINY_DEMO))
+    snakemake(workdir, "--configfile", config, "--cores", 2)
+    return workdir, config
+
+
+def test_default_config_dry_run_lists_4_trainings_and_12_evaluations_per_seed(tmp_path):
+    jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "config.yaml")
+    seeds = 2  # config/config.yaml
+    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * seeds
+    assert sum(rule == "evaluate_model" for rule, _ in jobs) == 12 * seeds
+    assert {w for rule, w in jobs if rule == "train_model"} == {
+        f"seed={s},train={t}" for t in TRAIN for s in (1, 2)
+    }
+
+
+def test_every_output_exists_and_agrees(demo_run):
+    workdir, _ = demo_run
+    results = workdir / "results"
+    summary = pd.read_csv(results / "summary.csv")
+    assert len(summary) == 12
+    assert list(summary.columns[:2]) == ["train", "test"]
+    assert sorted(zip(summary.train, summary.test)) == sorted((tr, te) for tr in TRAIN for te in TEST)
+    for name in ("heatmap_accuracy", "heatmap_f1", "confusion_matrices"):
+        for ext in ("png", "pdf"):
+            assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000
+    assert "| Mixed" in (results / "summary.md").read_text()
+    for test in TEST:
+        manifest = pd.read_csv(results / "splits" / f"{test}.csv")
+        n_test = int((manifest.split == "test").sum())
+        for train in TRAIN:
+            metrics = json.loads((results / "metrics" / train / test / "seed1.json").read_text())
+            counts = metrics["confusion_matrix"]["counts"]
+            assert sum(map(sum, counts)) == n_test  # the confusion matrix covers the test split
+            predictions = pd.read_csv(results / "predictions" / train / test / "seed1.csv")
+            assert len(predictions) == n_test
+            assert list(predictions.columns) == ["image", "group", "true_label", "prob_pneumonia", "pred_label"]
+            assert ((predictions.prob_pneumonia >= 0.5).astype(int) == predictions.pred_label).all()
+            assert metrics["accuracy"] == pytest.approx((predictions.true_label == predictions.pred_label).mean())
+            row = summary[(summary.train == train) & (summary.test == test)].iloc[0]
+            assert row.accuracy == pytest.approx(metrics["accuracy"])
+            assert metrics["provenance"]["device"] == "cpu"
+            assert {"torch", "scikit-learn"} <= set(metrics["provenance"]["packages"])
+    # Mixed trains on the union of the members' train splits.
+    history = json.loads((results / "models" / "Mixed" / "seed1" / "history.json").read_text())
+    train_sizes = [int((pd.read_csv(results / "splits" / f"{d}.csv").split == "train").sum()) for d in TEST]
+    assert history["train_images"] == sum(train_sizes)
+
+
+def test_a_second_run_has_nothing_to_do(demo_run):
+    workdir, config = demo_run
+    assert planned_jobs(workdir, "--configfile", config) == set()
+    result = snakemake(workdir, "--configfile", config, "--cores", 2)
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_missing_domain_folder_fails_before_any_job_naming_domain_and_folder(demo_run, tmp_path):
+    workdir, _ = demo_run
+    before = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
+    domains = dict(TINY_DEMO, GANs={"path": "data/GANs-typo"})
+    config = write_config(tmp_path / "bad.yaml", tiny_config(domains))
+    result = snakemake(workdir, "--configfile", config, "--cores", 2, check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "domain 'GANs': folder data/GANs-typo does not exist" in output
+    assert "rule prepare_domain" not in output  # nothing was scheduled
+    after = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
+    assert after == before  # nothing already computed was touched
+
+
+def test_unreadable_image_stops_before_training_naming_the_file(tmp_path):
+    from helpers import make_domain
+
+    for name in TEST:
+        make_domain(tmp_path / "data" / name, per_class=6, seed=len(name))
+    (tmp_path / "data" / "VAEs" / "PNEUMONIA" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    domains = {name: {"path": f"data/{name}"} for name in TEST}
+    config = write_config(tmp_path / "config.yaml", tiny_config(domains))
+    result = snakemake(tmp_path, "--configfile", config, "--cores", 2, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "domain 'VAEs': 1 unreadable image(s)" in output and "broken.png" in output
+    assert not list((tmp_path / "results").glob("models/*/seed1/model.pt"))
+
+
+def test_invalid_config_names_the_key(tmp_path):
+    config = tiny_config(TINY_DEMO)
+    config["test_fraction"] = 1.5
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "-n", check=False)
+    assert result.returncode != 0
+    assert "test_fraction" in result.stdout + result.stderr
+
+
+def test_lint_is_clean_and_workflow_is_formatted():
+    lint = subprocess.run([SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    snakefmt = str(REPO / ".venv" / "bin" / "snakefmt") if (REPO / ".venv").exists() else "snakefmt"
+    fmt = subprocess.run([snakefmt, "--check", "Snakefile", "workflow/"], cwd=REPO, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
