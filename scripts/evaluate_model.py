@@ -7,7 +7,7 @@ import torch
 
 from synthcxr.data import file_digest, load_split
 from synthcxr.evaluate import cell_metrics, prediction_rows, write_predictions
-from synthcxr.jobs import logged, package_versions, read_json, write_json
+from synthcxr.jobs import logged, package_versions, read_json, sha256_of, write_json
 from synthcxr.model import StudyCNN
 from synthcxr.train import describe_device, pick_device, predict_proba
 
@@ -30,6 +30,7 @@ with logged(snakemake.log[0]):
         "seed": int(snakemake.wildcards.seed),
         "split_seed": p.split_seed,
         "settings": p.settings,
+        "config_sha256": sha256_of([p.settings, p.classes, p.split_seed]),
         "train_manifest_sha256": training["manifest_sha256"],
         "test_manifest_sha256": file_digest(snakemake.input.manifest),
         "device": describe_device(device)["device"],

@@ -28,6 +28,7 @@ with logged(snakemake.log[0]):
             "environment": run_environment(),
             "code_version": code_version(repository_root()),
             "packages": package_versions(),
+            "trainings": {path: read_json(path) for path in snakemake.input.run_info},
             "cells": [
                 {"metrics": path, "provenance": m["provenance"]} for path, m in zip(snakemake.input.metrics, metrics)
             ],

@@ -1,18 +1,19 @@
 """Entry point of rule train_model: train the study CNN on one training domain and seed."""
 
-import hashlib
+import datetime
 import json
 import time
 
 import torch
 
 from synthcxr.data import file_digest, load_union
-from synthcxr.jobs import logged, package_versions, write_json
+from synthcxr.jobs import code_version, logged, package_versions, repository_root, run_environment, sha256_of, write_json
 from synthcxr.train import describe_device, pick_device, train_model
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     started = time.time()
+    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     torch.set_num_threads(snakemake.threads)
     torch.use_deterministic_algorithms(True)
     device = pick_device(p.device)
@@ -22,7 +23,7 @@ with logged(snakemake.log[0]):
     print(f"training {snakemake.wildcards.train} (seed {p.settings['seed']}) on {len(rows)} images from {p.sources}")
     manifest_hashes = {src: file_digest(m) for src, m in zip(p.sources, snakemake.input.manifests)}
     # The checkpoint is resumed only by a run with the same settings and training data.
-    fingerprint = hashlib.sha256(json.dumps([p.settings, manifest_hashes], sort_keys=True).encode()).hexdigest()
+    fingerprint = sha256_of([p.settings, manifest_hashes])
     model, history = train_model(images, labels, p.settings, device, p.checkpoint, fingerprint, log=print)
     torch.save(model.state_dict(), snakemake.output.model)
     write_json(
@@ -30,6 +31,7 @@ with logged(snakemake.log[0]):
             "train_domain": snakemake.wildcards.train,
             "sources": p.sources,
             "settings": p.settings,
+            "config_sha256": sha256_of(p.settings),
             "train_images": len(rows),
             "train_images_per_class": {str(k): labels.count(k) for k in sorted(set(labels))},
             "manifest_sha256": manifest_hashes,
@@ -38,5 +40,16 @@ with logged(snakemake.log[0]):
             "packages": package_versions(),
         },
         snakemake.output.history,
+    )
+    # Host, times and code version vary between runs: kept apart from the reproducible files.
+    write_json(
+        {
+            "started": started_at,
+            "wall_seconds": round(time.time() - started, 1),
+            "environment": run_environment(),
+            "device": describe_device(device),
+            "code_version": code_version(repository_root()),
+        },
+        snakemake.output.run_info,
     )
     print(f"done in {time.time() - started:.1f} s")

@@ -1,6 +1,7 @@
 """Plumbing shared by the entry points that Snakemake's ``script:`` directive runs."""
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -68,3 +69,8 @@ def read_json(path):
 def run_environment():
     """Facts that vary between runs: kept out of the byte-reproducible result files."""
     return {"host": platform.node(), "pid": os.getpid(), "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
+
+
+def sha256_of(data):
+    """Hash of JSON-serialisable settings, independent of key order."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -27,7 +27,9 @@ wildcard_constraints:
 def code(*modules):
     """The package modules a rule's script uses: inputs, so a real edit to them reruns the rule."""
     # Relative paths: the inputs (a rerun trigger) must not depend on where the checkout lives.
-    return [os.path.relpath(SCRIPTS / "synthcxr" / f"{module}.py") for module in modules]
+    return [
+        os.path.relpath(SCRIPTS / "synthcxr" / f"{module}.py") for module in modules
+    ]
 
 
 def is_demo(domain):
@@ -49,7 +51,9 @@ def checked_fingerprint(domain):
 
 
 # Demo folders are made by the workflow; their content is tracked through the demo rule's params.
-FOLDER_FINGERPRINTS = {d: None if is_demo(d) else checked_fingerprint(d) for d in REAL_DOMAINS}
+FOLDER_FINGERPRINTS = {
+    d: None if is_demo(d) else checked_fingerprint(d) for d in REAL_DOMAINS
+}
 
 
 def prepare_domain_input(wildcards):
@@ -64,7 +68,10 @@ def train_sources(train):
 
 
 def prepared(kind, domains):
-    path = {"images": "results/prepared/{}/images.npy", "manifest": "results/splits/{}.csv"}[kind]
+    path = {
+        "images": "results/prepared/{}/images.npy",
+        "manifest": "results/splits/{}.csv",
+    }[kind]
     return [path.format(domain) for domain in domains]
 
 

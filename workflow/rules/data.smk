@@ -1,16 +1,16 @@
 rule make_demo_domain:
     output:
         directory("results/demo/{domain}"),
+    log:
+        "results/logs/make_demo_domain/{domain}.log",
+    conda:
+        "../../envs/data.yaml"
     params:
         per_class=lambda w: DOMAINS[w.domain]["demo"]["per_class"],
         shift=lambda w: DOMAINS[w.domain]["demo"]["shift"],
         seed=lambda w: DOMAINS[w.domain]["demo"].get("seed", config["demo_seed"]),
         classes=CLASSES,
         image_size=config["image_size"],
-    log:
-        "results/logs/make_demo_domain/{domain}.log",
-    conda:
-        "../../envs/data.yaml"
     script:
         "../../scripts/make_demo_domain.py"
 
@@ -22,6 +22,15 @@ rule prepare_domain:
         images="results/prepared/{domain}/images.npy",
         manifest="results/splits/{domain}.csv",
         intake="results/intake/{domain}.json",
+    log:
+        "results/logs/prepare_domain/{domain}.log",
+    benchmark:
+        "results/benchmarks/prepare_domain/{domain}.tsv"
+    # Bad data should stop the run before training starts.
+    priority: 10
+    conda:
+        "../../envs/data.yaml"
+    threads: 2
     params:
         folder=lambda w: domain_folder(w.domain),
         fingerprint=lambda w: FOLDER_FINGERPRINTS[w.domain],
@@ -31,14 +40,5 @@ rule prepare_domain:
         split_seed=config["split_seed"],
         group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
         on_bad_image=config["on_bad_image"],
-    log:
-        "results/logs/prepare_domain/{domain}.log",
-    benchmark:
-        "results/benchmarks/prepare_domain/{domain}.tsv"
-    threads: 2
-    # Bad data should stop the run before training starts.
-    priority: 10
-    conda:
-        "../../envs/data.yaml"
     script:
         "../../scripts/prepare_domain.py"

@@ -8,15 +8,15 @@ rule evaluate_model:
     output:
         metrics="results/metrics/{train}/{test}/seed{seed}.json",
         predictions="results/predictions/{train}/{test}/seed{seed}.csv",
+    log:
+        "results/logs/evaluate_model/{train}/{test}/seed{seed}.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
     params:
         settings=training_settings,
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
-    log:
-        "results/logs/evaluate_model/{train}/{test}/seed{seed}.log",
-    threads: 1
-    conda:
-        "../../envs/torch.yaml"
     script:
         "../../scripts/evaluate_model.py"

@@ -2,19 +2,24 @@ rule summarize:
     input:
         metrics=metric_files(),
         intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
+        run_info=expand(
+            "results/models/{train}/seed{seed}/run_info.json",
+            train=TRAIN_DOMAINS,
+            seed=SEEDS,
+        ),
         code=code("summary"),
     output:
         csv="results/summary.csv",
         by_seed="results/summary_by_seed.csv",
         markdown="results/summary.md",
         provenance="results/provenance.json",
-    params:
-        train_domains=TRAIN_DOMAINS,
-        test_domains=TEST_DOMAINS,
     log:
         "results/logs/summarize.log",
     conda:
         "../../envs/data.yaml"
+    params:
+        train_domains=TRAIN_DOMAINS,
+        test_domains=TEST_DOMAINS,
     script:
         "../../scripts/summarize.py"
 
@@ -26,14 +31,14 @@ rule plot_figures:
         code=code("figures"),
     output:
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"]),
+    log:
+        "results/logs/plot_figures.log",
+    conda:
+        "../../envs/data.yaml"
     params:
         style=config["figures"],
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         classes=CLASSES,
-    log:
-        "results/logs/plot_figures.log",
-    conda:
-        "../../envs/data.yaml"
     script:
         "../../scripts/plot_figures.py"

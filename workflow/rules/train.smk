@@ -6,18 +6,19 @@ rule train_model:
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
+        run_info="results/models/{train}/seed{seed}/run_info.json",
+    log:
+        "results/logs/train_model/{train}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train_model/{train}/seed{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/{train}/seed{seed}.pt",
-    log:
-        "results/logs/train_model/{train}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/train_model/{train}/seed{seed}.tsv"
-    threads: 1
-    conda:
-        "../../envs/torch.yaml"
     script:
         "../../scripts/train_model.py"

@@ -1,0 +1,181 @@
+"""Incremental reruns: each change reruns exactly the jobs it affects (issue: exact reruns).
+
+One tiny run on user folders is made once; each case copies it (mtimes and Snakemake's metadata
+included), makes one change and compares the dry run's job list with the expected set.
+"""
+
+import filecmp
+import shutil
+
+import pytest
+import yaml
+from helpers import make_domain, write_image
+from workflow_helpers import REPO, planned_jobs, snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.workflow
+
+DOMAINS = ["Original", "GANs", "VAEs"]
+TRAIN = DOMAINS + ["Mixed"]
+WORKFLOW_FILES = ["Snakefile", "workflow", "scripts", "config", "envs"]
+
+
+def prep(domain):
+    return ("prepare_domain", f"domain={domain}")
+
+
+def train(domain, seed=1):
+    return ("train_model", f"seed={seed},train={domain}")
+
+
+def evaluate(train_domain, test_domain, seed=1):
+    return ("evaluate_model", f"seed={seed},test={test_domain},train={train_domain}")
+
+
+SUMMARY = {("summarize", ""), ("plot_figures", "")}
+
+
+def domain_dependents(domain, trains=TRAIN, tests=DOMAINS):
+    """Jobs downstream of one member domain's data: its preparation, its and Mixed's models, its column."""
+    affected_models = {domain, "Mixed"}
+    return (
+        {prep(domain)}
+        | {train(t) for t in affected_models}
+        | {evaluate(t, te) for t in trains for te in tests if t in affected_models or te == domain}
+        | SUMMARY
+    )
+
+
+def all_models_and_evaluations(seed=1):
+    return {train(t, seed) for t in TRAIN} | {evaluate(t, te, seed) for t in TRAIN for te in DOMAINS} | SUMMARY
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A completed tiny run with its own copy of the workflow code, so tests may edit the code."""
+    workdir = tmp_path_factory.mktemp("rerun_base")
+    for name in WORKFLOW_FILES:
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy2
+        copy(REPO / name, workdir / name)
+    for index, name in enumerate(DOMAINS):
+        make_domain(workdir / "data" / name, per_class=6, seed=index)
+    config = tiny_config({name: {"path": f"data/{name}"} for name in DOMAINS})
+    write_config(workdir / "study.yaml", config)
+    run(workdir, "--cores", 2)
+    return workdir
+
+
+def run(workdir, *args):
+    return snakemake(workdir, "--snakefile", workdir / "Snakefile", "--configfile", workdir / "study.yaml", *args)
+
+
+def plan(workdir):
+    return planned_jobs(workdir, "--snakefile", workdir / "Snakefile", "--configfile", workdir / "study.yaml")
+
+
+@pytest.fixture
+def copy_of_run(finished_run, tmp_path):
+    workdir = tmp_path / "run"
+    shutil.copytree(finished_run, workdir, symlinks=True)
+    return workdir
+
+
+def edit_config(workdir, change):
+    config = yaml.safe_load((workdir / "study.yaml").read_text())
+    change(config)
+    write_config(workdir / "study.yaml", config)
+
+
+def test_nothing_changed_reruns_nothing(copy_of_run):
+    assert plan(copy_of_run) == set()
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "replace"])
+def test_one_image_changed_in_gans_reruns_gans_dependents(copy_of_run, change):
+    folder = copy_of_run / "data" / "GANs" / "NORMAL"
+    if change == "add":
+        write_image(folder / "new.png", 999)
+    elif change == "remove":
+        (folder / "normal_000.png").unlink()
+    else:
+        write_image(folder / "normal_000.png", 998)
+    assert plan(copy_of_run) == domain_dependents("GANs")
+
+
+@pytest.mark.parametrize("key, value", [("epochs", 2), ("lr", 0.01), ("batch_size", 8), ("widths", [8, 16, 32])])
+def test_training_setting_reruns_all_models_but_no_data_preparation(copy_of_run, key, value):
+    edit_config(copy_of_run, lambda c: c["training"].update({key: value}))
+    assert plan(copy_of_run) == all_models_and_evaluations()
+
+
+def test_per_domain_setting_of_vaes_reruns_only_vaes_dependents(copy_of_run):
+    edit_config(copy_of_run, lambda c: c["domains"]["VAEs"].update(group_pattern=r"(\d+)\.png"))
+    assert plan(copy_of_run) == domain_dependents("VAEs")
+
+
+@pytest.mark.parametrize("member", [True, False])
+def test_adding_a_domain_reruns_its_row_and_column(copy_of_run, member):
+    make_domain(copy_of_run / "data" / "Extra", per_class=6, seed=42)
+
+    def add(config):
+        config["domains"]["Extra"] = {"path": "data/Extra"}
+        if member:
+            config["mixed"]["members"].append("Extra")
+
+    edit_config(copy_of_run, add)
+    trains, tests = TRAIN + ["Extra"], DOMAINS + ["Extra"]
+    changed_models = {"Extra", "Mixed"} if member else {"Extra"}
+    expected = (
+        {prep("Extra")}
+        | {train(t) for t in changed_models}
+        | {evaluate(t, te) for t in trains for te in tests if t in changed_models or te == "Extra"}
+        | SUMMARY
+    )
+    assert plan(copy_of_run) == expected
+
+
+def test_adding_a_seed_reruns_only_that_seed(copy_of_run):
+    edit_config(copy_of_run, lambda c: c.update(seeds=[1, 2]))
+    expected = {train(t, 2) for t in TRAIN} | {evaluate(t, te, 2) for t in TRAIN for te in DOMAINS} | SUMMARY
+    assert plan(copy_of_run) == expected
+
+
+def test_editing_the_training_code_reruns_models_and_evaluations(copy_of_run):
+    module = copy_of_run / "scripts" / "synthcxr" / "train.py"
+    module.write_text(module.read_text() + "\n# a real edit\n")
+    assert plan(copy_of_run) == all_models_and_evaluations()
+
+
+def test_touching_code_without_changing_it_reruns_nothing(copy_of_run):
+    module = copy_of_run / "scripts" / "synthcxr" / "train.py"
+    module.write_text(module.read_text())
+    assert plan(copy_of_run) == set()
+
+
+def test_changing_figure_styling_reruns_figures_only(copy_of_run):
+    edit_config(copy_of_run, lambda c: c.update(figures={"dpi": 90, "colormap": "cividis"}))
+    assert plan(copy_of_run) == {("plot_figures", "")}
+
+
+def test_two_clean_runs_are_byte_identical(finished_run, tmp_path):
+    again = tmp_path / "again"
+    again.mkdir()
+    for name in WORKFLOW_FILES + ["data", "study.yaml"]:
+        source = finished_run / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, again / name)
+    run(again, "--cores", 2)
+    compared = ["summary.csv", "summary_by_seed.csv", "summary.md"]
+    compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("metrics/*/*/*.json")]
+    compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("predictions/*/*/*.csv")]
+    compared += [f"splits/{d}.csv" for d in DOMAINS] + [f"prepared/{d}/images.npy" for d in DOMAINS]
+    assert len(compared) > 2 * 12
+    _, mismatch, errors = filecmp.cmpfiles(finished_run / "results", again / "results", compared, shallow=False)
+    assert mismatch == [] and errors == []
+
+
+def test_provenance_records_config_data_and_code(finished_run):
+    import json
+
+    provenance = json.loads((finished_run / "results" / "provenance.json").read_text())
+    assert {"finished", "environment", "code_version", "packages", "cells"} <= set(provenance)
+    cell = provenance["cells"][0]["provenance"]
+    assert {"config_sha256", "train_manifest_sha256", "test_manifest_sha256", "packages", "device"} <= set(cell)
