@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from synthcxr.data import file_digest, load_split
-from synthcxr.evaluate import cell_metrics, prediction_rows, write_predictions
+from synthcxr.prepare import read_manifest
+from synthcxr.evaluate import cell_metrics, prediction_rows, train_test_overlap, write_predictions
 from synthcxr.jobs import logged, package_versions, read_json, sha256_of, write_json
 from synthcxr.model import StudyCNN
 from synthcxr.train import describe_device, pick_device, predict_proba
@@ -17,6 +18,13 @@ with logged(snakemake.log[0]):
     device = pick_device(p.device)
     print(f"device: {json.dumps(describe_device(device))}")
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
+    train_rows = [r for m in snakemake.input.train_manifests for r in read_manifest(m) if r["split"] == "train"]
+    leaked = train_test_overlap(train_rows, rows)
+    if leaked and p.leakage == "error":
+        raise ValueError(
+            f"leakage: {len(leaked)} test image(s) of domain '{snakemake.wildcards.test}' are exact copies of "
+            f"training images of '{snakemake.wildcards.train}', e.g. {leaked[:5]} (set leakage: report to continue)"
+        )
     model = StudyCNN(widths=tuple(p.settings["widths"]), image_size=images.shape[-1])
     model.load_state_dict(torch.load(snakemake.input.model, map_location="cpu", weights_only=True))
     # Rounded once, so the metrics equal what anyone recomputes from the predictions file.
@@ -24,6 +32,7 @@ with logged(snakemake.log[0]):
     write_predictions(prediction_rows(rows, probabilities), snakemake.output.predictions)
     metrics = cell_metrics(rows, probabilities, p.classes)
     training = read_json(snakemake.input.history)
+    metrics["train_test_overlap"] = {"images": len(leaked), "test_images": leaked}
     metrics["provenance"] = {
         "train_domain": snakemake.wildcards.train,
         "test_domain": snakemake.wildcards.test,

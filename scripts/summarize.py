@@ -3,7 +3,7 @@
 import datetime
 
 from synthcxr.jobs import code_version, logged, package_versions, read_json, repository_root, run_environment, write_json
-from synthcxr.summary import by_seed_table, intake_table, markdown_table, summary_table
+from synthcxr.summary import by_seed_table, intake_table, leakage_lines, markdown_table, summary_table
 
 with logged(snakemake.log[0]):
     p = snakemake.params
@@ -22,6 +22,7 @@ with logged(snakemake.log[0]):
             "accuracy of always predicting the test split's majority class. Research use only, not for diagnosis.\n\n"
         )
         out.write(markdown_table(summary) + "\n\n## Data intake\n\n" + intake.to_markdown(index=False) + "\n")
+        out.write("\n## Leakage between domains\n\n" + "\n".join(leakage_lines(summary)) + "\n")
     write_json(
         {
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -3,7 +3,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthcxr.splits import assign_splits, group_keys, n_test_images
+from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups, n_test_images
 
 
 def content_groups(n):
@@ -64,3 +64,9 @@ def test_property_splits_are_disjoint_stratified_and_stable(counts, fraction, se
         assert test == n_test_images(count, fraction)
         assert abs(test - fraction * count) <= 0.5 + 1e-9
         assert 0 < test < count
+
+
+def test_duplicates_join_the_group_of_their_copy():
+    groups = ["id:1", "id:2", "id:3", "content:x"]
+    contents = ["a", "b", "a", "b"]  # id:1 and id:3 share an image, id:2 and the loose image too
+    assert merge_duplicate_groups(groups, contents) == ["id:1", "content:x", "id:1", "content:x"]

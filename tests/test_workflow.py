@@ -119,3 +119,41 @@ def test_lint_is_clean_and_workflow_is_formatted():
     snakefmt = str(REPO / ".venv" / "bin" / "snakefmt") if (REPO / ".venv").exists() else "snakefmt"
     fmt = subprocess.run([snakefmt, "--check", "Snakefile", "workflow/"], cwd=REPO, capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_mixed_training_images_are_in_no_test_split(demo_run):
+    workdir, _ = demo_run
+    splits = {d: pd.read_csv(workdir / "results" / "splits" / f"{d}.csv") for d in TEST}
+    mixed_train = set().union(*(set(s.pixel_hash[s.split == "train"]) for s in splits.values()))
+    all_test = set().union(*(set(s.pixel_hash[s.split == "test"]) for s in splits.values()))
+    history = json.loads((workdir / "results" / "models" / "Mixed" / "seed1" / "history.json").read_text())
+    assert history["sources"] == TEST
+    assert mixed_train.isdisjoint(all_test)
+    for test in TEST:
+        metrics = json.loads((workdir / "results" / "metrics" / "Mixed" / test / "seed1.json").read_text())
+        assert metrics["train_test_overlap"]["images"] == 0
+
+
+def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
+    import shutil
+
+    from helpers import make_domain
+
+    for index, name in enumerate(TEST):
+        make_domain(tmp_path / "data" / name, per_class=6, seed=index)
+    # A "synthetic" set that contains copies of every real image, test images included.
+    for path in (tmp_path / "data" / "Original").rglob("*.png"):
+        shutil.copy(path, tmp_path / "data" / "GANs" / path.parent.name / f"copy_{path.name}")
+    config = tiny_config({name: {"path": f"data/{name}"} for name in TEST})
+    config["leakage"] = "error"
+    config_path = write_config(tmp_path / "config.yaml", config)
+    target = "results/metrics/GANs/Original/seed1.json"
+    result = snakemake(tmp_path, "--configfile", config_path, "--cores", 2, target, check=False)
+    assert result.returncode != 0
+    assert "test image(s) of domain 'Original' are exact copies of training images of 'GANs'" in (
+        result.stdout + result.stderr
+    )
+    config["leakage"] = "report"
+    snakemake(tmp_path, "--configfile", write_config(tmp_path / "config.yaml", config), "--cores", 2, target)
+    metrics = json.loads((tmp_path / target).read_text())
+    assert metrics["train_test_overlap"]["images"] > 0

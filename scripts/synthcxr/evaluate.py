@@ -37,3 +37,9 @@ def cell_metrics(test_rows, probabilities, class_names, threshold=0.5):
         "counts": metrics["confusion_matrix"],
     }
     return metrics
+
+
+def train_test_overlap(train_rows, test_rows):
+    """Test images whose decoded pixels equal a training image's: leakage between the splits."""
+    train_hashes = {row["pixel_hash"] for row in train_rows}
+    return sorted(row["path"] for row in test_rows if row["pixel_hash"] in train_hashes)

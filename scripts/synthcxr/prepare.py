@@ -15,7 +15,7 @@ import numpy as np
 
 from synthcxr.folders import DomainError, check_class_sizes, list_domain
 from synthcxr.images import BadImageError, file_sha256, load_image
-from synthcxr.splits import assign_splits, group_keys
+from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
 
 MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group"]
 
@@ -79,8 +79,9 @@ def prepare_domain(
         )
 
     labels = [row["label"] for row in rows]
-    content_groups = group_keys([r["path"] for r in rows], [r["pixel_hash"] for r in rows])
-    groups = group_keys([r["path"] for r in rows], [r["pixel_hash"] for r in rows], group_pattern)
+    paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
+    content_groups = group_keys(paths, pixel_hashes)
+    groups = merge_duplicate_groups(group_keys(paths, pixel_hashes, group_pattern), pixel_hashes)
     splits = assign_splits(labels, groups, test_fraction, split_seed)
     for row, group, split in zip(rows, groups, splits):
         row["group"], row["split"] = group, split

@@ -37,6 +37,28 @@ def group_keys(paths, content_keys, group_pattern=None):
     return keys
 
 
+def merge_duplicate_groups(groups, content_keys):
+    """Join groups that share an image content, so exact duplicates never straddle the split.
+
+    Each merged group takes the smallest of its keys, which keeps keys stable and readable.
+    """
+    parent = {group: group for group in groups}
+
+    def root(group):
+        while parent[group] != group:
+            parent[group] = parent[parent[group]]
+            group = parent[group]
+        return group
+
+    first_group_of = {}
+    for group, content in zip(groups, content_keys):
+        other = first_group_of.setdefault(content, group)
+        a, b = root(group), root(other)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return [root(group) for group in groups]
+
+
 def assign_splits(labels, groups, test_fraction, seed):
     """Return 'train' or 'test' for each image.
 

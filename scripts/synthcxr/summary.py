@@ -23,6 +23,7 @@ def metrics_row(metrics):
     row = {"train": provenance["train_domain"], "test": provenance["test_domain"], "seed": provenance["seed"]}
     row.update({name: metrics[name] for name in METRICS})
     row.update({"tn": tn, "fp": fp, "fn": fn, "tp": tp, "n_test": tn + fp + fn + tp})
+    row["train_test_overlap"] = metrics["train_test_overlap"]["images"]
     return row
 
 
@@ -41,7 +42,8 @@ def summary_table(by_seed):
     summary = grouped[METRICS].mean()
     std = grouped[METRICS].std(ddof=1).add_suffix("_std")
     counts = grouped[COUNTS].sum().add_suffix("_pooled")
-    summary = summary.join(std).join(counts)
+    overlap = grouped[["train_test_overlap"]].max()
+    summary = summary.join(std).join(counts).join(overlap)
     summary.insert(0, "n_seeds", grouped.size())
     summary.insert(1, "n_test", grouped["n_test"].first())
     return summary.reset_index()
@@ -75,3 +77,15 @@ def intake_table(intake_reports):
             }
         )
     return pd.DataFrame(rows)
+
+
+def leakage_lines(summary):
+    """Sentences for the cells whose test split holds exact copies of training images."""
+    leaked = summary[summary["train_test_overlap"] > 0]
+    if leaked.empty:
+        return ["No test image is an exact copy of a training image of the model tested on it."]
+    return [
+        f"- {row.test} test split: {row.train_test_overlap} image(s) are exact copies of {row.train} "
+        "training images; that cell overstates generalisation."
+        for row in leaked.itertuples()
+    ]

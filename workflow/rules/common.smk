@@ -1,5 +1,6 @@
 # Domain tables and input functions. No torch here: a dry run needs only snakemake.
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,36 @@ TRAIN_DOMAINS = REAL_DOMAINS + ([MIXED] if MIXED_MEMBERS else [])
 TEST_DOMAINS = REAL_DOMAINS
 SEEDS = config["seeds"]
 SCRIPTS = Path(workflow.basedir) / "scripts"
+
+
+def check_config_references():
+    """What the JSON schema cannot say: cross-references between keys."""
+    if MIXED in DOMAINS:
+        raise WorkflowError(
+            f"mixed.name '{MIXED}' is also a name in domains; choose another"
+        )
+    unknown = [m for m in MIXED_MEMBERS if m not in DOMAINS]
+    if unknown:
+        raise WorkflowError(
+            f"mixed.members {unknown} are not in domains; allowed: {REAL_DOMAINS}"
+        )
+    for domain, settings in DOMAINS.items():
+        pattern = settings.get("group_pattern")
+        if pattern is None:
+            continue
+        try:
+            groups = re.compile(pattern).groups
+        except re.error as error:
+            raise WorkflowError(
+                f"domains.{domain}.group_pattern '{pattern}' is not a regular expression: {error}"
+            )
+        if groups != 1:
+            raise WorkflowError(
+                f"domains.{domain}.group_pattern '{pattern}' must have exactly one capture group, has {groups}"
+            )
+
+
+check_config_references()
 
 
 wildcard_constraints:

@@ -3,6 +3,8 @@ rule make_demo_domain:
         directory("results/demo/{domain}"),
     log:
         "results/logs/make_demo_domain/{domain}.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:

@@ -4,6 +4,7 @@ rule evaluate_model:
         history="results/models/{train}/seed{seed}/history.json",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
+        train_manifests=lambda w: prepared("manifest", train_sources(w.train)),
         code=code("evaluate", "stats", "model", "train", "data"),
     output:
         metrics="results/metrics/{train}/{test}/seed{seed}.json",
@@ -18,5 +19,6 @@ rule evaluate_model:
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
+        leakage=config["leakage"],
     script:
         "../../scripts/evaluate_model.py"

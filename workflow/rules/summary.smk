@@ -15,6 +15,8 @@ rule summarize:
         provenance="results/provenance.json",
     log:
         "results/logs/summarize.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
@@ -33,6 +35,8 @@ rule plot_figures:
         expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"]),
     log:
         "results/logs/plot_figures.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
     conda:
         "../../envs/data.yaml"
     params:
