@@ -1,0 +1,93 @@
+"""Static check of the conda envs: every package a rule's script imports is in that rule's env.
+
+Conda channels are unreachable on our machines, so the envs cannot be built here; this test reads the
+rule files, follows each script's imports through the synthcxr package, and compares.
+"""
+
+import ast
+import re
+import sys
+
+import pytest
+import yaml
+from workflow_helpers import REPO
+
+# Import name -> conda-forge package name, where they differ.
+CONDA_NAME = {
+    "torch": "pytorch",
+    "PIL": "pillow",
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "matplotlib": "matplotlib-base",
+}
+LOCAL = {"synthcxr", "snakemake"}  # our package; snakemake injects itself into script jobs
+
+
+def rules_with_scripts():
+    found = []
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?=rule \w+:)", smk.read_text()):
+            name = re.match(r"rule (\w+):", block.strip())
+            script = re.search(r'script:\s*\n\s*"([^"]+)"', block)
+            if name and script:
+                conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
+                found.append((name.group(1), smk.parent / script.group(1), conda and smk.parent / conda.group(1)))
+    return found
+
+
+def imported_modules(path, seen=None):
+    """Top-level names of every module ``path`` imports, following synthcxr modules recursively."""
+    seen = set() if seen is None else seen
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            names.add(module.split(".")[0])
+            if module.startswith("synthcxr") and module not in seen:
+                seen.add(module)
+                module_path = REPO / "scripts" / (module.replace(".", "/") + ".py")
+                names |= imported_modules(module_path, seen)
+    return names
+
+
+def env_packages(env_file):
+    spec = yaml.safe_load(env_file.read_text())
+    return {re.split(r"[\s=<>!]", dep.strip())[0] for dep in spec["dependencies"] if isinstance(dep, str)}
+
+
+RULES = rules_with_scripts()
+
+
+def test_every_rule_with_a_script_has_a_conda_env():
+    assert len(RULES) >= 6
+    assert all(env is not None for _, _, env in RULES), [name for name, _, env in RULES if env is None]
+
+
+@pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
+def test_script_imports_are_in_the_rule_env(rule, script, env):
+    third_party = {m for m in imported_modules(script) if m not in sys.stdlib_module_names and m not in LOCAL}
+    needed = {CONDA_NAME.get(m, m) for m in third_party}
+    missing = needed - env_packages(env)
+    assert not missing, f"rule {rule}: {script.name} imports {sorted(missing)}, not in {env.name}"
+
+
+def test_pandas_markdown_needs_tabulate_in_the_data_env():
+    assert "tabulate" in env_packages(REPO / "envs" / "data.yaml")
+
+
+def test_data_rules_do_not_use_the_torch_env():
+    # Bumping a plotting library must never retrain a model.
+    for rule, script, env in RULES:
+        if "torch" not in imported_modules(script):
+            assert env.name != "torch.yaml", f"rule {rule} needs no torch but uses envs/torch.yaml"
+
+
+def test_torch_env_pins_a_cuda_build():
+    # The login node that builds envs has no GPU: without this, conda solves a CPU-only PyTorch.
+    deps = yaml.safe_load((REPO / "envs" / "torch.yaml").read_text())["dependencies"]
+    assert any(re.match(r"pytorch\s+\S+\s+cuda\*", d) for d in deps if isinstance(d, str))
