@@ -37,14 +37,17 @@ def pick_device(requested="auto"):
 
 
 def describe_device(device):
-    if device.type != "cuda":
-        return {"device": "cpu", "threads": torch.get_num_threads()}
-    return {
-        "device": "cuda",
-        "gpu_name": torch.cuda.get_device_name(device),
-        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", ""),
-        "slurm_job_gpus": os.environ.get("SLURM_JOB_GPUS", os.environ.get("SLURM_STEP_GPUS", "")),
+    """The device, and what the scheduler allocated: logged so a user can check a job got its GPU."""
+    described = {
+        "device": device.type,
+        "threads": torch.get_num_threads(),
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "slurm_job_gpus": os.environ.get("SLURM_JOB_GPUS") or os.environ.get("SLURM_STEP_GPUS"),
     }
+    if device.type == "cuda":
+        described["gpu_name"] = torch.cuda.get_device_name(device)
+    return described
 
 
 def save_atomically(obj, path):

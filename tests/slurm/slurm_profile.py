@@ -1,0 +1,37 @@
+"""The test profile: profiles/slurm with only what this one-node test cluster needs changed."""
+
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def derive_test_profile(directory):
+    """Write <directory>/config.yaml from profiles/slurm/config.yaml and return <directory>.
+
+    Changes, each for a reason of the test machine, not of the workflow:
+    - no conda: channels are unreachable here (the envs are checked statically in test_envs.py);
+    - squeue for job status: without accounting storage sacct fails and the main process would wait forever;
+    - short status-check waits and latency-wait: the filesystem is local;
+    - memory and cores that fit the 2-CPU test node (a group's parallel evaluations add up CPUs).
+    Everything else (executor, GPU request, groups, retries, requeue, threads) is the real profile.
+    """
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    profile.pop("software-deployment-method")
+    profile.update(
+        {
+            "slurm-status-command": "squeue",
+            "slurm-init-seconds-before-status-checks": 1,
+            "latency-wait": 5,
+            "cores": 2,
+            "slurm-keep-successful-logs": True,
+        }
+    )
+    profile["default-resources"]["mem_mb"] = 500
+    for resources in profile["set-resources"].values():
+        resources["mem_mb"] = 1000
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return directory
