@@ -2,13 +2,24 @@
 
 import datetime
 import json
+import os
 import time
 
-import torch
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; set before CUDA starts
 
-from synthcxr.data import file_digest, load_union
-from synthcxr.jobs import code_version, logged, package_versions, repository_root, run_environment, sha256_of, write_json
-from synthcxr.train import describe_device, pick_device, train_model
+import torch  # noqa: E402
+
+from synthcxr.data import file_digest, load_union  # noqa: E402
+from synthcxr.jobs import (  # noqa: E402
+    code_version,
+    logged,
+    package_versions,
+    repository_root,
+    run_environment,
+    sha256_of,
+    write_json,
+)
+from synthcxr.train import describe_device, pick_device, train_model  # noqa: E402
 
 with logged(snakemake.log[0]):
     p = snakemake.params

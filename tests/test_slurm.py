@@ -101,7 +101,7 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     for workdir in (local, cluster):
         workdir.mkdir()
         configs[workdir] = make_study(workdir, per_class=40, epochs=6)
-    snakemake(local, "--configfile", configs[local], "--cores", 2, "--set-threads", "train_model=2", target)
+    snakemake(local, target, "--configfile", configs[local], "--cores", 2, "--set-threads", "train_model=2")
 
     checkpoint = cluster / "results" / "checkpoints" / "Original" / "seed1.pt"
     log = cluster / "results" / "logs" / "train_model" / "Original" / "seed1.log"
