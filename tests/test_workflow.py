@@ -148,12 +148,12 @@ def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
     config["leakage"] = "error"
     config_path = write_config(tmp_path / "config.yaml", config)
     target = "results/metrics/GANs/Original/seed1.json"
-    result = snakemake(tmp_path, "--configfile", config_path, "--cores", 2, target, check=False)
+    result = snakemake(tmp_path, target, "--configfile", config_path, "--cores", 2, check=False)
     assert result.returncode != 0
     assert "test image(s) of domain 'Original' are exact copies of training images of 'GANs'" in (
         result.stdout + result.stderr
     )
     config["leakage"] = "report"
-    snakemake(tmp_path, "--configfile", write_config(tmp_path / "config.yaml", config), "--cores", 2, target)
+    snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "config.yaml", config), "--cores", 2)
     metrics = json.loads((tmp_path / target).read_text())
     assert metrics["train_test_overlap"]["images"] > 0

@@ -1,0 +1,96 @@
+"""Entry point of rule evaluate_fidelity: fidelity, diversity and memorisation of one synthetic domain
+against its real reference domain.
+
+snakemake.input: synthetic_images, synthetic_manifest (prepared cache of the synthetic domain; ALL its
+    images, both splits, are used), real_images, real_manifest (the reference domain's cache: its train
+    split = the generator's training images, its test split = held-out real images), feature_model
+    (state_dict .pt of an Original-trained StudyCNN; widths are read from the weights)
+snakemake.output: metrics (JSON), pairs (PNG figure of the closest synthetic/train pairs)
+snakemake.params: settings (dict, see synthcxr.fidelity.DEFAULT_SETTINGS: widths, two_sample_epochs,
+    seed, n_boot, ...), classes (class names, label order), device ("auto" | "cpu" | "cuda")
+"""
+
+import json
+import os
+import time
+
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; before CUDA starts
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from synthcxr.data import file_digest, load_split  # noqa: E402
+from synthcxr.fidelity import (
+    closest_pairs_figure,
+    evaluate_fidelity,
+    load_feature_model,
+    resolve_settings,
+)  # noqa: E402
+from synthcxr.jobs import logged, package_versions, write_json  # noqa: E402
+from synthcxr.prepare import read_manifest  # noqa: E402
+from synthcxr.train import describe_device, pick_device  # noqa: E402
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    inp = snakemake.input
+    started = time.time()
+    torch.set_num_threads(snakemake.threads)
+    torch.use_deterministic_algorithms(True)
+    device = pick_device(p.device)
+    print(f"device: {json.dumps(describe_device(device))}")
+    settings = resolve_settings(p.settings)
+
+    synthetic = np.load(inp.synthetic_images)
+    synthetic_rows = read_manifest(inp.synthetic_manifest)
+    if len(synthetic) != len(synthetic_rows):
+        raise ValueError(
+            f"{inp.synthetic_images} has {len(synthetic)} images but {inp.synthetic_manifest} lists {len(synthetic_rows)}"
+        )
+    synthetic_labels = np.array([row["label"] for row in synthetic_rows], dtype=np.int64)
+    real_train, train_rows = load_split(inp.real_images, inp.real_manifest, "train")
+    real_test, test_rows = load_split(inp.real_images, inp.real_manifest, "test")
+    train_labels = np.array([row["label"] for row in train_rows], dtype=np.int64)
+    test_labels = np.array([row["label"] for row in test_rows], dtype=np.int64)
+    print(f"synthetic: {len(synthetic)} images; real: {len(real_train)} train, {len(real_test)} test")
+
+    feature_model = load_feature_model(inp.feature_model, synthetic.shape[-1], device)
+    metrics, details = evaluate_fidelity(
+        synthetic,
+        synthetic_labels,
+        real_train,
+        train_labels,
+        real_test,
+        test_labels,
+        feature_model,
+        settings,
+        p.classes,
+        device,
+        log=print,
+    )
+    closest_pairs_figure(
+        synthetic,
+        synthetic_labels,
+        real_train,
+        details,
+        snakemake.output.pairs,
+        k=int(settings["closest_pairs"]),
+        class_names=p.classes,
+    )
+    metrics["provenance"] = {
+        "synthetic_manifest_sha256": file_digest(inp.synthetic_manifest),
+        "real_manifest_sha256": file_digest(inp.real_manifest),
+        "feature_model_sha256": file_digest(inp.feature_model),
+        "device": describe_device(device)["device"],
+        "packages": package_versions(),
+    }
+    write_json(metrics, snakemake.output.metrics)
+    overall = metrics["groups"]["overall"]
+    print(
+        json.dumps(
+            {
+                "two_sample_auroc": (overall.get("two_sample") or {}).get("auroc"),
+                "share_below_threshold": overall["memorization"]["share_below_threshold"],
+            }
+        )
+    )
+    print(f"done in {time.time() - started:.1f} s")

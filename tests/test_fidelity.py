@@ -1,0 +1,255 @@
+"""Tests of synthcxr.fidelity and the evaluate_fidelity entry point, on tiny images (seconds)."""
+
+import json
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from synthcxr import fidelity as fid
+from synthcxr.model import StudyCNN
+
+SIZE = 32
+TINY = {
+    "widths": [4, 8, 8],
+    "two_sample_epochs": 4,
+    "two_sample_batch_size": 8,
+    "seed": 1,
+    "n_boot": 100,
+    "kid_subsets": 10,
+    "kid_subset_size": 20,
+    "msssim_pairs": 20,
+    "diversity_max_images": 30,
+    "pca_components": 8,
+}
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+def phantoms(per_class, seed=0, size=SIZE):
+    try:
+        from synthcxr.phantoms import image_rng, render_phantom
+
+        images = [
+            render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
+        ]
+    except ImportError:  # smooth random blobs with a class-dependent level
+        rng = np.random.default_rng(seed)
+        base = np.linspace(0, 1, size)[None, :] * np.linspace(0, 1, size)[:, None]
+        images = [
+            np.clip(255 * base * rng.uniform(0.6, 1.0) + rng.normal(40 * label, 8, (size, size)), 0, 255).astype(
+                np.uint8
+            )
+            for label in (0, 1)
+            for _ in range(per_class)
+        ]
+    return np.stack(images), np.repeat([0, 1], per_class)
+
+
+# ---------------------------------------------------------------------------
+# MS-SSIM and diversity
+
+
+def test_ms_ssim_of_an_image_with_itself_is_one():
+    images, _ = phantoms(2, size=128)
+    assert fid.msssim_scales(128) == 4 and fid.msssim_scales(32) == 2
+    np.testing.assert_allclose(fid.ms_ssim(images, images), 1.0, atol=1e-12)
+    assert fid.ms_ssim(images[0], images[0]) == pytest.approx(1.0, abs=1e-12)
+    flat = np.full((128, 128), 77, np.uint8)
+    assert fid.ms_ssim(flat, flat) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ms_ssim_orders_similarity():
+    images, _ = phantoms(2, size=128)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(images[0] + rng.normal(0, 10, images[0].shape), 0, 255).astype(np.uint8)
+    noise = rng.integers(0, 256, images[0].shape, dtype=np.uint8)
+    close, other, far = fid.ms_ssim(images[0], noisy), fid.ms_ssim(images[0], images[1]), fid.ms_ssim(images[0], noise)
+    assert 1.0 > close > far >= 0.0 and other > far
+    assert fid.ms_ssim(images[1], images[0]) == pytest.approx(other, abs=1e-12)  # symmetric
+
+
+def test_diversity_of_copies_and_varied_images():
+    images, _ = phantoms(6)
+    copies = np.repeat(images[:1], 10, axis=0)
+    assert fid.mean_pairwise_l2(copies) == pytest.approx(0.0, abs=1e-9)
+    assert fid.mean_ms_ssim(copies, n_pairs=10) == pytest.approx(1.0, abs=1e-9)
+    assert fid.mean_pairwise_l2(images) > 0.5
+    assert fid.mean_ms_ssim(images, n_pairs=30) < 0.999
+    assert fid.mean_pairwise_l2(images[:1]) is None and fid.mean_ms_ssim(images[:1]) is None
+
+
+# ---------------------------------------------------------------------------
+# Frechet distance and KID
+
+
+def test_frechet_and_kid_separate_distributions():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8))
+    y = rng.normal(size=(400, 8))
+    shifted = rng.normal(size=(400, 8)) + 1.0
+    assert fid.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-8)
+    same, different = fid.frechet_distance(x, y), fid.frechet_distance(x, shifted)
+    assert same < 0.3 and different > 7.0  # |shift|^2 = 8
+    kid_same, std_same, m = fid.kernel_inception_distance(x, y, n_subsets=20, subset_size=100)
+    kid_diff, _, _ = fid.kernel_inception_distance(x, shifted, n_subsets=20, subset_size=100)
+    assert m == 100 and abs(kid_same) < 0.05 and std_same > 0 and kid_diff > 10 * max(abs(kid_same), 0.01)
+    # Whole identical sets: every subset is the same, and the unbiased estimate is slightly negative
+    # (the cross term keeps the k(x, x) diagonal that the within terms leave out).
+    kid_self, std_self, _ = fid.kernel_inception_distance(x[:50], x[:50], n_subsets=5, subset_size=100)
+    assert std_self < 1e-12 and -1.0 < kid_self < 0.0
+
+
+def test_feature_space_and_frechet_on_images():
+    images, _ = phantoms(20)
+    half_a, half_b = images[::2], images[1::2]
+    space = fid.FeatureSpace(fid.pixel_features(half_a), n_components=8)
+    a, b = space.transform(fid.pixel_features(half_a)), space.transform(fid.pixel_features(half_b))
+    inverted = space.transform(fid.pixel_features(255 - half_b))
+    assert a.shape == (20, 8) and np.mean(np.var(a, axis=0, ddof=1)) == pytest.approx(1.0)
+    assert fid.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert fid.frechet_distance(a, b) < fid.frechet_distance(a, inverted) / 5
+
+
+# ---------------------------------------------------------------------------
+# Two-sample test
+
+
+def test_two_sample_test_same_and_different_sets():
+    images, _ = phantoms(100)
+    order = np.random.default_rng(0).permutation(len(images))
+    set_a, set_b = images[order[:100]], images[order[100:]]
+    # 50 + 50 held-out images: the AUROC of indistinguishable sets has a standard error of about 0.06
+    same = fid.two_sample_test(set_a, set_b, TINY, "cpu", log=lambda *a: None)
+    assert 0.3 <= same["auroc"] <= 0.7
+    low, high = same["auroc_ci"]
+    assert low <= same["auroc"] <= high and low < 0.5 < high
+    assert same["n_train"] == {"real": 50, "synthetic": 50} and same["n_test"] == {"real": 50, "synthetic": 50}
+    different = fid.two_sample_test(set_a, 255 - set_b, TINY, "cpu", log=lambda *a: None)
+    assert different["auroc"] > 0.9
+
+
+# ---------------------------------------------------------------------------
+# Memorisation
+
+
+def test_memorization_flags_planted_copies_only():
+    real, _ = phantoms(30, seed=0)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(real))
+    train, test = real[order[:40]], real[order[40:]]
+    fresh, _ = phantoms(20, seed=1)  # 40 new images from the same distribution
+    planted = train[:5]
+    synthetic = np.concatenate([planted, fresh])
+
+    summary, details = fid.memorization(synthetic, train, test)
+    assert summary["n_exact_copies"] == 5 and summary["n_synthetic"] == 45
+    # fresh images fall below the 5th percentile of real test-to-train distances about 5 % of the time
+    assert 5 / 45 <= summary["share_below_threshold"] <= (5 + 0.2 * 40) / 45
+    assert np.allclose(details["d_train"][:5], 0.0, atol=1e-5) and (details["ratio"][:5] < 0.01).all()
+    assert (details["train_index"][:5] == np.arange(5)).all()
+
+    assert (details["nearer_train"][:5] == 1.0).all()  # a copy's nearest real image is its original
+
+    clean, _ = fid.memorization(fresh, train, test)
+    assert clean["n_exact_copies"] == 0 and clean["share_below_threshold"] <= 0.2
+    # fresh images: the nearest real image is a train image about 40 / 60 of the time
+    assert clean["nearest_is_train_expected"] == pytest.approx(40 / 60)
+    assert 0.4 <= clean["nearest_is_train_share"] <= 0.9 and clean["nearest_is_train_p_value"] > 0.01
+    copies, _ = fid.memorization(train[:30], train, test)
+    assert copies["nearest_is_train_share"] == 1.0 and copies["nearest_is_train_p_value"] < 1e-4
+    per_class = fid.memorization_summary(details, np.r_[np.ones(5, bool), np.zeros(40, bool)])
+    assert per_class["share_below_threshold"] == 1.0
+
+
+def test_closest_pairs_figure(tmp_path):
+    real, labels = phantoms(6)
+    summary, details = fid.memorization(real[:4], real[4:10], real[10:])
+    fid.closest_pairs_figure(real[:4], labels[:4], real[4:10], details, tmp_path / "pairs.png", k=3)
+    assert (tmp_path / "pairs.png").stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------
+# Everything together, and the entry point
+
+
+def write_cache(tmp_path, name, images, labels, splits):
+    import hashlib
+
+    from synthcxr.prepare import write_manifest
+
+    images_path, manifest_path = tmp_path / f"{name}.npy", tmp_path / f"{name}.csv"
+    np.save(images_path, images)
+    classes = ("NORMAL", "PNEUMONIA")
+    rows = [
+        {
+            "path": f"{classes[l]}/{i}.png",
+            "class": classes[l],
+            "label": int(l),
+            "split": s,
+            "sha256": hashlib.sha256(img.tobytes()).hexdigest(),
+            "pixel_hash": hashlib.sha256(img.tobytes()).hexdigest(),
+            "group": f"g{i}",
+        }
+        for i, (img, l, s) in enumerate(zip(images, labels, splits))
+    ]
+    write_manifest(rows, manifest_path)
+    return str(images_path), str(manifest_path)
+
+
+def test_evaluate_fidelity_entry_point(tmp_path):
+    real, real_labels = phantoms(12, seed=0)
+    synthetic, synthetic_labels = phantoms(8, seed=5)
+    splits = (["train"] * 9 + ["test"] * 3) * 2
+    real_paths = write_cache(tmp_path, "real", real, real_labels, splits)
+    synthetic_paths = write_cache(
+        tmp_path, "synthetic", synthetic, synthetic_labels, (["train"] * 6 + ["test"] * 2) * 2
+    )
+    torch.manual_seed(0)
+    torch.save(StudyCNN(widths=(4, 8, 8), image_size=SIZE).state_dict(), tmp_path / "feature.pt")
+    snakemake = SimpleNamespace(
+        input=SimpleNamespace(
+            synthetic_images=synthetic_paths[0],
+            synthetic_manifest=synthetic_paths[1],
+            real_images=real_paths[0],
+            real_manifest=real_paths[1],
+            feature_model=str(tmp_path / "feature.pt"),
+        ),
+        output=SimpleNamespace(
+            metrics=str(tmp_path / "out" / "metrics.json"), pairs=str(tmp_path / "out" / "pairs.png")
+        ),
+        params=SimpleNamespace(
+            settings={**TINY, "two_sample_epochs": 1, "closest_pairs": 4}, classes=["NORMAL", "PNEUMONIA"], device="cpu"
+        ),
+        threads=1,
+        log=[str(tmp_path / "log.txt")],
+    )
+    (tmp_path / "out").mkdir()
+    try:
+        runpy.run_path(str(SCRIPTS / "evaluate_fidelity.py"), init_globals={"snakemake": snakemake})
+    finally:
+        torch.use_deterministic_algorithms(False)
+    text = Path(snakemake.output.metrics).read_text()
+    metrics = json.loads(text)
+    json.dumps(metrics, allow_nan=False)  # plain JSON, no NaN
+    assert Path(snakemake.output.pairs).stat().st_size > 1000
+    assert set(metrics["groups"]) == {"overall", "NORMAL", "PNEUMONIA"}
+    assert metrics["counts"]["synthetic"] == {"NORMAL": 8, "PNEUMONIA": 8}  # both splits of the synthetic cache
+    assert metrics["counts"]["real_train"] == {"NORMAL": 9, "PNEUMONIA": 9}
+    for group in metrics["groups"].values():
+        assert 0.0 <= group["two_sample"]["auroc"] <= 1.0
+        for space in ("cnn", "pixel"):
+            assert np.isfinite(group["distances"][space]["frechet"]) and np.isfinite(
+                group["real_baseline"][space]["kid"]
+            )
+        assert 0.0 < group["diversity"]["synthetic"]["ms_ssim"] < 1.0
+        assert group["memorization"]["n_exact_copies"] == 0
+    assert metrics["feature_spaces"]["cnn"]["dimensions"] == 8 * 4 * 4
+    assert "feature_model_sha256" in metrics["provenance"]
