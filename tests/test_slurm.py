@@ -112,7 +112,7 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     watcher.start()
     profile = derive_test_profile(cluster / "profile")
     try:
-        snakemake(cluster, "--profile", profile, "--configfile", configs[cluster], target, timeout=1200)
+        snakemake(cluster, target, "--profile", profile, "--configfile", configs[cluster], timeout=1200)
     finally:
         stop.set()
         watcher.join(5)
