@@ -19,9 +19,12 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         final_outputs(),
+        fidelity_outputs(),

@@ -31,7 +31,7 @@ def evaluate(train_domain, test_domain, seed=1):
     return ("evaluate_model", f"seed={seed},test={test_domain},train={train_domain}")
 
 
-SUMMARY = {("summarize", ""), ("plot_figures", "")}
+SUMMARY = {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}
 
 
 def domain_dependents(domain, trains=TRAIN, tests=DOMAINS):

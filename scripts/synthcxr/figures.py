@@ -5,27 +5,66 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from sklearn.metrics import roc_curve  # noqa: E402
+
+from synthcxr.stats import reliability_curve  # noqa: E402
+
+FPR_GRID = np.linspace(0.0, 1.0, 201)
 
 
-def heatmap(summary, metric, train_domains, test_domains, style):
-    """Train x test heat-map of ``metric`` (mean over seeds) with the value, and std, in each cell."""
+# Okabe & Ito (2008) colour-blind-safe palette for lines; linestyles also differ, for grey-scale print.
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+LINESTYLES = ["-", "--", "-.", ":"]
+
+
+def line_style(index):
+    return {"color": OKABE_ITO[index % len(OKABE_ITO)], "linestyle": LINESTYLES[index % len(LINESTYLES)]}
+
+
+def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None):
+    """Train x test heat-map of ``metric`` (mean over seeds) with its 95% interval in each cell.
+
+    Falls back to ± sd over seeds when the summary has no interval columns. ``marks``:
+    {(train, test, metric): True} for cells that differ significantly from the ``reference`` row.
+    """
+    marks = marks or {}
     cells = summary.set_index(["train", "test"])
-    values = np.array([[cells.loc[(tr, te), metric] for te in test_domains] for tr in train_domains])
-    spread = np.array([[cells.loc[(tr, te), f"{metric}_std"] for te in test_domains] for tr in train_domains])
-    fig, ax = plt.subplots(figsize=(1.6 * len(test_domains) + 2.2, 1.0 * len(train_domains) + 1.6))
+
+    def grid(column):
+        if column not in cells:
+            return np.full((len(train_domains), len(test_domains)), np.nan)
+        return np.array([[cells.loc[(tr, te), column] for te in test_domains] for tr in train_domains], dtype=float)
+
+    values, spread = grid(metric), grid(f"{metric}_std")
+    low, high = grid(f"{metric}_ci_low"), grid(f"{metric}_ci_high")
+    has_interval = not np.isnan(low).all()
+    fig, ax = plt.subplots(figsize=(1.9 * len(test_domains) + 2.4, 1.05 * len(train_domains) + 1.8))
     image = ax.imshow(values, cmap=style["colormap"], vmin=0, vmax=1)
-    for i in range(len(train_domains)):
-        for j in range(len(test_domains)):
-            text = f"{values[i, j]:.2f}" + ("" if np.isnan(spread[i, j]) else f"\n± {spread[i, j]:.2f}")
+    for i, train in enumerate(train_domains):
+        for j, test in enumerate(test_domains):
+            if np.isnan(values[i, j]):
+                text = "n/a"
+            else:
+                text = f"{values[i, j]:.2f}" + ("*" if marks.get((train, test, metric)) else "")
+                if has_interval and not np.isnan(low[i, j]):
+                    text += f"\n[{low[i, j]:.2f}, {high[i, j]:.2f}]"
+                elif not np.isnan(spread[i, j]):
+                    text += f"\n± {spread[i, j]:.2f}"
             # Dark text on the light end of the colormap, light text on the dark end.
-            colour = "black" if image.norm(values[i, j]) > 0.6 else "white"
-            ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=10)
+            colour = "black" if np.isnan(values[i, j]) or image.norm(values[i, j]) > 0.6 else "white"
+            ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=9)
     ax.set_xticks(range(len(test_domains)), test_domains)
     ax.set_yticks(range(len(train_domains)), train_domains)
     ax.set_xlabel("test domain (held-out test split)")
     ax.set_ylabel("training domain")
     label = metric.replace("_", " ")
-    ax.set_title(f"{label} (mean ± sd over seeds)")
+    if metric in ("f1", "auroc"):
+        label = {"f1": "F1", "auroc": "AUROC"}[metric]
+    detail = "mean over seeds [95% bootstrap interval]" if has_interval else "mean ± sd over seeds"
+    title = f"{label}: {detail}"
+    if reference and marks:
+        title += f"\n* differs from {reference}-trained model (Holm-adjusted)"
+    ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, label=label)
     fig.tight_layout()
     return fig
@@ -54,6 +93,169 @@ def confusion_grid(matrices, train_domains, test_domains, class_names, n_seeds):
             if j == 0:
                 ax.set_ylabel(f"train: {train}\ntrue")
     fig.suptitle(f"Confusion matrices, counts pooled over {n_seeds} seed(s); % of each true class")
+    fig.tight_layout()
+    return fig
+
+
+def mean_roc(y_true, probs, grid=FPR_GRID):
+    """Vertical average over seeds of the ROC curves (Fawcett 2006): mean and sd of TPR on ``grid``.
+
+    The area under the mean curve is (up to the grid) the mean of the per-seed AUROCs, the summary's
+    number. None when ``y_true`` holds one class only.
+    """
+    y_true = np.asarray(y_true)
+    if np.unique(y_true).size < 2:
+        return None
+    curves = []
+    for prob in np.atleast_2d(probs):
+        fpr, tpr, _ = roc_curve(y_true, prob)
+        # tpr at each fpr on the grid: the upper end of a vertical step, as the curve is drawn
+        curves.append(np.interp(grid, fpr, tpr, left=0.0, right=1.0))
+    curves = np.array(curves)
+    return curves.mean(axis=0), curves.std(axis=0, ddof=1) if len(curves) > 1 else np.zeros(grid.size)
+
+
+def roc_curves(cells, summary, train_domains, test_domains):
+    """One panel per test domain, one curve per training domain: seed-averaged ROC, band ± sd over seeds."""
+    means = summary.set_index(["train", "test"])["auroc"]
+    fig, axes = plt.subplots(1, len(test_domains), figsize=(3.6 * len(test_domains) + 0.6, 4.2), squeeze=False)
+    for j, test in enumerate(test_domains):
+        ax = axes[0, j]
+        ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":", label="chance")
+        for i, train in enumerate(train_domains):
+            cell = cells.get((train, test))
+            curve = cell and mean_roc(cell["y"], cell["probs"])
+            if curve is None:
+                continue
+            mean, sd = curve
+            style = line_style(i)
+            auroc = means.get((train, test), np.nan)
+            # the curve starts at (0, 0); at FPR 0 the vertical average holds the top of the first step
+            ax.plot(np.r_[0.0, FPR_GRID], np.r_[0.0, mean], linewidth=1.6, label=f"{train} (AUROC {auroc:.2f})", **style)
+            if sd.any():
+                ax.fill_between(
+                    FPR_GRID, np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color=style["color"], alpha=0.1,
+                    linewidth=0,
+                )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_aspect("equal")
+        ax.set_title(f"test: {test}")
+        ax.set_xlabel("false positive rate (1 - specificity)")
+        if j == 0:
+            ax.set_ylabel("true positive rate (sensitivity)")
+        ax.legend(title="training domain", fontsize=7, title_fontsize=7, loc="lower right")
+    n_seeds = max((len(cell["seeds"]) for cell in cells.values()), default=0)
+    fig.suptitle(f"ROC curves, PNEUMONIA positive: mean over {n_seeds} seed(s) (vertical average), band ± sd")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories, train_domains):
+    """Loss and accuracy per epoch on the training split, mean over seeds (band ± sd), per training domain.
+
+    ``histories``: {train_domain: [per-seed list of {"epoch", "loss", "accuracy"}]}.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    for i, train in enumerate(train_domains):
+        runs = histories.get(train, [])
+        if not runs:
+            continue
+        epochs = min(len(run) for run in runs)
+        x = np.arange(1, epochs + 1)
+        for ax, key in zip(axes, ("loss", "accuracy")):
+            values = np.array([[record[key] for record in run[:epochs]] for run in runs], dtype=float)
+            mean = values.mean(axis=0)
+            style = line_style(i)
+            ax.plot(x, mean, marker="o", markersize=3, linewidth=1.6, label=f"{train} ({len(runs)} seed(s))", **style)
+            if len(runs) > 1:
+                sd = values.std(axis=0, ddof=1)
+                ax.fill_between(x, mean - sd, mean + sd, color=style["color"], alpha=0.15, linewidth=0)
+    for ax, key in zip(axes, ("cross-entropy loss", "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"training {key}")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[1].set_ylim(0, 1.01)
+    axes[0].legend(title="training domain", fontsize=8, title_fontsize=8)
+    fig.suptitle("Training curves on each training split: mean over seeds, band ± sd")
+    fig.tight_layout()
+    return fig
+
+
+def sample_indices(manifest, label, split=None, per_class=4):
+    """Row numbers of ``per_class`` images of one class (and ``split``, if given), evenly spread through the manifest."""
+    chosen = manifest["label"].to_numpy() == label
+    if split is not None:
+        chosen &= manifest["split"].to_numpy() == split
+    rows = np.flatnonzero(chosen)
+    if rows.size == 0:
+        return rows
+    picks = np.unique(np.linspace(0, rows.size - 1, min(per_class, rows.size)).round().astype(int))
+    return rows[picks]
+
+
+def sample_grid(samples, class_names, per_class=4):
+    """Example images: one row per domain, ``per_class`` images of each class side by side.
+
+    ``samples``: {domain: {label: uint8 array (k, H, W)}}.
+    """
+    domains = list(samples)
+    columns = per_class * len(class_names)
+    fig, axes = plt.subplots(
+        len(domains), columns, figsize=(1.25 * columns + 0.8, 1.35 * len(domains) + 0.7), squeeze=False
+    )
+    for i, domain in enumerate(domains):
+        for label, name in enumerate(class_names):
+            images = samples[domain].get(label, np.zeros((0, 1, 1)))
+            for k in range(per_class):
+                ax = axes[i, label * per_class + k]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for spine in ax.spines.values():
+                    spine.set_visible(False)
+                if k < len(images):
+                    ax.imshow(images[k], cmap="gray", vmin=0, vmax=255)
+                if i == 0 and k == 0:
+                    ax.set_title(name, loc="left", fontsize=9)
+        axes[i, 0].set_ylabel(domain, fontsize=9)
+    fig.suptitle("Example images of each domain and class, as the CNN sees them (grayscale, resized)")
+    fig.tight_layout()
+    return fig
+
+
+def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
+    """Reliability diagram of every cell (rows: training domain, columns: test split).
+
+    Predictions of all seeds are pooled (each image once per seed); points are the observed share of
+    PNEUMONIA against the mean predicted probability in each of ``n_bins`` equal-width bins, marker
+    area proportional to the bin's count. The panel states the mean over seeds of ECE and Brier score.
+    """
+    rows = summary.set_index(["train", "test"])
+    fig, axes = plt.subplots(
+        len(train_domains), len(test_domains), figsize=(2.5 * len(test_domains) + 1, 2.4 * len(train_domains) + 0.8),
+        squeeze=False, sharex=True, sharey=True,
+    )
+    for i, train in enumerate(train_domains):
+        for j, test in enumerate(test_domains):
+            ax = axes[i, j]
+            ax.plot([0, 1], [0, 1], color="#999999", linewidth=0.8, linestyle=":")
+            cell = cells.get((train, test))
+            if cell is not None:
+                y = np.tile(cell["y"], len(cell["probs"]))
+                mean_predicted, fraction_positive, counts = reliability_curve(y, cell["probs"].ravel(), n_bins=n_bins)
+                ax.plot(mean_predicted, fraction_positive, color=OKABE_ITO[0], linewidth=1.2)
+                ax.scatter(mean_predicted, fraction_positive, s=8 + 120 * counts / counts.sum(), color=OKABE_ITO[0], zorder=3)
+            if (train, test) in rows.index and "ece" in rows:
+                row = rows.loc[(train, test)]
+                ax.text(0.04, 0.96, f"ECE {row['ece']:.2f}\nBrier {row['brier']:.2f}", va="top", fontsize=7)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.set_aspect("equal")
+            if i == len(train_domains) - 1:
+                ax.set_xlabel(f"predicted P(PNEUMONIA)\n(test: {test})", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"train: {train}\nobserved share", fontsize=8)
+    fig.suptitle("Calibration: observed share of PNEUMONIA vs predicted probability, seeds pooled; dotted: perfect")
     fig.tight_layout()
     return fig
 

@@ -24,6 +24,8 @@ __all__ = [
     "classification_metrics",
     "bootstrap_interval",
     "bootstrap_intervals",
+    "seed_averaged_intervals",
+    "paired_bootstrap_differences",
     "mcnemar_test",
     "paired_auroc_difference",
     "delong_test",
@@ -377,6 +379,154 @@ def bootstrap_interval(
         threshold=threshold,
     )
     return intervals[metric]
+
+
+# ---------------------------------------------------------------------------
+# Several seeds of one model: the seed-averaged metric and its interval
+#
+# A cell of the study has one model per training seed, all tested on the same
+# images. Its headline number is the mean over seeds of each metric; the
+# interval below is that of the mean, with the test images (or groups) as the
+# only source of resampling: each resample is drawn once and applied to every
+# seed, and the metric is averaged over seeds within the resample.
+
+
+def _check_seed_probs(y_true, y_probs):
+    """Validate and return (y_true as int array, y_probs as float (n_seeds, n_samples))."""
+    y_probs = np.asarray(y_probs, dtype=float)
+    if y_probs.ndim == 1:
+        y_probs = y_probs[None, :]
+    if y_probs.ndim != 2 or y_probs.shape[0] == 0:
+        raise ValueError(f"y_probs must be (n_samples,) or (n_seeds, n_samples), got shape {y_probs.shape}")
+    checked = [_check_binary(y_true, row) for row in y_probs]
+    return checked[0][0], np.stack([prob for _, prob in checked])
+
+
+def _seed_averaged_resamples(y_true, y_probs, weights, threshold, chunk=1000):
+    """All METRICS for each row of weights, averaged over the seeds (rows) of ``y_probs``.
+
+    Resamples are processed ``chunk`` rows at a time to bound memory on large test sets.
+    """
+    averaged = {name: np.empty(weights.shape[0]) for name in METRICS}
+    for start in range(0, weights.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        per_seed = [_resampled_metrics(y_true, prob, weights[rows], threshold) for prob in y_probs]
+        for name in METRICS:
+            # A metric undefined in a resample (one class) is undefined for every seed alike.
+            averaged[name][rows] = np.mean([metrics[name] for metrics in per_seed], axis=0)
+    return averaged
+
+
+def _check_metric_names(metrics):
+    unknown = [name for name in metrics if name not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}, expected names from {METRICS}")
+
+
+def seed_averaged_intervals(
+    y_true, y_probs, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
+):
+    """Percentile bootstrap intervals of metrics averaged over several seeds' models.
+
+    The models (one per seed) were tested on the same images in the same order.
+    Each resample of images (or of whole groups) is applied to every seed, the
+    metric is computed per seed and averaged over seeds, and the interval is
+    taken over resamples. Seed-to-seed variation is averaged out, not
+    resampled: report the standard deviation over seeds beside it. With one
+    seed this equals :func:`bootstrap_intervals` with the same ``seed``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    y_probs : array-like of shape (n_seeds, n_samples) or (n_samples,)
+        Predicted probability of class 1 from each seed's model.
+    metrics : sequence of str, default=METRICS
+        Names from :data:`METRICS`.
+    groups : array-like of shape (n_samples,), default=None
+        Patient-group id of each image (cluster bootstrap).
+    n_boot : int, default=1000
+        Number of bootstrap resamples.
+    alpha : float, default=0.05
+        Interval covers ``1 - alpha``.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng` (the resampling, not a model seed).
+    threshold : float, default=0.5
+        Predict class 1 when ``y_prob >= threshold``.
+
+    Returns
+    -------
+    intervals : dict
+        Metric name -> ``(low, high)`` floats (NaN when undefined in every resample).
+    """
+    y_true, y_probs = _check_seed_probs(y_true, y_probs)
+    _check_metric_names(metrics)
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
+    resampled = _seed_averaged_resamples(y_true, y_probs, weights, threshold)
+    return {name: _percentile_interval(resampled[name], alpha) for name in metrics}
+
+
+def paired_bootstrap_differences(
+    y_true, probs_a, probs_b, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
+):
+    """Paired bootstrap of the difference of seed-averaged metrics of two models on the same images.
+
+    Both models, and all their seeds, are scored on the same resamples (of
+    groups when given). For AUROC with 1-D probabilities this is
+    :func:`paired_auroc_difference` (same resamples for the same ``seed``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    probs_a, probs_b : array-like of shape (n_seeds, n_samples) or (n_samples,)
+        Predicted probability of class 1 from each seed of model a and model b;
+        the numbers of seeds may differ.
+    metrics : sequence of str, default=METRICS
+        Names from :data:`METRICS`.
+    groups : array-like of shape (n_samples,), default=None
+        Patient-group id of each image (cluster bootstrap).
+    n_boot : int, default=1000
+        Number of bootstrap resamples.
+    alpha : float, default=0.05
+        Interval covers ``1 - alpha``.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng`.
+    threshold : float, default=0.5
+        Predict class 1 when ``y_prob >= threshold``.
+
+    Returns
+    -------
+    differences : dict
+        Metric name -> dict with ``diff`` (seed-averaged metric of a minus that
+        of b on all images, i.e. the difference of the means over seeds of
+        :func:`classification_metrics`), percentile interval ``low, high`` and
+        two-sided ``p_value`` ``2 * (1 + min(#{d* <= 0}, #{d* >= 0})) / (n_valid + 1)``
+        capped at 1 (NaN where the metric is undefined).
+    """
+    y_true, probs_a = _check_seed_probs(y_true, probs_a)
+    _, probs_b = _check_seed_probs(y_true, probs_b)
+    _check_metric_names(metrics)
+    everything = np.ones((1, y_true.size), dtype=int)
+    point_a = _seed_averaged_resamples(y_true, probs_a, everything, threshold)
+    point_b = _seed_averaged_resamples(y_true, probs_b, everything, threshold)
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
+    boot_a = _seed_averaged_resamples(y_true, probs_a, weights, threshold)
+    boot_b = _seed_averaged_resamples(y_true, probs_b, weights, threshold)
+    nan = float("nan")
+    result = {}
+    for name in metrics:
+        diff = point_a[name][0] - point_b[name][0]
+        boot = boot_a[name] - boot_b[name]
+        boot = boot[~np.isnan(boot)]
+        if np.isnan(diff) or boot.size == 0:
+            result[name] = {"diff": nan, "low": nan, "high": nan, "p_value": nan}
+            continue
+        low, high = _percentile_interval(boot, alpha)
+        tail = min(np.sum(boot <= 0), np.sum(boot >= 0))
+        p_value = min(1.0, 2 * (1 + tail) / (boot.size + 1))
+        result[name] = {"diff": float(diff), "low": low, "high": high, "p_value": float(p_value)}
+    return result
 
 
 # ---------------------------------------------------------------------------

@@ -1,19 +1,38 @@
-"""Gathering the per-cell metric files into the study's summary tables."""
+"""Gathering the per-cell metric files into the study's summary tables, and their readable forms."""
 
+import numpy as np
 import pandas as pd
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
 METRICS = [
     "accuracy",
     "balanced_accuracy",
-    "precision",
     "sensitivity",
     "specificity",
+    "precision",
     "f1",
     "auroc",
+    "auprc",
+    "mcc",
+    "brier",
+    "ece",
     "majority_baseline_accuracy",
 ]
+# Metrics of the readable main table, each with its bootstrap interval (see synthcxr.analysis).
+TABLE_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
 COUNTS = ["tn", "fp", "fn", "tp"]
+HEADERS = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+    "precision": "precision",
+    "f1": "F1",
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "mcc": "MCC",
+    "majority_baseline_accuracy": "majority baseline",
+}
 
 
 def metrics_row(metrics):
@@ -36,28 +55,150 @@ def by_seed_table(metric_dicts, train_order, test_order):
     return table
 
 
-def summary_table(by_seed):
-    """One row per train x test cell: mean over seeds of each metric, its std, and pooled counts."""
+def summary_table(by_seed, intervals=None):
+    """One row per train x test cell: mean over seeds of each metric, its std, and pooled counts.
+
+    ``intervals`` (optional, from :func:`synthcxr.analysis.interval_table`): ``{metric}_ci_low`` and
+    ``{metric}_ci_high`` per cell, placed after each metric's mean and std.
+    """
     grouped = by_seed.groupby(["train", "test"], sort=False)
-    summary = grouped[METRICS].mean()
+    means = grouped[METRICS].mean()
     std = grouped[METRICS].std(ddof=1).add_suffix("_std")
+    columns = []
+    for name in METRICS:
+        columns += [name, f"{name}_std"]
+    summary = means.join(std)[columns]
+    if intervals is not None:
+        intervals = intervals.set_index(["train", "test"])
+        for name in reversed(METRICS):
+            bounds = [f"{name}_ci_low", f"{name}_ci_high"]
+            if bounds[0] in intervals:
+                position = summary.columns.get_loc(f"{name}_std") + 1
+                for offset, bound in enumerate(bounds):
+                    summary.insert(position + offset, bound, intervals[bound].reindex(summary.index))
     counts = grouped[COUNTS].sum().add_suffix("_pooled")
     overlap = grouped[["train_test_overlap"]].max()
-    summary = summary.join(std).join(counts).join(overlap)
+    summary = summary.join(counts).join(overlap)
     summary.insert(0, "n_seeds", grouped.size())
     summary.insert(1, "n_test", grouped["n_test"].first())
+    if intervals is not None and "n_groups" in intervals:
+        summary.insert(2, "n_groups", intervals["n_groups"].reindex(summary.index))
     return summary.reset_index()
 
 
-def markdown_table(summary):
-    """The summary as a readable Markdown table: mean ± std over seeds, 3 decimals."""
-    readable = summary[["train", "test", "n_seeds", "n_test"]].copy()
-    for name in METRICS:
-        mean, std = summary[name], summary[f"{name}_std"]
-        readable[name] = [
-            f"{m:.3f}" if pd.isna(s) else f"{m:.3f} ± {s:.3f}" for m, s in zip(mean, std)
+def cell_text(row, name, marked=False, spread=True, digits=3):
+    """'mean ± sd (low–high)' of one metric of one summary row; '*' when ``marked``."""
+    mean = row[name]
+    if pd.isna(mean):
+        return "n/a"
+    text = f"{mean:.{digits}f}"
+    std = row.get(f"{name}_std", np.nan)
+    if spread and not pd.isna(std):
+        text += f" ± {std:.{digits}f}"
+    low, high = row.get(f"{name}_ci_low", np.nan), row.get(f"{name}_ci_high", np.nan)
+    if not (pd.isna(low) or pd.isna(high)):
+        text += f" ({low:.{digits}f}–{high:.{digits}f})"
+    return text + ("*" if marked else "")
+
+
+def readable_table(summary, marks=None, metrics=TABLE_METRICS):
+    """The main table as strings: one column per metric, 'mean ± sd (95% interval)', '*' if significant.
+
+    ``marks``: {(train, test, metric): True} from :func:`synthcxr.analysis.significance_marks`.
+    """
+    marks = marks or {}
+    columns = ["train", "test", "n_seeds", "n_test"] + (["n_groups"] if "n_groups" in summary else [])
+    readable = summary[columns].copy()
+    readable["majority baseline"] = [f"{v:.3f}" for v in summary["majority_baseline_accuracy"]]
+    for name in metrics:
+        readable[HEADERS[name]] = [
+            cell_text(row, name, marks.get((row["train"], row["test"], name), False))
+            for _, row in summary.iterrows()
         ]
-    return readable.to_markdown(index=False)
+    return readable
+
+
+def markdown_table(summary, marks=None):
+    """The summary as a readable Markdown table: mean ± sd over seeds (95% interval), 3 decimals."""
+    return readable_table(summary, marks).to_markdown(index=False)
+
+
+def comparisons_readable(comparisons):
+    """The comparison table as strings, one row per test, training domain and metric."""
+    rows = []
+    for row in comparisons.itertuples():
+        rows.append(
+            {
+                "test": row.test,
+                "train": row.train,
+                "vs": row.reference,
+                "metric": HEADERS.get(row.metric, row.metric),
+                "train value": f"{row.train_value:.3f}",
+                "reference value": f"{row.reference_value:.3f}",
+                "difference (95% CI)": "n/a"
+                if pd.isna(row.difference)
+                else f"{row.difference:+.3f} ({row.ci_low:+.3f} to {row.ci_high:+.3f})",
+                "p": "n/a" if pd.isna(row.p_value) else f"{row.p_value:.4f}",
+                "p (Holm)": "n/a" if pd.isna(row.p_holm) else f"{row.p_holm:.4f}",
+                "significant": "*" if row.significant else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+LATEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"}
+LATEX_SPECIAL.update({"~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"})
+
+
+def latex_escape(text):
+    return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
+
+
+def latex_table(summary, marks=None, reference="Original", metrics=TABLE_METRICS, alpha=0.05):
+    """The main table as LaTeX (booktabs): mean over seeds with the 95% interval below it.
+
+    Uses :meth:`pandas.io.formats.style.Styler.to_latex` (needs jinja2).
+    """
+    marks = marks or {}
+    table = pd.DataFrame(
+        {
+            "Train": [latex_escape(v) for v in summary["train"]],
+            "Test": [latex_escape(v) for v in summary["test"]],
+            "Majority": [f"{v:.3f}" for v in summary["majority_baseline_accuracy"]],
+        }
+    )
+    for name in metrics:
+        cells = []
+        for _, row in summary.iterrows():
+            mean, low, high = row[name], row.get(f"{name}_ci_low", np.nan), row.get(f"{name}_ci_high", np.nan)
+            star = "*" if marks.get((row["train"], row["test"], name)) else ""
+            if pd.isna(mean):
+                cells.append("n/a")
+            elif pd.isna(low) or pd.isna(high):
+                cells.append(f"{mean:.3f}{star}")
+            else:
+                cells.append(
+                    r"\begin{tabular}[t]{@{}c@{}}" + f"{mean:.3f}{star}" + r"\\ \scriptsize ["
+                    + f"{low:.3f}, {high:.3f}" + r"]\end{tabular}"
+                )
+        table[latex_escape(HEADERS[name])] = cells
+    seeds = sorted(set(summary["n_seeds"]))
+    caption = (
+        f"Each CNN trained on one domain (Train) and tested on a held-out test split (Test): mean over "
+        f"{'/'.join(map(str, seeds))} seed(s) with the 95\\% bootstrap interval over test patient groups. "
+        f"Majority: accuracy of always predicting the majority class. "
+        f"* differs from the {latex_escape(reference)}-trained model on the same test images "
+        f"(paired bootstrap, Holm-adjusted $p < {alpha}$). PNEUMONIA is the positive class. "
+        "Research use only, not for diagnosis."
+    )
+    latex = table.style.hide(axis="index").to_latex(
+        hrules=True,
+        caption=caption,
+        label="tab:synthcxr-summary",
+        position_float="centering",
+        column_format="ll" + "r" * (len(table.columns) - 2),
+    )
+    return "% Generated by the synthcxr workflow (rule report_tables); needs \\usepackage{booktabs}.\n" + latex
 
 
 def intake_table(intake_reports):

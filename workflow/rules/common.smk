@@ -29,6 +29,17 @@ def check_config_references():
         raise WorkflowError(
             f"mixed.members {unknown} are not in domains; allowed: {REAL_DOMAINS}"
         )
+    for domain in FIDELITY_DOMAINS:
+        reference = fidelity_reference(domain)
+        if (
+            reference not in DOMAINS
+            or reference == domain
+            or "generated" in DOMAINS[reference]
+        ):
+            raise WorkflowError(
+                f"domains.{domain}: source/reference '{reference}' must be another domain that is "
+                f"not generated; allowed: {[d for d in REAL_DOMAINS if d != domain and 'generated' not in DOMAINS[d]]}"
+            )
     for domain, settings in DOMAINS.items():
         pattern = settings.get("group_pattern")
         if pattern is None:
@@ -43,9 +54,6 @@ def check_config_references():
             raise WorkflowError(
                 f"domains.{domain}.group_pattern '{pattern}' must have exactly one capture group, has {groups}"
             )
-
-
-check_config_references()
 
 
 wildcard_constraints:
@@ -63,12 +71,33 @@ def code(*modules):
     ]
 
 
-def is_demo(domain):
-    return "demo" in DOMAINS[domain]
+def domain_kind(domain):
+    """'path' (the user's folder), 'demo' (phantoms) or 'generated' (a generator trained here)."""
+    return next(
+        kind for kind in ("path", "demo", "generated") if kind in DOMAINS[domain]
+    )
 
 
 def domain_folder(domain):
-    return f"results/demo/{domain}" if is_demo(domain) else DOMAINS[domain]["path"]
+    return {
+        "path": lambda: DOMAINS[domain]["path"],
+        "demo": lambda: f"results/demo/{domain}",
+        "generated": lambda: f"results/generated/{domain}",
+    }[domain_kind(domain)]()
+
+
+def fidelity_reference(domain):
+    """The real domain a synthetic domain is compared with, or None."""
+    settings = DOMAINS[domain]
+    return (
+        settings["generated"]["source"]
+        if "generated" in settings
+        else settings.get("reference")
+    )
+
+
+FIDELITY_DOMAINS = [d for d in REAL_DOMAINS if fidelity_reference(d)]
+check_config_references()
 
 
 def checked_fingerprint(domain):
@@ -81,16 +110,17 @@ def checked_fingerprint(domain):
     return fingerprint(listing)
 
 
-# Demo folders are made by the workflow; their content is tracked through the demo rule's params.
+# Demo and generated folders are made by the workflow and tracked through their rules.
 FOLDER_FINGERPRINTS = {
-    d: None if is_demo(d) else checked_fingerprint(d) for d in REAL_DOMAINS
+    d: checked_fingerprint(d) if domain_kind(d) == "path" else None
+    for d in REAL_DOMAINS
 }
 
 
 def prepare_domain_input(wildcards):
     inputs = {"code": code("prepare", "folders", "images", "splits")}
-    if is_demo(wildcards.domain):
-        inputs["demo"] = domain_folder(wildcards.domain)
+    if domain_kind(wildcards.domain) != "path":
+        inputs["made_by_workflow"] = domain_folder(wildcards.domain)
     return inputs
 
 
@@ -121,13 +151,46 @@ def metric_files(pattern="results/metrics/{train}/{test}/seed{seed}.json"):
     return expand(pattern, train=TRAIN_DOMAINS, test=TEST_DOMAINS, seed=SEEDS)
 
 
-FIGURES = ["heatmap_accuracy", "heatmap_f1", "confusion_matrices"]
+FIGURES = [
+    "heatmap_accuracy",
+    "heatmap_balanced_accuracy",
+    "heatmap_f1",
+    "heatmap_auroc",
+    "confusion_matrices",
+    "roc_curves",
+    "reliability",
+    "training_curves",
+    "sample_images",
+]
 
 
 def final_outputs():
     return [
         "results/summary.csv",
+        "results/summary_by_seed.csv",
         "results/summary.md",
+        "results/summary.tex",
+        "results/comparisons.csv",
+        "results/findings.md",
+        "results/tables/summary.html",
+        "results/tables/comparisons.html",
+        "results/tables/findings.html",
         "results/provenance.json",
         *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"]),
+    ]
+
+
+def fidelity_outputs():
+    if not FIDELITY_DOMAINS:
+        return []
+    return [
+        "results/fidelity/summary.csv",
+        "results/fidelity/summary.md",
+        "results/figures/fidelity.png",
+        "results/figures/fidelity.pdf",
+        *expand("results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS),
+        *expand(
+            "results/generators/{domain}/progress",
+            domain=[d for d in REAL_DOMAINS if domain_kind(d) == "generated"],
+        ),
     ]

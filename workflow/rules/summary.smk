@@ -1,17 +1,42 @@
+# Statistics across cells. Settings are fixed here (not in the config) and stated in the report.
+# Intervals: percentile bootstrap over patient groups of the test split, same resamples for every seed.
+# Below 5 patient groups of a class in a test split, a bootstrap is degenerate: no interval, no test.
+INTERVAL_BOOTSTRAP = {
+    "n_boot": 2000,
+    "alpha": 0.05,
+    "seed": 0,
+    "min_groups_per_class": 5,
+}
+# Comparisons: paired bootstrap; 5000 resamples keep the smallest p-value (2/5001) small enough to
+# survive Holm correction over dozens of comparisons.
+COMPARISON_BOOTSTRAP = {
+    "n_boot": 5000,
+    "alpha": 0.05,
+    "seed": 0,
+    "min_groups_per_class": 5,
+}
+# Every training domain is compared with the first domain of the config (real images: Original).
+REFERENCE = REAL_DOMAINS[0]
+
+
 rule summarize:
     input:
         metrics=metric_files(),
-        intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
+        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
         run_info=expand(
             "results/models/{train}/seed{seed}/run_info.json",
             train=TRAIN_DOMAINS,
             seed=SEEDS,
         ),
-        code=code("summary"),
+        code=code("summary", "analysis", "stats"),
     output:
-        csv="results/summary.csv",
+        csv=report(
+            "results/summary.csv",
+            caption="../report/summary_csv.rst",
+            category="Tables",
+            labels={"table": "summary.csv (all numbers)"},
+        ),
         by_seed="results/summary_by_seed.csv",
-        markdown="results/summary.md",
         provenance="results/provenance.json",
     log:
         "results/logs/summarize.log",
@@ -22,17 +47,62 @@ rule summarize:
     params:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
+        bootstrap=INTERVAL_BOOTSTRAP,
     script:
         "../../scripts/summarize.py"
+
+
+rule compare_domains:
+    input:
+        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
+        code=code("analysis", "stats"),
+    output:
+        csv=report(
+            "results/comparisons.csv",
+            caption="../report/comparisons_csv.rst",
+            category="Tables",
+            labels={"table": "comparisons.csv (all numbers)"},
+        ),
+    log:
+        "results/logs/compare_domains.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        reference=REFERENCE,
+        train_domains=TRAIN_DOMAINS,
+        test_domains=TEST_DOMAINS,
+        bootstrap=COMPARISON_BOOTSTRAP,
+    script:
+        "../../scripts/compare_domains.py"
 
 
 rule plot_figures:
     input:
         summary="results/summary.csv",
+        comparisons="results/comparisons.csv",
         metrics=metric_files(),
-        code=code("figures"),
+        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
+        histories=expand(
+            "results/models/{train}/seed{seed}/history.json",
+            train=TRAIN_DOMAINS,
+            seed=SEEDS,
+        ),
+        images=prepared("images", REAL_DOMAINS),
+        manifests=prepared("manifest", REAL_DOMAINS),
+        code=code("figures", "analysis", "stats"),
     output:
-        expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"]),
+        [
+            report(
+                f"results/figures/{name}.png",
+                caption=f"../report/{name}.rst",
+                category="Figures",
+                labels={"figure": name.replace("_", " ")},
+            )
+            for name in FIGURES
+        ],
+        expand("results/figures/{name}.pdf", name=FIGURES),
     log:
         "results/logs/plot_figures.log",
     # Light work: runs in the main Snakemake process, never queued on the cluster.
@@ -44,5 +114,7 @@ rule plot_figures:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         classes=CLASSES,
+        reference=REFERENCE,
+        sample_domains=REAL_DOMAINS,
     script:
         "../../scripts/plot_figures.py"

@@ -1,0 +1,17 @@
+"""Entry point of rule compare_domains: each training domain vs the reference domain, paired, Holm-corrected."""
+
+from synthcxr.analysis import comparison_table, load_cells
+from synthcxr.jobs import logged
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    cells = load_cells(snakemake.input.predictions)
+    comparisons = comparison_table(
+        cells,
+        p.reference,
+        p.train_domains,
+        p.test_domains,
+        **p.bootstrap,
+    )
+    comparisons.to_csv(snakemake.output.csv, index=False)
+    print(comparisons.to_string())

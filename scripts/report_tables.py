@@ -1,0 +1,84 @@
+"""Entry point of rule report_tables: summary.md, summary.tex, findings.md and their HTML forms for the report."""
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from synthcxr.analysis import significance_marks
+from synthcxr.findings import DISCLAIMER, findings, html_page, to_html, to_markdown
+from synthcxr.jobs import logged, read_json
+from synthcxr.summary import comparisons_readable, intake_table, latex_table, leakage_lines, readable_table
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    out = snakemake.output
+    summary = pd.read_csv(snakemake.input.summary)
+    comparisons = pd.read_csv(snakemake.input.comparisons)
+    intake = intake_table([read_json(path) for path in snakemake.input.intake])
+    marks = significance_marks(comparisons)
+    seeds = sorted(p.seeds)
+    n_tests = int(comparisons["p_value"].notna().sum())
+    intro = (
+        f"Each row: a CNN trained on `train`, tested on the held-out test split of `test`. Each metric: mean ± "
+        f"standard deviation over seeds {seeds}, then (in brackets) the 95% percentile bootstrap interval of the "
+        f"seed-averaged metric, resampling patient groups of the test split ({p.n_boot_intervals} resamples, the "
+        "same for every seed). PNEUMONIA is the positive class; `majority baseline` is the accuracy of always "
+        f"predicting the test split's majority class. `*`: differs from the {p.reference}-trained model on the "
+        f"same test images (paired group bootstrap of the seed-averaged difference, {p.n_boot_comparisons} "
+        f"resamples; Holm correction across all {n_tests} comparisons; adjusted p < {p.alpha}). Test splits with fewer "
+        f"than {p.min_groups_per_class} patient groups of a class get no interval and no test. "
+        "Research use only, not for diagnosis."
+    )
+    main = readable_table(summary, marks)
+    comparison_text = (
+        f"Each training domain minus the {p.reference}-trained model on the same test images, for each metric: "
+        "difference of seed-averaged metrics with its 95% paired bootstrap interval, raw and Holm-adjusted "
+        "p-values (two-sided)."
+    )
+    readable_comparisons = comparisons_readable(comparisons)
+    leakage = leakage_lines(summary)
+    Path(out.markdown).write_text(
+        "# Cross-domain results\n\n" + intro + "\n\n" + main.to_markdown(index=False) + "\n\n"
+        "## Paired comparisons\n\n" + comparison_text + "\n\n" + readable_comparisons.to_markdown(index=False)
+        + "\n\n## Data intake\n\n" + intake.to_markdown(index=False) + "\n"
+        + "\n## Leakage between domains\n\n" + "\n".join(leakage) + "\n"
+    )
+    Path(out.latex).write_text(latex_table(summary, marks, reference=p.reference, alpha=p.alpha))
+
+    context = {
+        "reference": p.reference,
+        "synthetic": p.synthetic,
+        "mixed": p.mixed,
+        "test_domains": p.test_domains,
+        "seeds": seeds,
+        "n_boot_intervals": p.n_boot_intervals,
+        "n_boot_comparisons": p.n_boot_comparisons,
+        "alpha": p.alpha,
+        "min_groups_per_class": p.min_groups_per_class,
+        "demo": p.demo,
+    }
+    sections = findings(summary, comparisons, context)
+    Path(out.findings).write_text(to_markdown(sections))
+    Path(out.findings_html).write_text(to_html(sections))
+
+    def table_html(frame):
+        return frame.to_html(index=False, border=0, na_rep="n/a")
+
+    Path(out.summary_html).parent.mkdir(parents=True, exist_ok=True)
+    Path(out.summary_html).write_text(
+        html_page(
+            "Cross-domain results",
+            f"<h1>Cross-domain results</h1><p>{html.escape(intro)}</p>\n{table_html(main)}\n"
+            f"<h2>Data intake</h2>\n{table_html(intake)}\n<h2>Leakage between domains</h2>\n"
+            + "\n".join(f"<p>{html.escape(line)}</p>" for line in leakage)
+            + f"\n<p>{html.escape(DISCLAIMER)}</p>",
+        )
+    )
+    Path(out.comparisons_html).write_text(
+        html_page(
+            "Paired comparisons",
+            f"<h1>Paired comparisons</h1><p>{html.escape(comparison_text)}</p>\n{table_html(readable_comparisons)}",
+        )
+    )
+    print(main.to_string())

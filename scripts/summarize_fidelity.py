@@ -1,0 +1,21 @@
+"""Entry point of rule summarize_fidelity: the fidelity table and figure."""
+
+from synthcxr.figures import save
+from synthcxr.fidelity_summary import fidelity_figure, fidelity_rows, markdown
+from synthcxr.jobs import logged, read_json
+
+with logged(snakemake.log[0]):
+    p = snakemake.params
+    metrics = {domain: read_json(path) for domain, path in zip(p.domains, snakemake.input.metrics)}
+    table = fidelity_rows(metrics, p.references)
+    table.to_csv(snakemake.output.csv, index=False)
+    with open(snakemake.output.markdown, "w") as out:
+        out.write(
+            "# Fidelity, diversity and memorization of the synthetic domains\n\n"
+            "Computed only with what this workflow trains itself (no pretrained Inception weights), so these "
+            "distances are not comparable with published FID/KID values. Research use only.\n\n"
+            + markdown(table)
+            + "\n"
+        )
+    save(fidelity_figure(table), snakemake.output.figure_png[: -len(".png")], dpi=150)
+    print(table.to_string())

@@ -1,0 +1,213 @@
+"""Statistics across the study's cells: bootstrap intervals per cell and paired comparisons between cells.
+
+A *cell* is one training domain tested on one test split, with one model per seed. Its predictions
+files (one per seed) list the same test images in the same order, and so do the cells of every
+training domain on the same test split; both facts are checked, since the pairing rests on them.
+
+Decisions (stated in summary.md, findings.md and the report):
+
+- Seeds are combined by averaging the metric over seeds (the number in the summary table). The
+  interval of that mean resamples the test images, as whole patient groups (``group`` column), with
+  the same resample applied to every seed (:func:`synthcxr.stats.seed_averaged_intervals`).
+- A comparison is one training domain against the reference (real, first) domain on the same test
+  images: the difference of the seed-averaged metrics, a paired group bootstrap of it (the same
+  resamples for both models and all their seeds) for the interval and a two-sided p-value
+  (:func:`synthcxr.stats.paired_bootstrap_differences`). This replaces McNemar's test, which assumes
+  independent images (not true within a patient) and one prediction per image (not true with
+  several seeds).
+- Holm's step-down correction across every comparison in the table (all test domains, training
+  domains and metrics), controlling the family-wise error rate.
+- No interval and no test where the test split has fewer than ``min_groups_per_class`` patient groups
+  of a class: a bootstrap of a handful of groups gives degenerate intervals (an AUROC interval of
+  [1, 1] from two images) and spurious p-values.
+"""
+
+import re
+import warnings
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from synthcxr.stats import classification_metrics, holm_adjust, paired_bootstrap_differences, seed_averaged_intervals
+
+# Metrics with a bootstrap interval per cell (the headline table).
+INTERVAL_METRICS = [
+    "accuracy",
+    "balanced_accuracy",
+    "sensitivity",
+    "specificity",
+    "precision",
+    "f1",
+    "auroc",
+    "auprc",
+    "mcc",
+]
+# Metrics compared between training domains (each one test in the Holm family).
+COMPARED_METRICS = ["accuracy", "balanced_accuracy", "f1", "auroc"]
+LABELS = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+    "precision": "precision",
+    "f1": "F1",
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "mcc": "MCC",
+    "brier": "Brier score",
+    "ece": "calibration error",
+    "majority_baseline_accuracy": "majority baseline",
+}
+COMPARISON_METHOD = "paired group bootstrap of the seed-averaged difference"
+MIN_GROUPS_PER_CLASS = 5
+PREDICTION_PATH = re.compile(r"(?:^|/)predictions/(?P<train>[^/]+)/(?P<test>[^/]+)/seed(?P<seed>\d+)\.csv$")
+
+
+def parse_prediction_path(path):
+    """(train, test, seed) of a ``results/predictions/{train}/{test}/seed{seed}.csv`` path."""
+    match = PREDICTION_PATH.search(str(path).replace("\\", "/"))
+    if match is None:
+        raise ValueError(f"not a predictions file path: {path}")
+    return match["train"], match["test"], int(match["seed"])
+
+
+def read_predictions(path):
+    return pd.read_csv(path, dtype={"image": str, "group": str}, keep_default_na=False)
+
+
+def cell_from_tables(tables, name="cell"):
+    """One cell from its per-seed prediction tables: {seeds, image, group, y, probs (n_seeds, n)}.
+
+    ``tables``: {seed: DataFrame with columns image, group, true_label, prob_pneumonia}.
+    """
+    if not tables:
+        raise ValueError(f"{name}: no predictions")
+    seeds = sorted(tables)
+    first = tables[seeds[0]]
+    for seed in seeds[1:]:
+        table = tables[seed]
+        same = len(table) == len(first) and (table["image"].to_numpy() == first["image"].to_numpy()).all()
+        if not same or not (table["true_label"].to_numpy() == first["true_label"].to_numpy()).all():
+            raise ValueError(f"{name}: seed {seed} lists other test images or labels than seed {seeds[0]}")
+    return {
+        "seeds": seeds,
+        "image": first["image"].to_numpy(),
+        "group": first["group"].to_numpy(),
+        "y": first["true_label"].to_numpy(dtype=int),
+        "probs": np.stack([tables[seed]["prob_pneumonia"].to_numpy(dtype=float) for seed in seeds]),
+    }
+
+
+def load_cells(paths):
+    """All cells from predictions files: {(train, test): cell}, seeds in increasing order."""
+    tables = defaultdict(dict)
+    for path in paths:
+        train, test, seed = parse_prediction_path(path)
+        tables[(train, test)][seed] = read_predictions(path)
+    return {key: cell_from_tables(seed_tables, f"{key[0]} on {key[1]}") for key, seed_tables in tables.items()}
+
+
+def groups_per_class(cell):
+    """Smallest number of distinct patient groups among the images of one class (0 if a class is absent)."""
+    return min(len(set(cell["group"][cell["y"] == label])) for label in (0, 1))
+
+
+def too_few_groups_note(min_groups_per_class):
+    return f"fewer than {min_groups_per_class} patient groups of a class in the test split: no interval or test"
+
+
+def interval_table(cells, metrics=INTERVAL_METRICS, n_boot=2000, alpha=0.05, seed=0,
+                   min_groups_per_class=MIN_GROUPS_PER_CLASS):
+    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` of the seed-averaged metric.
+
+    NaN bounds where the test split has fewer than ``min_groups_per_class`` groups of a class.
+    """
+    rows = []
+    nan = (float("nan"), float("nan"))
+    for (train, test), cell in cells.items():
+        if groups_per_class(cell) >= min_groups_per_class:
+            intervals = seed_averaged_intervals(
+                cell["y"], cell["probs"], metrics, groups=cell["group"], n_boot=n_boot, alpha=alpha, seed=seed
+            )
+        else:
+            intervals = {name: nan for name in metrics}
+        row = {"train": train, "test": test, "n_groups": len(set(cell["group"]))}
+        for name, (low, high) in intervals.items():
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = low, high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def seed_mean(cell, metric):
+    """Mean over the cell's seeds of ``metric`` (the summary table's number)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one-class test sets: sklearn warns, the value is NaN
+        return float(np.mean([classification_metrics(cell["y"], prob)[metric] for prob in cell["probs"]]))
+
+
+def comparison_table(
+    cells, reference, train_domains, test_domains, metrics=COMPARED_METRICS, n_boot=5000, alpha=0.05, seed=0,
+    min_groups_per_class=MIN_GROUPS_PER_CLASS,
+):
+    """Each training domain against ``reference`` on each test split, Holm-corrected across all rows.
+
+    Columns: test, train, reference, metric, n_test, n_groups, n_seeds, train_value, reference_value
+    (seed-averaged metrics), difference (train minus reference), ci_low, ci_high, p_value, p_holm,
+    significant (p_holm < alpha), method, note. Interval and p-value are NaN (and left out of the Holm
+    family) where the test split has fewer than ``min_groups_per_class`` groups of a class.
+    """
+    rows = []
+    for test in test_domains:
+        base = cells[(reference, test)]
+        for train in train_domains:
+            if train == reference:
+                continue
+            cell = cells[(train, test)]
+            if not (np.array_equal(cell["image"], base["image"]) and np.array_equal(cell["y"], base["y"])):
+                raise ValueError(f"{train} and {reference} were tested on different {test} images: no pairing")
+            testable = groups_per_class(cell) >= min_groups_per_class
+            if testable:
+                differences = paired_bootstrap_differences(
+                    cell["y"], cell["probs"], base["probs"], metrics, groups=cell["group"], n_boot=n_boot,
+                    alpha=alpha, seed=seed,
+                )
+            for metric in metrics:
+                train_value, reference_value = seed_mean(cell, metric), seed_mean(base, metric)
+                nan = float("nan")
+                result = differences[metric] if testable else {
+                    "diff": train_value - reference_value, "low": nan, "high": nan, "p_value": nan
+                }
+                rows.append(
+                    {
+                        "test": test,
+                        "train": train,
+                        "reference": reference,
+                        "metric": metric,
+                        "n_test": len(cell["y"]),
+                        "n_groups": len(set(cell["group"])),
+                        "n_seeds": len(cell["seeds"]),
+                        "train_value": train_value,
+                        "reference_value": reference_value,
+                        "difference": result["diff"],
+                        "ci_low": result["low"],
+                        "ci_high": result["high"],
+                        "p_value": result["p_value"],
+                        "note": "" if testable else too_few_groups_note(min_groups_per_class),
+                    }
+                )
+    columns = [
+        "test", "train", "reference", "metric", "n_test", "n_groups", "n_seeds", "train_value",
+        "reference_value", "difference", "ci_low", "ci_high", "p_value", "note",
+    ]
+    table = pd.DataFrame(rows, columns=columns)
+    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
+    table["significant"] = table["p_holm"] < alpha
+    table["method"] = COMPARISON_METHOD
+    return table[columns[:-1] + ["p_holm", "significant", "method", "note"]]
+
+
+def significance_marks(comparisons):
+    """{(train, test, metric): True} for the significant rows of a comparison table."""
+    marked = comparisons[comparisons["significant"].astype(bool)]
+    return {(row.train, row.test, row.metric): True for row in marked.itertuples()}

@@ -1,0 +1,86 @@
+"""The fidelity table and figure: one row per synthetic domain and class group."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def fidelity_rows(metrics_by_domain, references):
+    rows = []
+    for (domain, metrics), reference in zip(metrics_by_domain.items(), references):
+        for group, values in metrics["groups"].items():
+            two_sample = values["two_sample"]
+            low, high = two_sample["auroc_ci"]
+            cnn, pixel = values["distances"]["cnn"], values["distances"]["pixel"]
+            baseline = values["real_baseline"]["cnn"]
+            memo = values["memorization"]
+            rows.append(
+                {
+                    "domain": domain,
+                    "reference": reference,
+                    "group": group,
+                    "n_synthetic": values["n_synthetic"],
+                    "two_sample_auroc": two_sample["auroc"],
+                    "two_sample_auroc_ci_low": low,
+                    "two_sample_auroc_ci_high": high,
+                    "kid_cnn": cnn["kid"],
+                    "kid_cnn_std": cnn["kid_std"],
+                    "kid_cnn_real_baseline": baseline["kid"],
+                    "frechet_cnn_same_size": baseline["synthetic_frechet_same_size"],
+                    "frechet_cnn_real_baseline": baseline["frechet"],
+                    "kid_pixel": pixel["kid"],
+                    "frechet_pixel": pixel["frechet"],
+                    "ms_ssim_synthetic": values["diversity"]["synthetic"]["ms_ssim"],
+                    "ms_ssim_real": values["diversity"]["real"]["ms_ssim"],
+                    "memorized_share": memo["share_below_threshold"],
+                    "nearest_is_train_share": memo["nearest_is_train_share"],
+                    "nearest_is_train_expected": memo["nearest_is_train_expected"],
+                    "exact_copies": memo["n_exact_copies"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def markdown(table):
+    shown = table[["domain", "reference", "group", "n_synthetic"]].copy()
+    shown["two-sample AUROC [95% CI]"] = [
+        f"{a:.2f} [{lo:.2f}, {hi:.2f}]"
+        for a, lo, hi in zip(table.two_sample_auroc, table.two_sample_auroc_ci_low, table.two_sample_auroc_ci_high)
+    ]
+    shown["KID (CNN) vs real baseline"] = [
+        f"{k:.3f} ± {s:.3f} vs {b:.3f}" for k, s, b in zip(table.kid_cnn, table.kid_cnn_std, table.kid_cnn_real_baseline)
+    ]
+    shown["FD (CNN, same size) vs real baseline"] = [
+        f"{f:.2f} vs {b:.2f}" for f, b in zip(table.frechet_cnn_same_size, table.frechet_cnn_real_baseline)
+    ]
+    shown["MS-SSIM synthetic / real"] = [f"{a:.2f} / {b:.2f}" for a, b in zip(table.ms_ssim_synthetic, table.ms_ssim_real)]
+    shown["nearest real is train (expected)"] = [
+        f"{a:.2f} ({b:.2f})" for a, b in zip(table.nearest_is_train_share, table.nearest_is_train_expected)
+    ]
+    shown["exact copies"] = table.exact_copies
+    return shown.to_markdown(index=False)
+
+
+def fidelity_figure(table):
+    """Two-sample AUROC with its interval (0.5 = indistinguishable) and KID per synthetic domain."""
+    overall = table[table.group == "overall"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2 + 0.2 * len(overall)))
+    y = np.arange(len(overall))
+    errors = [overall.two_sample_auroc - overall.two_sample_auroc_ci_low, overall.two_sample_auroc_ci_high - overall.two_sample_auroc]
+    left.errorbar(overall.two_sample_auroc, y, xerr=errors, fmt="o", color="#0072B2", capsize=4)
+    left.axvline(0.5, color="grey", linestyle="--", label="indistinguishable")
+    left.set_xlim(0.4, 1.02)
+    left.set_yticks(y, [f"{d} vs {r}" for d, r in zip(overall.domain, overall.reference)])
+    left.set_xlabel("real-vs-synthetic classifier AUROC (95% CI)")
+    left.legend(loc="lower left", fontsize=8)
+    right.barh(y, overall.kid_cnn, xerr=overall.kid_cnn_std, color="#E69F00", label="synthetic vs real train")
+    right.scatter(overall.kid_cnn_real_baseline, y, color="black", marker="|", s=200, label="real test vs real train")
+    right.set_yticks(y, [""] * len(y))
+    right.set_xlabel("KID in the study CNN's feature space")
+    right.legend(loc="lower right", fontsize=8)
+    fig.suptitle("Fidelity of synthetic domains (lower KID and AUROC near 0.5 = closer to real)")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,410 @@
+"""Statistics across cells: seed-averaged intervals, paired comparisons, Holm, findings and tables (no snakemake)."""
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from synthcxr import analysis, findings, stats
+from synthcxr.figures import FPR_GRID, mean_roc
+from synthcxr.summary import latex_table, markdown_table
+
+
+def _scores(rng, n, separation=1.0):
+    y = rng.integers(0, 2, n)
+    logits = separation * (2 * y - 1) + rng.normal(0, 1, n)
+    return y, np.round(1 / (1 + np.exp(-logits)), 6)
+
+
+def _seeds(rng, y, n_seeds, separation=1.0, noise=0.5):
+    """Probabilities of ``n_seeds`` models that share the signal and differ by seed noise."""
+    base = separation * (2 * y - 1) + rng.normal(0, 1, y.size)
+    return np.round(1 / (1 + np.exp(-(base + rng.normal(0, noise, (n_seeds, y.size))))), 6)
+
+
+# ---------------------------------------------------------------------------
+# stats.seed_averaged_intervals
+
+
+def test_identical_seeds_give_the_single_seed_interval():
+    rng = np.random.default_rng(0)
+    y, p = _scores(rng, 300)
+    groups = np.repeat(np.arange(100), 3)
+    single = stats.bootstrap_intervals(y, p, groups=groups, n_boot=500, seed=7)
+    for n_seeds in (1, 3):
+        averaged = stats.seed_averaged_intervals(y, np.tile(p, (n_seeds, 1)), groups=groups, n_boot=500, seed=7)
+        assert set(averaged) == set(stats.METRICS)
+        for name in stats.METRICS:
+            np.testing.assert_allclose(averaged[name], single[name], atol=1e-12, err_msg=name)
+    # a 1-D array is one seed
+    assert stats.seed_averaged_intervals(y, p, ["auroc"], n_boot=200, seed=1)["auroc"] == pytest.approx(
+        stats.bootstrap_interval(y, p, "auroc", n_boot=200, seed=1)
+    )
+
+
+def test_seed_averaged_interval_brackets_the_seed_averaged_metric_and_is_deterministic():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    probs = _seeds(rng, y, 4)
+    a = stats.seed_averaged_intervals(y, probs, n_boot=400, seed=3)
+    assert a == stats.seed_averaged_intervals(y, probs, n_boot=400, seed=3)
+    assert a != stats.seed_averaged_intervals(y, probs, n_boot=400, seed=4)
+    for name in ("accuracy", "balanced_accuracy", "f1", "auroc", "mcc"):
+        mean = np.mean([stats.classification_metrics(y, p)[name] for p in probs])
+        low, high = a[name]
+        assert type(low) is float and low < mean < high, name
+
+
+def test_seed_averaged_interval_covers_the_true_accuracy():
+    """Seeds err independently with P = 0.2: the seed-averaged accuracy's 95% interval covers 0.8 ~95% of the time."""
+    rng = np.random.default_rng(0)
+    true_accuracy, n, n_seeds, n_sets = 0.8, 150, 3, 150
+    covered = 0
+    for index in range(n_sets):
+        y = rng.integers(0, 2, n)
+        correct = rng.uniform(0, 1, (n_seeds, n)) < true_accuracy
+        probs = np.where(correct == (y == 1), 0.7, 0.3)
+        low, high = stats.seed_averaged_intervals(y, probs, ["accuracy"], n_boot=300, seed=index)["accuracy"]
+        covered += low <= true_accuracy <= high
+    assert 0.88 <= covered / n_sets <= 0.99
+
+
+def test_seed_averaging_narrows_the_interval_when_seeds_disagree():
+    rng = np.random.default_rng(2)
+    n, n_seeds = 300, 5
+    y = rng.integers(0, 2, n)
+    correct = rng.uniform(0, 1, (n_seeds, n)) < 0.75  # seeds err on different images
+    probs = np.where(correct == (y == 1), 0.8, 0.2)
+    single = stats.bootstrap_interval(y, probs[0], "accuracy", n_boot=1000, seed=0)
+    averaged = stats.seed_averaged_intervals(y, probs, ["accuracy"], n_boot=1000, seed=0)["accuracy"]
+    assert averaged[1] - averaged[0] < 0.8 * (single[1] - single[0])
+
+
+def test_chunked_resamples_equal_one_pass():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 80)
+    probs = _seeds(rng, y, 2)
+    weights = stats._bootstrap_weights(80, None, 2500, np.random.default_rng(0))
+    chunked = stats._seed_averaged_resamples(y, probs, weights, 0.5, chunk=1000)
+    whole = stats._seed_averaged_resamples(y, probs, weights, 0.5, chunk=10**6)
+    for name in stats.METRICS:
+        np.testing.assert_allclose(chunked[name], whole[name], atol=1e-12, equal_nan=True, err_msg=name)
+
+
+def test_seed_averaged_intervals_reject_bad_input():
+    with pytest.raises(ValueError):
+        stats.seed_averaged_intervals([0, 1, 1], [[0.1, 0.2]])
+    with pytest.raises(ValueError):
+        stats.seed_averaged_intervals([0, 1], [[0.1, 0.9]], metrics=["nope"])
+    with pytest.raises(ValueError):
+        stats.seed_averaged_intervals([0, 1], np.zeros((1, 1, 2)))
+
+
+# ---------------------------------------------------------------------------
+# stats.paired_bootstrap_differences
+
+
+def test_paired_differences_one_seed_auroc_equals_paired_auroc_difference():
+    rng = np.random.default_rng(4)
+    y, a = _scores(rng, 300, 1.2)
+    b = np.round(np.clip(a + rng.normal(0, 0.2, a.size), 0, 1), 6)
+    groups = np.repeat(np.arange(60), 5)
+    new = stats.paired_bootstrap_differences(y, a, b, ["auroc"], groups=groups, n_boot=400, seed=2)["auroc"]
+    old = stats.paired_auroc_difference(y, a, b, groups=groups, n_boot=400, seed=2)
+    for key in ("diff", "low", "high", "p_value"):
+        assert new[key] == pytest.approx(old[key], abs=1e-12), key
+
+
+def test_paired_differences_are_differences_of_seed_means():
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 250)
+    good, poor = _seeds(rng, y, 3, separation=1.5), _seeds(rng, y, 2, separation=0.3)
+    result = stats.paired_bootstrap_differences(y, good, poor, n_boot=2000, seed=0)
+    for name in stats.METRICS:
+        expected = np.mean([stats.classification_metrics(y, p)[name] for p in good]) - np.mean(
+            [stats.classification_metrics(y, p)[name] for p in poor]
+        )
+        assert result[name]["diff"] == pytest.approx(expected, abs=1e-12), name
+    for name in ("accuracy", "balanced_accuracy", "auroc"):
+        r = result[name]
+        assert r["diff"] > 0 and r["low"] > 0 and r["low"] < r["diff"] < r["high"] and r["p_value"] < 0.01, name
+    # swapping the models negates the difference and keeps the p-value
+    swapped = stats.paired_bootstrap_differences(y, poor, good, ["auroc"], n_boot=2000, seed=0)["auroc"]
+    assert swapped["diff"] == pytest.approx(-result["auroc"]["diff"])
+    assert swapped["p_value"] == pytest.approx(result["auroc"]["p_value"])
+
+
+def test_paired_differences_of_identical_models_are_zero_with_p_one():
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 100)
+    probs = _seeds(rng, y, 2)
+    result = stats.paired_bootstrap_differences(y, probs, probs.copy(), n_boot=300)
+    for name in ("accuracy", "f1", "auroc"):
+        assert (result[name]["diff"], result[name]["low"], result[name]["high"], result[name]["p_value"]) == (
+            0.0, 0.0, 0.0, 1.0
+        )
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_paired_differences_single_class_auroc_is_nan():
+    result = stats.paired_bootstrap_differences([1, 1, 1], [0.2, 0.6, 0.9], [0.1, 0.7, 0.8], ["auroc", "accuracy"], n_boot=20)
+    assert all(math.isnan(v) for v in result["auroc"].values())
+    assert result["accuracy"]["diff"] == pytest.approx(0.0)
+
+
+# ---------------------------------------------------------------------------
+# analysis: cells, intervals and comparisons from prediction tables
+
+
+def _prediction_table(y, prob, groups=None):
+    n = len(y)
+    return pd.DataFrame(
+        {
+            "image": [f"img{i:03d}.png" for i in range(n)],
+            "group": groups if groups is not None else [f"g{i:03d}" for i in range(n)],
+            "true_label": y,
+            "prob_pneumonia": prob,
+            "pred_label": (np.asarray(prob) >= 0.5).astype(int),
+        }
+    )
+
+
+def _cells(rng, separations, tests=("Original", "GANs"), n=120, n_seeds=2):
+    """{(train, test): cell} with each training domain's separation (higher: better model)."""
+    cells = {}
+    for test in tests:
+        y = rng.integers(0, 2, n)
+        groups = np.array([f"{test}-p{i // 2}" for i in range(n)])  # two images per patient
+        for train, separation in separations.items():
+            probs = _seeds(rng, y, n_seeds, separation=separation, noise=0.3)
+            tables = {seed: _prediction_table(y, probs[seed - 1], groups) for seed in range(1, n_seeds + 1)}
+            cells[(train, test)] = analysis.cell_from_tables(tables, f"{train} on {test}")
+    return cells
+
+
+def test_parse_prediction_path():
+    assert analysis.parse_prediction_path("results/predictions/Mixed/VAEs/seed12.csv") == ("Mixed", "VAEs", 12)
+    with pytest.raises(ValueError):
+        analysis.parse_prediction_path("results/metrics/Mixed/VAEs/seed1.json")
+
+
+def test_load_cells_reads_files_and_orders_seeds(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20)
+    for seed in (2, 1):
+        folder = tmp_path / "results" / "predictions" / "GANs" / "Original"
+        folder.mkdir(parents=True, exist_ok=True)
+        _prediction_table(y, np.full(20, seed / 10)).to_csv(folder / f"seed{seed}.csv", index=False)
+    cells = analysis.load_cells(sorted(str(p) for p in tmp_path.rglob("*.csv")))
+    cell = cells[("GANs", "Original")]
+    assert cell["seeds"] == [1, 2] and cell["probs"].shape == (2, 20)
+    np.testing.assert_allclose(cell["probs"][:, 0], [0.1, 0.2])
+    assert cell["group"].dtype == object and cell["y"].tolist() == y.tolist()
+
+
+def test_cell_rejects_seeds_with_other_images():
+    y = np.array([0, 1, 0, 1])
+    other = _prediction_table(y, [0.1, 0.9, 0.2, 0.8])
+    other.loc[0, "image"] = "elsewhere.png"
+    with pytest.raises(ValueError, match="seed 2 lists other test images"):
+        analysis.cell_from_tables({1: _prediction_table(y, [0.1, 0.9, 0.2, 0.8]), 2: other}, "GANs on Original")
+
+
+def test_interval_table_needs_enough_groups_per_class():
+    rng = np.random.default_rng(1)
+    cells = _cells(rng, {"Original": 1.0}, tests=("Original",), n=120)
+    table = analysis.interval_table(cells, n_boot=200)
+    assert {"accuracy_ci_low", "auroc_ci_high", "mcc_ci_low"} <= set(table.columns)
+    assert table.loc[0, "n_groups"] == 60 and table.loc[0, "accuracy_ci_low"] < table.loc[0, "accuracy_ci_high"]
+    few = analysis.interval_table(cells, n_boot=200, min_groups_per_class=1000)
+    assert few.filter(like="_ci_").isna().all().all()
+
+
+def test_comparison_table_pairs_against_reference_and_applies_holm():
+    rng = np.random.default_rng(2)
+    trains = ["Original", "GANs", "VAEs", "Mixed"]
+    cells = _cells(rng, {"Original": 1.5, "GANs": 1.4, "VAEs": 0.1, "Mixed": 1.6})
+    table = analysis.comparison_table(cells, "Original", trains, ["Original", "GANs"], n_boot=1000)
+    assert len(table) == 3 * 2 * len(analysis.COMPARED_METRICS)
+    assert "Original" not in set(table["train"]) and set(table["reference"]) == {"Original"}
+    np.testing.assert_allclose(table["p_holm"], stats.holm_adjust(table["p_value"]))
+    assert (table["p_holm"] >= table["p_value"]).all()
+    assert (table["significant"] == (table["p_holm"] < 0.05)).all()
+    for row in table.itertuples():
+        assert row.difference == pytest.approx(row.train_value - row.reference_value, abs=1e-12)
+        assert row.ci_low <= row.difference <= row.ci_high
+    vaes = table[(table.train == "VAEs") & (table.metric == "auroc")]
+    assert (vaes["difference"] < -0.2).all() and vaes["significant"].all()  # a near-random model loses, clearly
+    marks = analysis.significance_marks(table)
+    assert marks[("VAEs", "Original", "auroc")] and marks[("VAEs", "GANs", "auroc")]
+
+
+def test_comparison_table_refuses_unpaired_test_images():
+    rng = np.random.default_rng(3)
+    cells = _cells(rng, {"Original": 1.0, "GANs": 1.0}, tests=("Original",))
+    cells[("GANs", "Original")]["image"] = cells[("GANs", "Original")]["image"][::-1].copy()
+    with pytest.raises(ValueError, match="different Original images"):
+        analysis.comparison_table(cells, "Original", ["Original", "GANs"], ["Original"], n_boot=50)
+
+
+def test_comparison_table_without_enough_groups_reports_difference_but_no_test():
+    rng = np.random.default_rng(4)
+    cells = _cells(rng, {"Original": 1.0, "GANs": 0.5}, tests=("Original",), n=40)
+    table = analysis.comparison_table(cells, "Original", ["Original", "GANs"], ["Original"], n_boot=50,
+                                      min_groups_per_class=100)
+    assert table["difference"].notna().all() and table["p_value"].isna().all() and table["p_holm"].isna().all()
+    assert not table["significant"].any() and table["note"].str.contains("fewer than 100").all()
+
+
+# ---------------------------------------------------------------------------
+# findings and tables
+
+
+def _summary_from_cells(cells, intervals):
+    rows = []
+    for (train, test), cell in cells.items():
+        row = {"train": train, "test": test, "n_seeds": len(cell["seeds"]), "n_test": len(cell["y"])}
+        for name in analysis.INTERVAL_METRICS + ["majority_baseline_accuracy"]:
+            row[name] = analysis.seed_mean(cell, name)
+            row[f"{name}_std"] = 0.01
+        rows.append(row)
+    return pd.DataFrame(rows).merge(intervals, on=["train", "test"])
+
+
+CONTEXT = {
+    "reference": "Original",
+    "synthetic": ["GANs", "VAEs"],
+    "mixed": "Mixed",
+    "test_domains": ["Original", "GANs"],
+    "seeds": [1, 2],
+    "n_boot_intervals": 300,
+    "n_boot_comparisons": 1000,
+    "alpha": 0.05,
+    "min_groups_per_class": 5,
+    "demo": False,
+}
+
+
+@pytest.fixture(scope="module")
+def study():
+    rng = np.random.default_rng(7)
+    trains = ["Original", "GANs", "VAEs", "Mixed"]
+    cells = _cells(rng, {"Original": 1.5, "GANs": 1.4, "VAEs": 0.1, "Mixed": 1.6})
+    comparisons = analysis.comparison_table(cells, "Original", trains, ["Original", "GANs"], n_boot=1000)
+    summary = _summary_from_cells(cells, analysis.interval_table(cells, n_boot=300))
+    return summary, comparisons
+
+
+def _text(sections):
+    return findings.to_markdown(sections)
+
+
+def test_findings_sentences_carry_the_comparison_numbers(study):
+    summary, comparisons = study
+    text = _text(findings.findings(summary, comparisons, CONTEXT))
+    for row in comparisons.itertuples():
+        if row.train == "Mixed":
+            continue
+        clause = (
+            f"{analysis.LABELS[row.metric]} by {row.difference:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}; "
+            f"{row.train_value:.3f} vs {row.reference_value:.3f})"
+        )
+        assert clause in text, clause
+    vaes = comparisons[(comparisons.train == "VAEs") & comparisons.significant & (comparisons.difference < 0)]
+    assert not vaes.empty
+    for row in vaes.itertuples():
+        assert f"Holm-adjusted p = {row.p_holm:.4f}" in text
+    assert "VAEs-trained models fall significantly short of Original-trained ones" in text
+    assert f"the {len(comparisons)} p-values" in text and "Holm-corrected" in text
+    assert findings.DISCLAIMER in text
+    assert "not X-rays" not in text  # not a demo run
+
+
+def test_findings_mixed_verdicts_follow_the_holm_adjusted_tests(study):
+    summary, comparisons = study
+    text = _text(findings.findings(summary, comparisons, CONTEXT))
+    wins = []
+    for test in CONTEXT["test_domains"]:
+        rows = comparisons[(comparisons.train == "Mixed") & (comparisons.test == test)]
+        up = (rows.significant & (rows.difference > 0)).any()
+        down = (rows.significant & (rows.difference < 0)).any()
+        expected = findings.verdict(rows.itertuples())
+        assert f"On the {test} test split, Mixed {expected} Original" in text
+        if up and not down:
+            wins.append(test)
+    assert f"Mixed beats Original on {len(wins)} of 2 test splits" in text
+
+
+def test_findings_hand_made_table():
+    comparisons = pd.DataFrame(
+        [
+            # test, train, metric, train value, reference value, diff, low, high, p, p_holm, significant
+            ("Original", "GANs", "balanced_accuracy", 0.712, 0.832, -0.120, -0.180, -0.050, 0.001, 0.004, True),
+            ("Original", "GANs", "auroc", 0.900, 0.910, -0.010, -0.040, 0.020, 0.400, 0.800, False),
+            ("Original", "Mixed", "balanced_accuracy", 0.870, 0.832, 0.038, 0.010, 0.070, 0.010, 0.030, True),
+            ("Original", "Mixed", "auroc", 0.950, 0.910, 0.040, 0.000, 0.080, 0.040, 0.080, False),
+        ],
+        columns=["test", "train", "metric", "train_value", "reference_value", "difference", "ci_low", "ci_high",
+                 "p_value", "p_holm", "significant"],
+    ).assign(reference="Original", n_test=100, n_groups=50, note="")
+    summary = pd.DataFrame(
+        {
+            "train": ["Original", "GANs", "Mixed"],
+            "test": ["Original"] * 3,
+            "accuracy": [0.85, 0.74, 0.88],
+            "accuracy_ci_low": [0.80, 0.70, 0.84],
+            "accuracy_ci_high": [0.90, 0.80, 0.92],
+            "majority_baseline_accuracy": [0.73] * 3,
+        }
+    )
+    context = dict(CONTEXT, synthetic=["GANs"], test_domains=["Original"], demo=True)
+    text = _text(findings.findings(summary, comparisons, context))
+    assert (
+        "On the Original test split (100 images, 50 patient groups), training on GANs instead of Original changed "
+        "balanced accuracy by -0.120 (95% CI -0.180 to -0.050; 0.712 vs 0.832) and AUROC by -0.010 "
+        "(95% CI -0.040 to +0.020; 0.900 vs 0.910)"
+    ) in text
+    assert "significant after Holm correction: lower balanced accuracy (Holm-adjusted p = 0.0040)" in text
+    assert "Mixed beats Original on 1 of 1 test splits (Original)." in text
+    assert "The largest shortfall of GANs is in balanced accuracy on the Original test split: -0.120" in text
+    assert "GANs-trained model on the Original test split (accuracy 0.740, 95% CI 0.700 to 0.800) is not clearly" in text
+    assert "Original-trained model on the Original test split" not in text.split("majority-class baseline")[-1]
+    assert findings.DEMO_NOTE in text
+    page = findings.to_html(findings.findings(summary, comparisons, context))
+    assert page.startswith("<!DOCTYPE html>") and "<h2>Does Mixed beat Original?</h2>" in page
+
+
+def test_main_tables_mark_significant_cells(study):
+    summary, comparisons = study
+    marks = analysis.significance_marks(comparisons)
+    assert marks
+    markdown = markdown_table(summary, marks)
+    (train, test, metric), _ = next(iter(marks.items()))
+    row = summary[(summary.train == train) & (summary.test == test)].iloc[0]
+    assert f"{row[metric]:.3f} ± 0.010 ({row[f'{metric}_ci_low']:.3f}–{row[f'{metric}_ci_high']:.3f})*" in markdown
+    latex = latex_table(summary.assign(train=summary.train.replace("GANs", "GAN_s")), marks, reference="Original")
+    assert "\\toprule" in latex and "\\bottomrule" in latex and "\\caption{" in latex
+    assert "GAN\\_s" in latex and "Holm-adjusted" in latex
+    assert re.search(r"\d\.\d{3}\*?\\\\ \\scriptsize \[\d\.\d{3}, \d\.\d{3}\]", latex)
+
+
+# ---------------------------------------------------------------------------
+# figure helper
+
+
+def test_mean_roc_area_is_the_mean_auroc():
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 500)
+    probs = _seeds(rng, y, 3)
+    mean, sd = mean_roc(y, probs)
+    area = np.sum(np.diff(FPR_GRID) * (mean[1:] + mean[:-1]) / 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = np.mean([roc_auc_score(y, p) for p in probs])
+    assert area == pytest.approx(expected, abs=0.01)
+    assert mean[-1] == 1.0 and (np.diff(mean) >= -1e-12).all() and (sd >= 0).all()
+    assert mean_roc([1, 1, 1], probs[:, :3]) is None

@@ -1,0 +1,52 @@
+"""End-to-end: GANs and VAEs domains generated inside the workflow, then their fidelity."""
+
+import json
+
+import pandas as pd
+import pytest
+from workflow_helpers import snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.workflow
+
+TINY_GENERATOR = {"epochs": 2, "base_channels": 4, "latent_dim": 8, "batch_size": 8}
+
+
+@pytest.fixture(scope="module")
+def generated_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("generated_run")
+    domains = {
+        "Original": {"demo": {"per_class": 10, "shift": "none"}},
+        "GANs": {"generated": {"model": "gan", "source": "Original", "per_class": 8, "settings": TINY_GENERATOR}},
+        "VAEs": {"generated": {"model": "vae", "source": "Original", "per_class": 6, "settings": TINY_GENERATOR}},
+    }
+    config = tiny_config(domains)
+    config["fidelity"] = {"two_sample_epochs": 1, "n_boot": 50, "kid_subsets": 10, "msssim_pairs": 20}
+    snakemake(workdir, "--configfile", write_config(workdir / "config.yaml", config), "--cores", 2)
+    return workdir / "results"
+
+
+def test_generators_sample_the_asked_number_per_class_from_the_train_split_only(generated_run):
+    original = pd.read_csv(generated_run / "splits" / "Original.csv")
+    n_train = int((original.split == "train").sum())
+    for domain, per_class in (("GANs", 8), ("VAEs", 6)):
+        for name in ("NORMAL", "PNEUMONIA"):
+            assert len(list((generated_run / "generated" / domain / name).glob("*.png"))) == per_class
+        log = (generated_run / "logs" / "train_generator" / f"{domain}.log").read_text()
+        assert f"on {n_train} train images" in log
+        assert list((generated_run / "generators" / domain / "progress").glob("epoch_*.png"))
+        intake = json.loads((generated_run / "intake" / f"{domain}.json").read_text())
+        assert intake["images_used"] == 2 * per_class
+
+
+def test_fidelity_table_and_figures_exist_for_each_synthetic_domain(generated_run):
+    table = pd.read_csv(generated_run / "fidelity" / "summary.csv")
+    assert set(table.domain) == {"GANs", "VAEs"} and set(table.reference) == {"Original"}
+    assert set(table.group) == {"overall", "NORMAL", "PNEUMONIA"}
+    assert table.two_sample_auroc.between(0, 1).all()
+    assert (table.exact_copies == 0).all()
+    for name in ("fidelity.png", "fidelity.pdf"):
+        assert (generated_run / "figures" / name).stat().st_size > 1000
+    for domain in ("GANs", "VAEs"):
+        assert (generated_run / "fidelity" / f"{domain}_closest_pairs.png").exists()
+    assert "not comparable with published FID" in (generated_run / "fidelity" / "summary.md").read_text()
+    assert len(pd.read_csv(generated_run / "summary.csv")) == 12

@@ -1,0 +1,85 @@
+# Synthetic domains made here (config `generated:`) and the fidelity of every synthetic domain that
+# names its real reference. A generator sees only its source domain's train split.
+
+
+rule train_generator:
+    input:
+        images=lambda w: prepared("images", [fidelity_reference(w.domain)])[0],
+        manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
+        code=code("generators", "train", "model", "data"),
+    output:
+        model="results/generators/{domain}/generator.pt",
+        samples=directory("results/generated/{domain}"),
+        progress=directory("results/generators/{domain}/progress"),
+    log:
+        "results/logs/train_generator/{domain}.log",
+    benchmark:
+        "results/benchmarks/train_generator/{domain}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    params:
+        kind=lambda w: DOMAINS[w.domain]["generated"]["model"],
+        settings=lambda w: DOMAINS[w.domain]["generated"].get("settings", {}),
+        per_class=lambda w: DOMAINS[w.domain]["generated"]["per_class"],
+        classes=CLASSES,
+        device=config["device"],
+        # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
+        checkpoint="results/checkpoints/generators/{domain}.pt",
+    script:
+        "../../scripts/train_generator.py"
+
+
+rule evaluate_fidelity:
+    input:
+        synthetic_images="results/prepared/{domain}/images.npy",
+        synthetic_manifest="results/splits/{domain}.csv",
+        real_images=lambda w: prepared("images", [fidelity_reference(w.domain)])[0],
+        real_manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
+        # The study CNN trained on the real reference supplies the feature space.
+        feature_model=lambda w: f"results/models/{fidelity_reference(w.domain)}/seed{SEEDS[0]}/model.pt",
+        code=code("fidelity", "model", "train", "stats", "data"),
+    output:
+        metrics="results/fidelity/{domain}.json",
+        pairs="results/fidelity/{domain}_closest_pairs.png",
+    log:
+        "results/logs/evaluate_fidelity/{domain}.log",
+    benchmark:
+        "results/benchmarks/evaluate_fidelity/{domain}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    params:
+        # The two-sample test trains the study CNN exactly as the study does.
+        settings={
+            **config["fidelity"],
+            "widths": config["training"]["widths"],
+            "two_sample_batch_size": config["training"]["batch_size"],
+            "two_sample_lr": config["training"]["lr"],
+        },
+        classes=CLASSES,
+        device=config["device"],
+    script:
+        "../../scripts/evaluate_fidelity.py"
+
+
+rule summarize_fidelity:
+    input:
+        metrics=expand("results/fidelity/{domain}.json", domain=FIDELITY_DOMAINS),
+        code=code("fidelity_summary"),
+    output:
+        csv="results/fidelity/summary.csv",
+        markdown="results/fidelity/summary.md",
+        figure_png="results/figures/fidelity.png",
+        figure_pdf="results/figures/fidelity.pdf",
+    log:
+        "results/logs/summarize_fidelity.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        domains=FIDELITY_DOMAINS,
+        references=[fidelity_reference(d) for d in FIDELITY_DOMAINS],
+    script:
+        "../../scripts/summarize_fidelity.py"
