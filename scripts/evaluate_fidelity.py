@@ -5,7 +5,7 @@ snakemake.input: synthetic_images, synthetic_manifest (prepared cache of the syn
     images, both splits, are used), real_images, real_manifest (the reference domain's cache: its train
     split = the generator's training images, its test split = held-out real images), feature_model
     (state_dict .pt of an Original-trained StudyCNN; widths are read from the weights)
-snakemake.output: metrics (JSON), pairs (PNG figure of the closest synthetic/train pairs)
+snakemake.output: metrics (JSON), pairs (.npz of the closest synthetic/train pairs, drawn by summarize_fidelity)
 snakemake.params: settings (dict, see synthcxr.fidelity.DEFAULT_SETTINGS: widths, two_sample_epochs,
     seed, n_boot, ...), classes (class names, label order), device ("auto" | "cpu" | "cuda")
 """
@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from synthcxr.data import file_digest, load_split  # noqa: E402
 from synthcxr.fidelity import (
-    closest_pairs_figure,
+    closest_pairs,
     evaluate_fidelity,
     load_feature_model,
     resolve_settings,
@@ -67,15 +67,8 @@ with logged(snakemake.log[0]):
         device,
         log=print,
     )
-    closest_pairs_figure(
-        synthetic,
-        synthetic_labels,
-        real_train,
-        details,
-        snakemake.output.pairs,
-        k=int(settings["closest_pairs"]),
-        class_names=p.classes,
-    )
+    pairs = closest_pairs(synthetic, synthetic_labels, real_train, details, k=int(settings["closest_pairs"]))
+    np.savez(snakemake.output.pairs, **pairs)
     metrics["provenance"] = {
         "synthetic_manifest_sha256": file_digest(inp.synthetic_manifest),
         "real_manifest_sha256": file_digest(inp.real_manifest),

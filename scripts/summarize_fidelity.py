@@ -1,7 +1,9 @@
 """Entry point of rule summarize_fidelity: the fidelity table and figure."""
 
 from synthcxr.figures import save
-from synthcxr.fidelity_summary import fidelity_figure, fidelity_rows, markdown
+import numpy as np
+
+from synthcxr.fidelity_summary import closest_pairs_figure, fidelity_figure, fidelity_rows, markdown
 from synthcxr.jobs import logged, read_json
 
 with logged(snakemake.log[0]):
@@ -18,4 +20,8 @@ with logged(snakemake.log[0]):
             + "\n"
         )
     save(fidelity_figure(table), snakemake.output.figure_png[: -len(".png")], dpi=150)
+    for domain, pairs_path, figure_path in zip(p.domains, snakemake.input.pairs, snakemake.output.pairs):
+        with np.load(pairs_path, allow_pickle=False) as pairs:
+            figure = closest_pairs_figure(dict(pairs), p.classes, title=f"{domain} against its training images")
+        save(figure, figure_path[: -len(".png")], dpi=120)
     print(table.to_string())

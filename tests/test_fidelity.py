@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from synthcxr import fidelity as fid
+from synthcxr.fidelity_summary import closest_pairs_figure
 from synthcxr.model import StudyCNN
 
 SIZE = 32
@@ -172,7 +173,14 @@ def test_memorization_flags_planted_copies_only():
 def test_closest_pairs_figure(tmp_path):
     real, labels = phantoms(6)
     summary, details = fid.memorization(real[:4], real[4:10], real[10:])
-    fid.closest_pairs_figure(real[:4], labels[:4], real[4:10], details, tmp_path / "pairs.png", k=3)
+    pairs = fid.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
+    assert np.all(np.diff(pairs["distance"]) >= 0) and pairs["synthetic"].shape == (3, *real.shape[1:])
+    for col in range(3):  # each synthetic image beside its nearest training image
+        np.testing.assert_array_equal(pairs["train"][col], real[4:10][details["train_index"][pairs["synthetic_index"][col]]])
+    np.savez(tmp_path / "pairs.npz", **pairs)
+    with np.load(tmp_path / "pairs.npz", allow_pickle=False) as saved:
+        figure = closest_pairs_figure(dict(saved), title="test")
+    figure.savefig(tmp_path / "pairs.png")
     assert (tmp_path / "pairs.png").stat().st_size > 1000
 
 
@@ -223,7 +231,7 @@ def test_evaluate_fidelity_entry_point(tmp_path):
             feature_model=str(tmp_path / "feature.pt"),
         ),
         output=SimpleNamespace(
-            metrics=str(tmp_path / "out" / "metrics.json"), pairs=str(tmp_path / "out" / "pairs.png")
+            metrics=str(tmp_path / "out" / "metrics.json"), pairs=str(tmp_path / "out" / "pairs.npz")
         ),
         params=SimpleNamespace(
             settings={**TINY, "two_sample_epochs": 1, "closest_pairs": 4}, classes=["NORMAL", "PNEUMONIA"], device="cpu"

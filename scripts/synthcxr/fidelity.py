@@ -512,46 +512,26 @@ def memorization_summary(details, mask=None):
     }
 
 
-def closest_pairs_figure(
-    synthetic,
-    synthetic_labels,
-    real_train,
-    details,
-    path,
-    k=8,
-    class_names=("NORMAL", "PNEUMONIA"),
-    title=None,
-    dpi=120,
-):
-    """Save a PNG of the ``k`` synthetic images closest to a training image (top) above that image (bottom)."""
-    import matplotlib
+def closest_pairs(synthetic, synthetic_labels, real_train, details, k=8):
+    """The ``k`` synthetic images closest to a real training image, with that image, as plain arrays.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    Saved with :func:`numpy.savez` by the fidelity rule and drawn by the summary rule (which has
+    matplotlib): ``synthetic`` and ``train`` (k, H, W) uint8, their indices, the synthetic labels, the
+    pixel L2 distance, whether it is an exact copy, and the memorization threshold and its percentile.
+    """
     order = np.argsort(details["d_train"], kind="stable")[:k]
-    k = max(len(order), 1)
-    fig, axes = plt.subplots(2, k, figsize=(1.9 * k, 4.4), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for col, i in enumerate(order):
-        j = details["train_index"][i]
-        flag = " copy" if details["copy"][i] else (" <thr" if details["d_train"][i] <= details["threshold"] else "")
-        axes[0, col].imshow(synthetic[i], cmap="gray", vmin=0, vmax=255)
-        axes[0, col].set_title(
-            f"synth {i} ({class_names[synthetic_labels[i]]})\nd={details['d_train'][i]:.2f}{flag}", fontsize=7
-        )
-        axes[1, col].imshow(real_train[j], cmap="gray", vmin=0, vmax=255)
-        axes[1, col].set_title(f"train {j}", fontsize=7)
-    fig.suptitle(
-        (title + "\n" if title else "")
-        + f"closest synthetic (top) / real training (bottom) pairs; pixel L2, threshold {details['threshold']:.2f} "
-        f"(p{details['percentile']:g} of real test-to-train)",
-        fontsize=8,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    train_index = np.asarray(details["train_index"])[order]
+    return {
+        "synthetic": np.asarray(synthetic)[order],
+        "train": np.asarray(real_train)[train_index],
+        "synthetic_index": order,
+        "train_index": train_index,
+        "synthetic_label": np.asarray(synthetic_labels)[order],
+        "distance": np.asarray(details["d_train"])[order],
+        "copy": np.asarray(details["copy"], dtype=bool)[order],
+        "threshold": np.float64(details["threshold"]),
+        "percentile": np.float64(details["percentile"]),
+    }
 
 
 # ---------------------------------------------------------------------------

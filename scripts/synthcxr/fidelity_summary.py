@@ -84,3 +84,34 @@ def fidelity_figure(table):
     fig.suptitle("Fidelity of synthetic domains (lower KID and AUROC near 0.5 = closer to real)")
     fig.tight_layout()
     return fig
+
+
+def closest_pairs_figure(pairs, class_names=("NORMAL", "PNEUMONIA"), title=None):
+    """The closest synthetic images (top) above their nearest real training images (bottom).
+
+    ``pairs``: the arrays of :func:`synthcxr.fidelity.closest_pairs`.
+    """
+    k = max(len(pairs["distance"]), 1)
+    fig, axes = plt.subplots(2, k, figsize=(1.9 * k, 4.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    threshold = float(pairs["threshold"])
+    for col in range(len(pairs["distance"])):
+        distance = pairs["distance"][col]
+        flag = " copy" if pairs["copy"][col] else (" <thr" if distance <= threshold else "")
+        axes[0, col].imshow(pairs["synthetic"][col], cmap="gray", vmin=0, vmax=255)
+        axes[0, col].set_title(
+            f"synth {pairs['synthetic_index'][col]} ({class_names[pairs['synthetic_label'][col]]})\n"
+            f"d={distance:.2f}{flag}",
+            fontsize=7,
+        )
+        axes[1, col].imshow(pairs["train"][col], cmap="gray", vmin=0, vmax=255)
+        axes[1, col].set_title(f"train {pairs['train_index'][col]}", fontsize=7)
+    fig.suptitle(
+        (title + "\n" if title else "")
+        + f"closest synthetic (top) / real training (bottom) pairs; pixel L2, threshold {threshold:.2f} "
+        f"(p{float(pairs['percentile']):g} of real test-to-train)",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    return fig

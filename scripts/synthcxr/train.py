@@ -95,6 +95,7 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
     the mean training loss and accuracy of each epoch. A checkpoint (model, optimizer, epoch, history)
     is written after each epoch; a matching checkpoint found at start is resumed.
     """
+    device = torch.device(device)
     if device.type == "cpu":
         keep_freed_memory()
     seed_everything(settings["seed"])

@@ -41,7 +41,7 @@ rule evaluate_fidelity:
         code=code("fidelity", "model", "train", "stats", "data"),
     output:
         metrics="results/fidelity/{domain}.json",
-        pairs="results/fidelity/{domain}_closest_pairs.png",
+        pairs="results/fidelity/{domain}_closest_pairs.npz",
     log:
         "results/logs/evaluate_fidelity/{domain}.log",
     benchmark:
@@ -66,9 +66,11 @@ rule evaluate_fidelity:
 rule summarize_fidelity:
     input:
         metrics=expand("results/fidelity/{domain}.json", domain=FIDELITY_DOMAINS),
-        code=code("fidelity_summary"),
+        pairs=expand("results/fidelity/{domain}_closest_pairs.npz", domain=FIDELITY_DOMAINS),
+        code=code("fidelity_summary", "figures"),
     output:
         csv="results/fidelity/summary.csv",
+        pairs=expand("results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS),
         markdown="results/fidelity/summary.md",
         figure_png="results/figures/fidelity.png",
         figure_pdf="results/figures/fidelity.pdf",
@@ -81,5 +83,6 @@ rule summarize_fidelity:
     params:
         domains=FIDELITY_DOMAINS,
         references=[fidelity_reference(d) for d in FIDELITY_DOMAINS],
+        classes=CLASSES,
     script:
         "../../scripts/summarize_fidelity.py"
