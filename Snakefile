@@ -21,6 +21,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/volume.smk"
 
 
 rule all:
@@ -28,3 +29,4 @@ rule all:
     input:
         final_outputs(),
         fidelity_outputs(),
+        volume_outputs(),

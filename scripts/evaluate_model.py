@@ -5,9 +5,9 @@ import json
 import numpy as np
 import torch
 
-from synthcxr.data import file_digest, load_split
+from synthcxr.data import file_digest, load_split, prediction_rows, read_predictions, write_predictions
 from synthcxr.prepare import read_manifest
-from synthcxr.evaluate import cell_metrics, prediction_rows, train_test_overlap, write_predictions
+from synthcxr.evaluate import cell_metrics, metrics_at_validation_threshold, train_test_overlap, validation_threshold
 from synthcxr.jobs import logged, package_versions, read_json, sha256_of, write_json
 from synthcxr.model import StudyCNN
 from synthcxr.train import describe_device, pick_device, predict_proba
@@ -32,6 +32,12 @@ with logged(snakemake.log[0]):
     write_predictions(prediction_rows(rows, probabilities), snakemake.output.predictions)
     metrics = cell_metrics(rows, probabilities, p.classes)
     training = read_json(snakemake.input.history)
+    threshold = validation_threshold(read_predictions(snakemake.input.validation))
+    metrics["at_validation_threshold"] = metrics_at_validation_threshold(rows, probabilities, threshold)
+    metrics["at_validation_threshold"]["chosen_on"] = (
+        f"validation slice of the {snakemake.wildcards.train} train split ({training['validation_images']} images, "
+        "not used for training); Youden's J"
+    )
     metrics["train_test_overlap"] = {"images": len(leaked), "test_images": leaked}
     metrics["provenance"] = {
         "train_domain": snakemake.wildcards.train,

@@ -9,7 +9,9 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuB
 
 import torch  # noqa: E402
 
-from synthcxr.data import file_digest, load_union  # noqa: E402
+import numpy as np  # noqa: E402
+
+from synthcxr.data import file_digest, load_training_data, prediction_rows, write_predictions  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
     code_version,
     logged,
@@ -19,7 +21,7 @@ from synthcxr.jobs import (  # noqa: E402
     sha256_of,
     write_json,
 )
-from synthcxr.train import describe_device, pick_device, train_model  # noqa: E402
+from synthcxr.train import describe_device, pick_device, predict_proba, train_model  # noqa: E402
 
 with logged(snakemake.log[0]):
     p = snakemake.params
@@ -29,13 +31,21 @@ with logged(snakemake.log[0]):
     torch.use_deterministic_algorithms(True)
     device = pick_device(p.device)
     print(f"device: {json.dumps(describe_device(device))}")
-    images, rows = load_union(snakemake.input.images, snakemake.input.manifests, "train")
+    (images, rows), (validation_images, validation_rows) = load_training_data(
+        snakemake.input.images, snakemake.input.manifests, p.settings["validation_fraction"], p.percent, p.split_seed
+    )
     labels = [row["label"] for row in rows]
-    print(f"training {snakemake.wildcards.train} (seed {p.settings['seed']}) on {len(rows)} images from {p.sources}")
+    print(
+        f"training {snakemake.wildcards.train} (seed {p.settings['seed']}, {p.percent}% of the train split) on "
+        f"{len(rows)} images from {p.sources}; {len(validation_rows)} held out to choose the threshold"
+    )
     manifest_hashes = {src: file_digest(m) for src, m in zip(p.sources, snakemake.input.manifests)}
     # The checkpoint is resumed only by a run with the same settings and training data.
-    fingerprint = sha256_of([p.settings, manifest_hashes])
+    fingerprint = sha256_of([p.settings, p.percent, p.split_seed, manifest_hashes])
     model, history = train_model(images, labels, p.settings, device, p.checkpoint, fingerprint, log=print)
+    # The evaluations choose their decision threshold on these predictions, never on a test split.
+    probabilities = np.round(predict_proba(model, validation_images, device).astype(np.float64), 6)
+    write_predictions(prediction_rows(validation_rows, probabilities), snakemake.output.validation)
     torch.save(model.state_dict(), snakemake.output.model)
     write_json(
         {
@@ -45,6 +55,9 @@ with logged(snakemake.log[0]):
             "config_sha256": sha256_of(p.settings),
             "train_images": len(rows),
             "train_images_per_class": {str(k): labels.count(k) for k in sorted(set(labels))},
+            "train_percent": p.percent,
+            "validation_fraction": p.settings["validation_fraction"],
+            "validation_images": len(validation_rows),
             "manifest_sha256": manifest_hashes,
             "history": history,
             "device": describe_device(device)["device"],

@@ -408,3 +408,42 @@ def test_mean_roc_area_is_the_mean_auroc():
     assert area == pytest.approx(expected, abs=0.01)
     assert mean[-1] == 1.0 and (np.diff(mean) >= -1e-12).all() and (sd >= 0).all()
     assert mean_roc([1, 1, 1], probs[:, :3]) is None
+
+
+def test_seedwise_tests_are_mcnemar_for_accuracy_and_delong_for_auroc_with_the_largest_p():
+    rng = np.random.default_rng(5)
+    cells = _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",), n=200, n_seeds=2)
+    cell, base = cells[("VAEs", "Original")], cells[("Original", "Original")]
+    name, p_max = analysis.seedwise_test(cell, base, "accuracy")
+    expected = [stats.mcnemar_test(cell["y"], a >= 0.5, b >= 0.5)["p_value"] for a, b in zip(cell["probs"], base["probs"])]
+    assert name == "McNemar (exact)" and p_max == max(expected)
+    name, p_max = analysis.seedwise_test(cell, base, "auroc")
+    expected = [stats.delong_test(cell["y"], a, b)["p_value"] for a, b in zip(cell["probs"], base["probs"])]
+    assert name == "DeLong" and p_max == max(expected) and p_max < 0.01  # a near-random model loses clearly
+    assert analysis.seedwise_test(cell, base, "f1")[0] == ""
+    table = analysis.comparison_table(cells, "Original", ["Original", "VAEs"], ["Original"], n_boot=200)
+    by_metric = table.set_index("metric")
+    assert by_metric.loc["auroc", "seedwise_test"] == "DeLong" and by_metric.loc["auroc", "seedwise_p_max"] == p_max
+    assert by_metric.loc["f1", "seedwise_test"] == "" and np.isnan(by_metric.loc["f1", "seedwise_p_max"])
+
+
+def test_volume_table_has_one_row_per_point_with_seed_means_and_intervals():
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 120)
+    groups = np.array([f"p{i // 2}" for i in range(120)])
+    points = {}
+    for percent, separation in ((25, 0.2), (50, 1.0), (100, 2.0)):
+        probs = _seeds(rng, y, 2, separation=separation, noise=0.3)
+        points[("GANs", percent, "Original")] = {
+            "tables": {seed: _prediction_table(y, probs[seed - 1], groups) for seed in (1, 2)},
+            "train_images": [percent, percent],
+        }
+    table = analysis.volume_table(points, n_boot=200)
+    assert table["percent"].tolist() == [25, 50, 100] and (table["n_seeds"] == 2).all()
+    assert table["train_images"].tolist() == [25.0, 50.0, 100.0]
+    for row in table.itertuples():
+        probs = points[(row.train, row.percent, row.test)]["tables"]
+        aurocs = [roc_auc_score(y, t["prob_pneumonia"]) for t in probs.values()]
+        assert row.auroc == pytest.approx(np.mean(aurocs)) and row.auroc_std == pytest.approx(np.std(aurocs, ddof=1))
+        assert row.auroc_ci_low <= row.auroc <= row.auroc_ci_high
+    assert table["auroc"].is_monotonic_increasing  # more separation, higher AUROC

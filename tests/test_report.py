@@ -43,7 +43,9 @@ REPORTED = ["summary.csv", "comparisons.csv", "summary.md", "summary.tex", "find
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("report_run")
-    config = write_config(workdir / "config.yaml", tiny_config(DEMO, seeds=(1, 2)))
+    config = tiny_config(DEMO, seeds=(1, 2))
+    config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
+    config = write_config(workdir / "config.yaml", config)
     snakemake(workdir, "--configfile", config, "--cores", 2)
     for report in ("results/report.html", "results/report.zip"):
         snakemake(workdir, "--configfile", config, "--report", report)
@@ -53,7 +55,7 @@ def report_run(tmp_path_factory):
 def test_report_zip_and_html_hold_every_figure_and_table(report_run):
     names = zipfile.ZipFile(report_run / "report.zip").namelist()
     files = {name.rsplit("/", 1)[-1] for name in names}
-    for figure in FIGURES:
+    for figure in FIGURES + ["volume_curve"]:
         assert f"{figure}.png" in files, figure
     for table in REPORTED:
         assert table in files, table
@@ -123,3 +125,41 @@ def test_main_tables_markdown_and_latex(report_run):
     latex = (report_run / "summary.tex").read_text()
     assert "\\begin{table}" in latex and "\\toprule" in latex and "\\end{tabular}" in latex
     assert latex.count("\\scriptsize [") == 12 * len(INTERVAL_METRICS)
+
+
+def test_metrics_at_the_validation_threshold_stand_beside_those_at_0_5(report_run):
+    summary = pd.read_csv(report_run / "summary.csv")
+    for name in ("threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):
+        assert summary[f"tuned_{name}"].notna().all(), name
+    metrics = json.loads((report_run / "metrics" / "GANs" / "Original" / "seed1.json").read_text())
+    tuned = metrics["at_validation_threshold"]
+    assert metrics["threshold"] == 0.5 and 0 <= tuned["threshold"] <= 1
+    assert "validation slice of the GANs train split" in tuned["chosen_on"]
+    # The slice is held out of training, and no validation image is a test image.
+    history = json.loads((report_run / "models" / "GANs" / "seed1" / "history.json").read_text())
+    validation = pd.read_csv(report_run / "models" / "GANs" / "seed1" / "validation.csv")
+    manifest = pd.read_csv(report_run / "splits" / "GANs.csv")
+    train_images = set(manifest.query("split == 'train'")["path"])
+    assert set(validation["image"]) <= train_images and len(validation) == history["validation_images"] > 0
+    assert history["train_images"] + history["validation_images"] == len(train_images)
+    assert "## At the threshold chosen on validation data" in (report_run / "summary.md").read_text()
+
+
+def test_seedwise_mcnemar_and_delong_stand_beside_the_bootstrap(report_run):
+    comparisons = pd.read_csv(report_run / "comparisons.csv", keep_default_na=False, na_values=[""])
+    tests = comparisons.set_index("metric")["seedwise_test"].fillna("")
+    assert set(tests[["accuracy"]]) == {"McNemar (exact)"} and set(tests[["auroc"]]) == {"DeLong"}
+    assert comparisons.query("metric in ['accuracy', 'auroc']")["seedwise_p_max"].between(0, 1).all()
+    assert "McNemar (exact):" in (report_run / "summary.md").read_text()
+
+
+def test_volume_curve_trains_on_nested_parts_and_tests_on_every_split(report_run):
+    volume = pd.read_csv(report_run / "volume" / "summary.csv")
+    assert len(volume) == 2 * 3 and set(volume["percent"]) == {50, 100} and (volume["n_seeds"] == 2).all()
+    images = volume.groupby("percent")["train_images"].first()
+    assert images[50] == pytest.approx(images[100] / 2, abs=2)
+    full = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
+    for row in volume.query("percent == 100").itertuples():  # 100% is the main training
+        assert row.auroc == pytest.approx(full.loc[("GANs", row.test), "auroc"])
+    for ext in ("png", "pdf"):
+        assert (report_run / "figures" / f"volume_curve.{ext}").stat().st_size > 5000

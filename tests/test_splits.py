@@ -2,8 +2,16 @@ from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import pytest
 
-from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups, n_test_images
+from synthcxr.splits import (
+    assign_splits,
+    group_keys,
+    merge_duplicate_groups,
+    n_test_images,
+    subset_of_train,
+    validation_slice,
+)
 
 
 def content_groups(n):
@@ -70,3 +78,29 @@ def test_duplicates_join_the_group_of_their_copy():
     groups = ["id:1", "id:2", "id:3", "content:x"]
     contents = ["a", "b", "a", "b"]  # id:1 and id:3 share an image, id:2 and the loose image too
     assert merge_duplicate_groups(groups, contents) == ["id:1", "content:x", "id:1", "content:x"]
+
+
+def test_validation_slice_is_stratified_by_group_and_apart_from_the_test_order():
+    labels = [i % 2 for i in range(200)]
+    groups = [f"p{i // 4}:{i % 2}" for i in range(200)]  # two images of one class per patient
+    held = validation_slice(labels, groups, 0.1, seed=7)
+    for label in (0, 1):
+        assert sum(h for h, y in zip(held, labels) if y == label) == pytest.approx(10, abs=2)
+    by_group = {}
+    for h, g in zip(held, groups):
+        by_group.setdefault(g, set()).add(h)
+    assert all(len(sides) == 1 for sides in by_group.values())
+    assert held == validation_slice(labels, groups, 0.1, seed=7)
+    assert held != [s == "test" for s in assign_splits(labels, groups, 0.1, 7)]
+    assert validation_slice(labels, groups, 0, seed=7) == [False] * 200
+
+
+def test_parts_of_a_train_split_are_nested_stratified_and_whole_groups():
+    labels = [i % 2 for i in range(400)]
+    groups = [f"p{i // 2}" if i % 2 == 0 else f"q{i // 2}" for i in range(400)]
+    kept = {pct: subset_of_train(labels, groups, pct, seed=3) for pct in (25, 50, 100)}
+    assert all(kept[100])
+    for pct in (25, 50):
+        for label in (0, 1):
+            assert sum(k for k, y in zip(kept[pct], labels) if y == label) == 200 * pct // 100
+    assert all(b for a, b in zip(kept[25], kept[50]) if a)  # 25% inside 50%

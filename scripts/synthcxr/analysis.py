@@ -12,9 +12,10 @@ Decisions (stated in summary.md, findings.md and the report):
 - A comparison is one training domain against the reference (real, first) domain on the same test
   images: the difference of the seed-averaged metrics, a paired group bootstrap of it (the same
   resamples for both models and all their seeds) for the interval and a two-sided p-value
-  (:func:`synthcxr.stats.paired_bootstrap_differences`). This replaces McNemar's test, which assumes
-  independent images (not true within a patient) and one prediction per image (not true with
-  several seeds).
+  (:func:`synthcxr.stats.paired_bootstrap_differences`). This is the test the table's marks use:
+  McNemar's test assumes independent images (not true within a patient) and one prediction per image
+  (not true with several seeds), DeLong's test independent images too. Both are reported beside it
+  for accuracy and AUROC, per seed pair, with the largest p over seeds (:func:`seedwise_test`).
 - Holm's step-down correction across every comparison in the table (all test domains, training
   domains and metrics), controlling the family-wise error rate.
 - No interval and no test where the test split has fewer than ``min_groups_per_class`` patient groups
@@ -29,7 +30,15 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from synthcxr.stats import classification_metrics, holm_adjust, paired_bootstrap_differences, seed_averaged_intervals
+from synthcxr.data import read_predictions
+from synthcxr.stats import (
+    classification_metrics,
+    delong_test,
+    holm_adjust,
+    mcnemar_test,
+    paired_bootstrap_differences,
+    seed_averaged_intervals,
+)
 
 # Metrics with a bootstrap interval per cell (the headline table).
 INTERVAL_METRICS = [
@@ -70,10 +79,6 @@ def parse_prediction_path(path):
     if match is None:
         raise ValueError(f"not a predictions file path: {path}")
     return match["train"], match["test"], int(match["seed"])
-
-
-def read_predictions(path):
-    return pd.read_csv(path, dtype={"image": str, "group": str}, keep_default_na=False)
 
 
 def cell_from_tables(tables, name="cell"):
@@ -117,23 +122,25 @@ def too_few_groups_note(min_groups_per_class):
     return f"fewer than {min_groups_per_class} patient groups of a class in the test split: no interval or test"
 
 
-def interval_table(cells, metrics=INTERVAL_METRICS, n_boot=2000, alpha=0.05, seed=0,
+def cell_intervals(cell, metrics=INTERVAL_METRICS, n_boot=2000, alpha=0.05, seed=0,
                    min_groups_per_class=MIN_GROUPS_PER_CLASS):
-    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` of the seed-averaged metric.
+    """{metric: (low, high)}: the bootstrap interval of each seed-averaged metric of one cell.
 
     NaN bounds where the test split has fewer than ``min_groups_per_class`` groups of a class.
     """
+    if groups_per_class(cell) < min_groups_per_class:
+        return {name: (float("nan"), float("nan")) for name in metrics}
+    return seed_averaged_intervals(
+        cell["y"], cell["probs"], metrics, groups=cell["group"], n_boot=n_boot, alpha=alpha, seed=seed
+    )
+
+
+def interval_table(cells, metrics=INTERVAL_METRICS, **bootstrap):
+    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` (see :func:`cell_intervals`)."""
     rows = []
-    nan = (float("nan"), float("nan"))
     for (train, test), cell in cells.items():
-        if groups_per_class(cell) >= min_groups_per_class:
-            intervals = seed_averaged_intervals(
-                cell["y"], cell["probs"], metrics, groups=cell["group"], n_boot=n_boot, alpha=alpha, seed=seed
-            )
-        else:
-            intervals = {name: nan for name in metrics}
         row = {"train": train, "test": test, "n_groups": len(set(cell["group"]))}
-        for name, (low, high) in intervals.items():
+        for name, (low, high) in cell_intervals(cell, metrics, **bootstrap).items():
             row[f"{name}_ci_low"], row[f"{name}_ci_high"] = low, high
         rows.append(row)
     return pd.DataFrame(rows)
@@ -154,8 +161,9 @@ def comparison_table(
 
     Columns: test, train, reference, metric, n_test, n_groups, n_seeds, train_value, reference_value
     (seed-averaged metrics), difference (train minus reference), ci_low, ci_high, p_value, p_holm,
-    significant (p_holm < alpha), method, note. Interval and p-value are NaN (and left out of the Holm
-    family) where the test split has fewer than ``min_groups_per_class`` groups of a class.
+    significant (p_holm < alpha), method, seedwise_test and seedwise_p_max (:func:`seedwise_test`, not
+    part of the Holm family), note. Interval and p-value are NaN (and left out of the Holm family) where
+    the test split has fewer than ``min_groups_per_class`` groups of a class.
     """
     rows = []
     for test in test_domains:
@@ -196,6 +204,7 @@ def comparison_table(
                         "note": "" if testable else too_few_groups_note(min_groups_per_class),
                     }
                 )
+                rows[-1]["seedwise_test"], rows[-1]["seedwise_p_max"] = seedwise_test(cell, base, metric)
     columns = [
         "test", "train", "reference", "metric", "n_test", "n_groups", "n_seeds", "train_value",
         "reference_value", "difference", "ci_low", "ci_high", "p_value", "note",
@@ -204,10 +213,65 @@ def comparison_table(
     table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
     table["significant"] = table["p_holm"] < alpha
     table["method"] = COMPARISON_METHOD
-    return table[columns[:-1] + ["p_holm", "significant", "method", "note"]]
+    table["seedwise_test"] = [row.get("seedwise_test", "") for row in rows]
+    table["seedwise_p_max"] = [row.get("seedwise_p_max", float("nan")) for row in rows]
+    return table[columns[:-1] + ["p_holm", "significant", "method", "seedwise_test", "seedwise_p_max", "note"]]
+
+
+# Classic per-image tests beside the bootstrap, for readers who expect them (one model per seed).
+SEEDWISE_TESTS = {"accuracy": "McNemar (exact)", "auroc": "DeLong"}
+
+
+def seedwise_test(cell, base, metric):
+    """(name, p) of McNemar's test (accuracy, predictions at 0.5) or DeLong's test (AUROC) between the
+    models of the same seed, the largest p over seeds: below alpha only when every seed pair is.
+    ``(name, NaN)`` where undefined, ``("", NaN)`` for metrics without such a test."""
+    name = SEEDWISE_TESTS.get(metric, "")
+    if not name:
+        return name, float("nan")
+    p_values = []
+    for prob, base_prob in zip(cell["probs"], base["probs"]):
+        if metric == "accuracy":
+            p_values.append(mcnemar_test(cell["y"], prob >= 0.5, base_prob >= 0.5)["p_value"])
+        else:
+            p_values.append(delong_test(cell["y"], prob, base_prob)["p_value"])
+    return name, float(np.max(p_values))
 
 
 def significance_marks(comparisons):
     """{(train, test, metric): True} for the significant rows of a comparison table."""
     marked = comparisons[comparisons["significant"].astype(bool)]
     return {(row.train, row.test, row.metric): True for row in marked.itertuples()}
+
+
+# Metrics of the volume curve.
+VOLUME_METRICS = ["balanced_accuracy", "f1", "auroc"]
+
+
+def volume_table(points, metrics=VOLUME_METRICS, **bootstrap):
+    """One row per (train, percent, test) point of the volume curve.
+
+    ``points``: {(train, percent, test): {"tables": {seed: predictions DataFrame}, "train_images": [n per
+    seed]}}. Columns: train, percent, test, n_seeds, train_images (mean over seeds), then per metric the
+    mean over seeds, its sd and the bootstrap interval of the seed-averaged metric (as the main table).
+    """
+    rows = []
+    for (train, percent, test), point in points.items():
+        cell = cell_from_tables(point["tables"], f"{train} ({percent}%) on {test}")
+        row = {
+            "train": train,
+            "percent": percent,
+            "test": test,
+            "n_seeds": len(cell["seeds"]),
+            "train_images": float(np.mean(point["train_images"])),
+        }
+        intervals = cell_intervals(cell, metrics, **bootstrap)
+        for name in metrics:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values = [classification_metrics(cell["y"], prob)[name] for prob in cell["probs"]]
+            row[name] = float(np.mean(values))
+            row[f"{name}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+            row[f"{name}_ci_low"], row[f"{name}_ci_high"] = intervals[name]
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["train", "test", "percent"], kind="stable").reset_index(drop=True)

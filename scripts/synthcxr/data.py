@@ -1,10 +1,13 @@
-"""Loading the prepared cache of a domain, or the union of several (Mixed)."""
+"""Loading the prepared cache of a domain; writing per-image predictions."""
 
+import csv
 import hashlib
 
 import numpy as np
+import pandas as pd
 
 from synthcxr.prepare import read_manifest
+from synthcxr.splits import subset_of_train, validation_slice
 
 
 def load_split(images_path, manifest_path, split):
@@ -17,13 +20,56 @@ def load_split(images_path, manifest_path, split):
     return images[keep], [row for row, k in zip(rows, keep) if k]
 
 
-def load_union(images_paths, manifest_paths, split):
-    """Concatenate ``split`` of several domains, in the given order (Mixed = union of train splits)."""
-    parts = [load_split(i, m, split) for i, m in zip(images_paths, manifest_paths)]
-    images = np.concatenate([p[0] for p in parts])
-    rows = [row for p in parts for row in p[1]]
-    return images, rows
+def load_training_data(images_paths, manifest_paths, validation_fraction, percent, split_seed):
+    """What a training learns from, and what it holds out, from one domain or several (Mixed).
+
+    From each domain's train split, a validation slice (``validation_fraction`` of each class, whole
+    groups) is held out to choose a decision threshold; of the rest, ``percent`` % (nested stratified
+    parts, for the volume curve) is learned from. Mixed's slices are its members' slices.
+    Returns ``(images, rows), (validation_images, validation_rows)``.
+    """
+    fit, held = [], []
+    for images_path, manifest_path in zip(images_paths, manifest_paths):
+        images, rows = load_split(images_path, manifest_path, "train")
+        labels, groups = [r["label"] for r in rows], [r["group"] for r in rows]
+        held_out = np.array(validation_slice(labels, groups, validation_fraction, split_seed), dtype=bool)
+        kept = ~held_out
+        kept[kept] = subset_of_train(
+            [x for x, k in zip(labels, kept) if k], [g for g, k in zip(groups, kept) if k], percent, split_seed
+        )
+        fit.append((images[kept], [r for r, k in zip(rows, kept) if k]))
+        held.append((images[held_out], [r for r, h in zip(rows, held_out) if h]))
+    return tuple(
+        (np.concatenate([part[0] for part in parts]), [row for part in parts for row in part[1]]) for parts in (fit, held)
+    )
 
 
 def file_digest(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+PREDICTION_COLUMNS = ["image", "group", "true_label", "prob_pneumonia", "pred_label"]
+
+
+def prediction_rows(test_rows, probabilities, threshold=0.5):
+    return [
+        {
+            "image": row["path"],
+            "group": row["group"],
+            "true_label": row["label"],
+            "prob_pneumonia": f"{float(p):.6f}",
+            "pred_label": int(p >= threshold),
+        }
+        for row, p in zip(test_rows, probabilities)
+    ]
+
+
+def write_predictions(rows, path):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=PREDICTION_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_predictions(path):
+    return pd.read_csv(path, dtype={"image": str, "group": str}, keep_default_na=False)

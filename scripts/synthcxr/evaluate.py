@@ -1,31 +1,6 @@
 """Evaluating one trained model on one test split: per-image predictions and the cell's metrics."""
 
-import csv
-
-from synthcxr.stats import classification_metrics
-
-PREDICTION_COLUMNS = ["image", "group", "true_label", "prob_pneumonia", "pred_label"]
-
-
-def prediction_rows(test_rows, probabilities, threshold=0.5):
-    return [
-        {
-            "image": row["path"],
-            "group": row["group"],
-            "true_label": row["label"],
-            "prob_pneumonia": f"{float(p):.6f}",
-            "pred_label": int(p >= threshold),
-        }
-        for row, p in zip(test_rows, probabilities)
-    ]
-
-
-def write_predictions(rows, path):
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=PREDICTION_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
+from synthcxr.stats import choose_threshold, classification_metrics
 
 def cell_metrics(test_rows, probabilities, class_names, threshold=0.5):
     """Metrics of one train x test cell, PNEUMONIA (label 1) as the positive class."""
@@ -43,3 +18,32 @@ def train_test_overlap(train_rows, test_rows):
     """Test images whose decoded pixels equal a training image's: leakage between the splits."""
     train_hashes = {row["pixel_hash"] for row in train_rows}
     return sorted(row["path"] for row in test_rows if row["pixel_hash"] in train_hashes)
+
+
+# Threshold metrics reported again at the threshold chosen on the training domain's validation slice.
+THRESHOLD_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
+
+
+def validation_threshold(validation):
+    """The decision threshold chosen on a training's validation predictions, or None.
+
+    ``validation``: the predictions table the training wrote for its validation slice (a part of the
+    training domain's train split it did not learn from). None when the slice is empty or holds one
+    class only.
+    """
+    labels = validation["true_label"].to_numpy(dtype=int)
+    if len(set(labels)) < 2:
+        return None
+    return choose_threshold(labels, validation["prob_pneumonia"].to_numpy(dtype=float))
+
+
+def metrics_at_validation_threshold(test_rows, probabilities, threshold):
+    """Threshold metrics of one cell at ``threshold`` chosen on validation data (never on a test split).
+
+    With ``threshold`` None every metric is None.
+    """
+    if threshold is None:
+        return {"threshold": None, **{name: None for name in THRESHOLD_METRICS}}
+    labels = [row["label"] for row in test_rows]
+    computed = classification_metrics(labels, probabilities, threshold=threshold)
+    return {"threshold": threshold, **{name: computed[name] for name in THRESHOLD_METRICS}}

@@ -260,6 +260,38 @@ def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
     return fig
 
 
+def volume_curve(table, metrics, labels):
+    """Test metrics against the share of the train split a model learned from: one panel per metric and
+    test domain, one line per training domain (mean over seeds), band: 95% bootstrap interval."""
+    tests = list(dict.fromkeys(table["test"]))
+    trains = list(dict.fromkeys(table["train"]))
+    fig, axes = plt.subplots(
+        len(metrics), len(tests), figsize=(3.4 * len(tests), 2.9 * len(metrics)), squeeze=False, sharex=True
+    )
+    for i, metric in enumerate(metrics):
+        for j, test in enumerate(tests):
+            ax = axes[i, j]
+            for k, train in enumerate(trains):
+                rows = table[(table["train"] == train) & (table["test"] == test)].sort_values("percent")
+                style = line_style(k)
+                ax.plot(rows["percent"], rows[metric], marker="o", markersize=4, label=train, **style)
+                low, high = rows[f"{metric}_ci_low"], rows[f"{metric}_ci_high"]
+                if low.notna().all():
+                    ax.fill_between(rows["percent"], low, high, color=style["color"], alpha=0.15, linewidth=0)
+            ax.set_ylim(0, 1.02)
+            ax.set_xticks(sorted(set(table["percent"])))
+            if i == 0:
+                ax.set_title(f"test: {test}", fontsize=9)
+            if i == len(metrics) - 1:
+                ax.set_xlabel("% of the train split used", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(labels[metric], fontsize=9)
+    axes[0, 0].legend(title="training domain", fontsize=7, title_fontsize=7)
+    fig.suptitle("Volume curve: test metrics against training data volume; mean over seeds, band: 95% interval")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, stem, dpi):
     for ext in ("png", "pdf"):
         # Fixed metadata keeps the files identical between runs.

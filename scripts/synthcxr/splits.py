@@ -96,3 +96,26 @@ def assign_splits(labels, groups, test_fraction, seed):
                 splits[index] = "test"
             taken += len(group_images[group])
     return splits
+
+
+def validation_slice(labels, groups, fraction, seed):
+    """True for the images of a train split held out to choose a decision threshold.
+
+    The same rule as the test split (stratified, whole groups, stable under additions), with its own
+    seed so the slice does not follow the test split's order. ``fraction`` 0 holds out nothing.
+    """
+    if fraction == 0:
+        return [False] * len(labels)
+    return [side == "test" for side in assign_splits(labels, groups, fraction, f"validation:{seed}")]
+
+
+def subset_of_train(labels, groups, percent, seed):
+    """True for the images kept when training on ``percent`` % of a train split (the volume curve).
+
+    Stratified and by whole groups; the kept sets are nested (25% inside 50% inside 100%), because
+    every percentage drops groups from the front of one fixed order.
+    """
+    if percent >= 100:
+        return [True] * len(labels)
+    dropped = assign_splits(labels, groups, 1 - percent / 100, f"subset:{seed}")
+    return [side == "train" for side in dropped]

@@ -18,6 +18,9 @@ METRICS = [
     "ece",
     "majority_baseline_accuracy",
 ]
+# At the decision threshold chosen on the training domain's validation slice (not 0.5).
+TUNED_METRICS = ["threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
+METRICS += [f"tuned_{name}" for name in TUNED_METRICS]
 # Metrics of the readable main table, each with its bootstrap interval (see synthcxr.analysis).
 TABLE_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
 COUNTS = ["tn", "fp", "fn", "tp"]
@@ -40,7 +43,9 @@ def metrics_row(metrics):
     provenance = metrics["provenance"]
     (tn, fp), (fn, tp) = metrics["confusion_matrix"]["counts"]
     row = {"train": provenance["train_domain"], "test": provenance["test_domain"], "seed": provenance["seed"]}
-    row.update({name: metrics[name] for name in METRICS})
+    row.update({name: metrics[name] for name in METRICS if not name.startswith("tuned_")})
+    tuned = metrics["at_validation_threshold"]
+    row.update({f"tuned_{name}": np.nan if tuned[name] is None else tuned[name] for name in TUNED_METRICS})
     row.update({"tn": tn, "fp": fp, "fn": fn, "tp": tp, "n_test": tn + fp + fn + tp})
     row["train_test_overlap"] = metrics["train_test_overlap"]["images"]
     return row
@@ -86,7 +91,7 @@ def summary_table(by_seed, intervals=None):
     return summary.reset_index()
 
 
-def cell_text(row, name, marked=False, spread=True, digits=3):
+def cell_text(row, name, marked=False, spread=True, digits=3, interval=True):
     """'mean ± sd (low–high)' of one metric of one summary row; '*' when ``marked``."""
     mean = row[name]
     if pd.isna(mean):
@@ -96,7 +101,7 @@ def cell_text(row, name, marked=False, spread=True, digits=3):
     if spread and not pd.isna(std):
         text += f" ± {std:.{digits}f}"
     low, high = row.get(f"{name}_ci_low", np.nan), row.get(f"{name}_ci_high", np.nan)
-    if not (pd.isna(low) or pd.isna(high)):
+    if interval and not (pd.isna(low) or pd.isna(high)):
         text += f" ({low:.{digits}f}–{high:.{digits}f})"
     return text + ("*" if marked else "")
 
@@ -115,6 +120,18 @@ def readable_table(summary, marks=None, metrics=TABLE_METRICS):
             cell_text(row, name, marks.get((row["train"], row["test"], name), False))
             for _, row in summary.iterrows()
         ]
+    return readable
+
+
+def threshold_table(summary):
+    """Threshold metrics at 0.5 beside those at the threshold chosen on validation data, as strings."""
+    readable = summary[["train", "test"]].copy()
+    readable["validation threshold"] = [cell_text(row, "tuned_threshold") for _, row in summary.iterrows()]
+    for name in ["balanced_accuracy", "sensitivity", "specificity", "f1"]:
+        for prefix, label in (("", "at 0.5"), ("tuned_", "at validation threshold")):
+            readable[f"{HEADERS[name]} {label}"] = [
+                cell_text(row, prefix + name, interval=False) for _, row in summary.iterrows()
+            ]
     return readable
 
 
@@ -141,6 +158,9 @@ def comparisons_readable(comparisons):
                 "p": "n/a" if pd.isna(row.p_value) else f"{row.p_value:.4f}",
                 "p (Holm)": "n/a" if pd.isna(row.p_holm) else f"{row.p_holm:.4f}",
                 "significant": "*" if row.significant else "",
+                "McNemar / DeLong, max p over seeds": ""
+                if not row.seedwise_test
+                else f"{row.seedwise_test}: " + ("n/a" if pd.isna(row.seedwise_p_max) else f"{row.seedwise_p_max:.4f}"),
             }
         )
     return pd.DataFrame(rows)

@@ -15,6 +15,9 @@ MIXED_MEMBERS = config["mixed"]["members"]
 TRAIN_DOMAINS = REAL_DOMAINS + ([MIXED] if MIXED_MEMBERS else [])
 TEST_DOMAINS = REAL_DOMAINS
 SEEDS = config["seeds"]
+VOLUME_DOMAINS = config["volume"]["domains"]
+# 100% is the main training; only the smaller parts are trained again.
+VOLUME_PERCENTS = sorted(p for p in config["volume"]["percents"] if p < 100)
 SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
@@ -40,6 +43,11 @@ def check_config_references():
                 f"domains.{domain}: source/reference '{reference}' must be another domain that is "
                 f"not generated; allowed: {[d for d in REAL_DOMAINS if d != domain and 'generated' not in DOMAINS[d]]}"
             )
+    unknown = [d for d in VOLUME_DOMAINS if d not in TRAIN_DOMAINS]
+    if unknown:
+        raise WorkflowError(
+            f"volume.domains {unknown} are not training domains; allowed: {TRAIN_DOMAINS}"
+        )
     for domain, settings in DOMAINS.items():
         pattern = settings.get("group_pattern")
         if pattern is None:
@@ -61,6 +69,7 @@ wildcard_constraints:
     test="|".join(TEST_DOMAINS),
     train="|".join(TRAIN_DOMAINS),
     seed=r"\d+",
+    percent=r"\d+",
 
 
 def code(*modules):
@@ -143,6 +152,7 @@ def training_settings(wildcards):
         "batch_size": training["batch_size"],
         "lr": training["lr"],
         "widths": training["widths"],
+        "validation_fraction": training["validation_fraction"],
         "seed": int(wildcards.seed),
     }
 
@@ -193,4 +203,46 @@ def fidelity_outputs():
             "results/generators/{domain}/progress",
             domain=[d for d in REAL_DOMAINS if domain_kind(d) == "generated"],
         ),
+    ]
+
+
+def volume_paths(train, percent, test, seed):
+    """Metrics, predictions and training history of one point of the volume curve (100%: the main training)."""
+    if percent == 100:
+        return {
+            "metrics": f"results/metrics/{train}/{test}/seed{seed}.json",
+            "predictions": f"results/predictions/{train}/{test}/seed{seed}.csv",
+            "history": f"results/models/{train}/seed{seed}/history.json",
+        }
+    part = f"{train}/pct{percent}"
+    return {
+        "metrics": f"results/volume/metrics/{part}/{test}/seed{seed}.json",
+        "predictions": f"results/volume/predictions/{part}/{test}/seed{seed}.csv",
+        "history": f"results/volume/models/{part}/seed{seed}/history.json",
+    }
+
+
+def volume_cells():
+    """Every point of the volume curve and seed, with its files."""
+    return [
+        {"train": train, "percent": percent, "test": test, "seed": seed}
+        | volume_paths(train, percent, test, seed)
+        for train in VOLUME_DOMAINS
+        for percent in VOLUME_PERCENTS + [100]
+        for test in TEST_DOMAINS
+        for seed in SEEDS
+    ]
+
+
+def volume_files(kind):
+    return list(dict.fromkeys(cell[kind] for cell in volume_cells()))
+
+
+def volume_outputs():
+    if not VOLUME_DOMAINS:
+        return []
+    return [
+        "results/volume/summary.csv",
+        "results/figures/volume_curve.png",
+        "results/figures/volume_curve.pdf",
     ]

@@ -2,6 +2,7 @@ rule evaluate_model:
     input:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
+        validation="results/models/{train}/seed{seed}/validation.csv",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
         train_manifests=lambda w: prepared("manifest", train_sources(w.train)),

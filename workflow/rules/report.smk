@@ -9,7 +9,7 @@ rule report_tables:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
         intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
-        code=code("summary", "analysis", "findings", "stats"),
+        code=code("summary", "analysis", "findings", "stats", "data"),
     output:
         markdown=report(
             "results/summary.md",

@@ -28,7 +28,7 @@ rule summarize:
             train=TRAIN_DOMAINS,
             seed=SEEDS,
         ),
-        code=code("summary", "analysis", "stats"),
+        code=code("summary", "analysis", "stats", "data"),
     output:
         csv=report(
             "results/summary.csv",
@@ -55,7 +55,7 @@ rule summarize:
 rule compare_domains:
     input:
         predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
-        code=code("analysis", "stats"),
+        code=code("analysis", "stats", "data"),
     output:
         csv=report(
             "results/comparisons.csv",
@@ -91,7 +91,7 @@ rule plot_figures:
         ),
         images=prepared("images", REAL_DOMAINS),
         manifests=prepared("manifest", REAL_DOMAINS),
-        code=code("figures", "analysis", "stats"),
+        code=code("figures", "analysis", "stats", "data"),
     output:
         [
             report(

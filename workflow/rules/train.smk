@@ -2,11 +2,12 @@ rule train_model:
     input:
         images=lambda w: prepared("images", train_sources(w.train)),
         manifests=lambda w: prepared("manifest", train_sources(w.train)),
-        code=code("train", "model", "data"),
+        code=code("train", "model", "data", "splits"),
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
         run_info="results/models/{train}/seed{seed}/run_info.json",
+        validation="results/models/{train}/seed{seed}/validation.csv",
     log:
         "results/logs/train_model/{train}/seed{seed}.log",
     benchmark:
@@ -17,6 +18,8 @@ rule train_model:
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        percent=100,
+        split_seed=config["split_seed"],
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/{train}/seed{seed}.pt",

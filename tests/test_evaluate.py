@@ -1,0 +1,35 @@
+"""Evaluation of one cell at 0.5 and at the threshold chosen on the training's validation slice."""
+
+import numpy as np
+import pytest
+
+from synthcxr.data import prediction_rows, read_predictions, write_predictions
+from synthcxr.evaluate import THRESHOLD_METRICS, metrics_at_validation_threshold, validation_threshold
+
+
+def _validation(tmp_path, labels, probs):
+    """A training's validation predictions, written and read back as the rules do."""
+    rows = [{"path": f"img{i}.png", "group": f"g{i}", "label": y} for i, y in enumerate(labels)]
+    write_predictions(prediction_rows(rows, probs), tmp_path / "validation.csv")
+    return read_predictions(tmp_path / "validation.csv")
+
+
+def test_threshold_is_chosen_on_validation_predictions_and_applied_to_the_test_split(tmp_path):
+    # A model whose scores are all low: 0.5 calls everything NORMAL, the validation threshold separates.
+    threshold = validation_threshold(_validation(tmp_path, [0, 0, 1, 1], [0.05, 0.10, 0.30, 0.35]))
+    assert threshold == pytest.approx(0.30)
+    test_rows = [{"label": y} for y in (0, 0, 0, 1, 1)]
+    test_probs = np.array([0.02, 0.2, 0.31, 0.32, 0.4])
+    tuned = metrics_at_validation_threshold(test_rows, test_probs, threshold)
+    # predicted PNEUMONIA at >= 0.30: images 3, 4, 5 -> tp 2, fp 1, tn 2, fn 0
+    assert tuned["threshold"] == threshold
+    assert tuned["sensitivity"] == 1.0 and tuned["specificity"] == pytest.approx(2 / 3)
+    assert tuned["accuracy"] == pytest.approx(4 / 5) and tuned["precision"] == pytest.approx(2 / 3)
+    assert set(tuned) == {"threshold", *THRESHOLD_METRICS}
+
+
+def test_no_threshold_without_both_classes_in_the_validation_slice(tmp_path):
+    assert validation_threshold(_validation(tmp_path, [1, 1], [0.2, 0.9])) is None
+    assert validation_threshold(_validation(tmp_path, [], [])) is None
+    tuned = metrics_at_validation_threshold([{"label": 0}], np.array([0.1]), None)
+    assert tuned["threshold"] is None and all(tuned[name] is None for name in THRESHOLD_METRICS)

@@ -1,0 +1,67 @@
+# The volume curve (config `volume:`): the same training on nested parts of a domain's train split,
+# tested on every test split, so users see how utility grows with the amount of (synthetic) data.
+# 100% is the main training; the rules below train and test only the smaller parts.
+
+
+use rule train_model as train_model_on_part with:
+    output:
+        model="results/volume/models/{train}/pct{percent}/seed{seed}/model.pt",
+        history="results/volume/models/{train}/pct{percent}/seed{seed}/history.json",
+        run_info="results/volume/models/{train}/pct{percent}/seed{seed}/run_info.json",
+        validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
+    log:
+        "results/logs/train_model_on_part/{train}/pct{percent}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train_model_on_part/{train}/pct{percent}/seed{seed}.tsv"
+    params:
+        sources=lambda w: train_sources(w.train),
+        settings=training_settings,
+        percent=lambda w: int(w.percent),
+        split_seed=config["split_seed"],
+        device=config["device"],
+        checkpoint="results/checkpoints/volume/{train}/pct{percent}/seed{seed}.pt",
+
+
+use rule evaluate_model as evaluate_model_on_part with:
+    input:
+        model="results/volume/models/{train}/pct{percent}/seed{seed}/model.pt",
+        history="results/volume/models/{train}/pct{percent}/seed{seed}/history.json",
+        validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
+        images="results/prepared/{test}/images.npy",
+        manifest="results/splits/{test}.csv",
+        train_manifests=lambda w: prepared("manifest", train_sources(w.train)),
+        code=code("evaluate", "stats", "model", "train", "data"),
+    output:
+        metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
+        predictions="results/volume/predictions/{train}/pct{percent}/{test}/seed{seed}.csv",
+    log:
+        "results/logs/evaluate_model_on_part/{train}/pct{percent}/{test}/seed{seed}.log",
+
+
+rule plot_volume_curve:
+    input:
+        metrics=volume_files("metrics"),
+        predictions=volume_files("predictions"),
+        histories=volume_files("history"),
+        code=code("analysis", "figures", "stats", "data"),
+    output:
+        csv="results/volume/summary.csv",
+        figure_png=report(
+            "results/figures/volume_curve.png",
+            caption="../report/volume_curve.rst",
+            category="Figures",
+            labels={"figure": "volume curve"},
+        ),
+        figure_pdf="results/figures/volume_curve.pdf",
+    log:
+        "results/logs/plot_volume_curve.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        cells=volume_cells(),
+        bootstrap=INTERVAL_BOOTSTRAP,
+        style=config["figures"],
+    script:
+        "../../scripts/plot_volume_curve.py"
