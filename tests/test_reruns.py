@@ -101,7 +101,9 @@ def test_one_image_changed_in_gans_reruns_gans_dependents(copy_of_run, change):
     assert plan(copy_of_run) == domain_dependents("GANs")
 
 
-@pytest.mark.parametrize("key, value", [("epochs", 2), ("lr", 0.01), ("batch_size", 8), ("widths", [8, 16, 32])])
+@pytest.mark.parametrize(
+    "key, value", [("epochs", 2), ("lr", 0.01), ("batch_size", 8), ("widths", [8, 16, 32]), ("validation_fraction", 0.3)]
+)
 def test_training_setting_reruns_all_models_but_no_data_preparation(copy_of_run, key, value):
     edit_config(copy_of_run, lambda c: c["training"].update({key: value}))
     assert plan(copy_of_run) == all_models_and_evaluations()
@@ -139,6 +141,16 @@ def test_adding_a_seed_reruns_only_that_seed(copy_of_run):
     assert plan(copy_of_run) == expected
 
 
+def test_asking_for_a_volume_curve_reruns_nothing_else(copy_of_run):
+    edit_config(copy_of_run, lambda c: c.update(volume={"domains": ["GANs"], "percents": [50, 100]}))
+    expected = (
+        {("train_model_on_part", "percent=50,seed=1,train=GANs")}
+        | {("evaluate_model_on_part", f"percent=50,seed=1,test={te},train=GANs") for te in DOMAINS}
+        | {("plot_volume_curve", "")}
+    )
+    assert plan(copy_of_run) == expected
+
+
 def test_editing_the_training_code_reruns_models_and_evaluations(copy_of_run):
     module = copy_of_run / "scripts" / "synthcxr" / "train.py"
     module.write_text(module.read_text() + "\n# a real edit\n")
@@ -166,6 +178,7 @@ def test_two_clean_runs_are_byte_identical(finished_run, tmp_path):
     compared = ["summary.csv", "summary_by_seed.csv", "summary.md"]
     compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("metrics/*/*/*.json")]
     compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("predictions/*/*/*.csv")]
+    compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("models/*/*/validation.csv")]
     compared += [f"splits/{d}.csv" for d in DOMAINS] + [f"prepared/{d}/images.npy" for d in DOMAINS]
     assert len(compared) > 2 * 12
     _, mismatch, errors = filecmp.cmpfiles(finished_run / "results", again / "results", compared, shallow=False)
