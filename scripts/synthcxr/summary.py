@@ -3,6 +3,9 @@
 import numpy as np
 import pandas as pd
 
+# The main table: every metric with a bootstrap interval, under its readable label.
+from synthcxr.analysis import INTERVAL_METRICS, LABELS
+
 # Headline metrics, in table order; PNEUMONIA is the positive class.
 METRICS = [
     "accuracy",
@@ -21,21 +24,7 @@ METRICS = [
 # At the decision threshold chosen on the training domain's validation slice (not 0.5).
 TUNED_METRICS = ["threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
 METRICS += [f"tuned_{name}" for name in TUNED_METRICS]
-# Metrics of the readable main table, each with its bootstrap interval (see synthcxr.analysis).
-TABLE_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
 COUNTS = ["tn", "fp", "fn", "tp"]
-HEADERS = {
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "sensitivity": "sensitivity",
-    "specificity": "specificity",
-    "precision": "precision",
-    "f1": "F1",
-    "auroc": "AUROC",
-    "auprc": "AUPRC",
-    "mcc": "MCC",
-    "majority_baseline_accuracy": "majority baseline",
-}
 
 
 def metrics_row(metrics):
@@ -106,7 +95,7 @@ def cell_text(row, name, marked=False, spread=True, digits=3, interval=True):
     return text + ("*" if marked else "")
 
 
-def readable_table(summary, marks=None, metrics=TABLE_METRICS):
+def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
     """The main table as strings: one column per metric, 'mean ± sd (95% interval)', '*' if significant.
 
     ``marks``: {(train, test, metric): True} from :func:`synthcxr.analysis.significance_marks`.
@@ -116,7 +105,7 @@ def readable_table(summary, marks=None, metrics=TABLE_METRICS):
     readable = summary[columns].copy()
     readable["majority baseline"] = [f"{v:.3f}" for v in summary["majority_baseline_accuracy"]]
     for name in metrics:
-        readable[HEADERS[name]] = [
+        readable[LABELS[name]] = [
             cell_text(row, name, marks.get((row["train"], row["test"], name), False))
             for _, row in summary.iterrows()
         ]
@@ -129,7 +118,7 @@ def threshold_table(summary):
     readable["validation threshold"] = [cell_text(row, "tuned_threshold") for _, row in summary.iterrows()]
     for name in ["balanced_accuracy", "sensitivity", "specificity", "f1"]:
         for prefix, label in (("", "at 0.5"), ("tuned_", "at validation threshold")):
-            readable[f"{HEADERS[name]} {label}"] = [
+            readable[f"{LABELS[name]} {label}"] = [
                 cell_text(row, prefix + name, interval=False) for _, row in summary.iterrows()
             ]
     return readable
@@ -149,7 +138,7 @@ def comparisons_readable(comparisons):
                 "test": row.test,
                 "train": row.train,
                 "vs": row.reference,
-                "metric": HEADERS.get(row.metric, row.metric),
+                "metric": LABELS.get(row.metric, row.metric),
                 "train value": f"{row.train_value:.3f}",
                 "reference value": f"{row.reference_value:.3f}",
                 "difference (95% CI)": "n/a"
@@ -174,7 +163,7 @@ def latex_escape(text):
     return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
 
 
-def latex_table(summary, marks=None, reference="Original", metrics=TABLE_METRICS, alpha=0.05):
+def latex_table(summary, marks=None, reference="Original", metrics=INTERVAL_METRICS, alpha=0.05):
     """The main table as LaTeX (booktabs): mean over seeds with the 95% interval below it.
 
     Uses :meth:`pandas.io.formats.style.Styler.to_latex` (needs jinja2).
@@ -201,7 +190,7 @@ def latex_table(summary, marks=None, reference="Original", metrics=TABLE_METRICS
                     r"\begin{tabular}[t]{@{}c@{}}" + f"{mean:.3f}{star}" + r"\\ \scriptsize ["
                     + f"{low:.3f}, {high:.3f}" + r"]\end{tabular}"
                 )
-        table[latex_escape(HEADERS[name])] = cells
+        table[latex_escape(LABELS[name])] = cells
     seeds = sorted(set(summary["n_seeds"]))
     caption = (
         f"Each CNN trained on one domain (Train) and tested on a held-out test split (Test): mean over "
