@@ -10,6 +10,7 @@ CNN (StudyCNN, Adam lr 1e-3, batch 16, cross-entropy) through
       decoding and resizing every JPEG on every epoch;
   (c) a compute-only loop over random tensors already in memory (the ceiling);
 
+on the CPU with the rule's threads and, where a GPU is present, again on the GPU (target a/b >= 10);
 and also the time and peak memory of preparing the domain, the model's FLOPs and the achieved GFLOP/s
 beside a large matrix product, evaluation (inference) throughput, Pillow's reduced JPEG decode (draft)
 against a full decode, the snakemake overhead (dry run of a large study, nothing-to-do run), and the
@@ -42,6 +43,8 @@ REPO = SCRIPTS.parent
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, as scripts/train_model.py
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -53,12 +56,21 @@ from synthcxr.phantoms import render_phantom  # noqa: E402
 from synthcxr.train import epoch_order, predict_proba, seed_everything, train_model  # noqa: E402
 
 CLASSES = ["NORMAL", "PNEUMONIA"]
-TARGETS = {"a/c": 0.9, "a/b": 1.25, "dry_run_s": 3.0, "noop_s": 5.0}
+TARGETS = {"a/c": 0.9, "a/b": 1.25, "gpu a/b": 10.0, "dry_run_s": 3.0, "noop_s": 5.0}
 
 
 # ----------------------------------------------------------------------------------------------------
 # Small helpers
 # ----------------------------------------------------------------------------------------------------
+
+
+CPU = torch.device("cpu")
+
+
+def synchronize(device):
+    """Wait for queued GPU work, so a timing covers it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def minor_faults():
@@ -188,13 +200,11 @@ def prepare_in_child(folder, out_dir, size, threads):
 # ----------------------------------------------------------------------------------------------------
 
 
-def run_workflow_training(images, labels, settings, work):
+def run_workflow_training(images, labels, settings, work, device=CPU):
     """(a) synthcxr.train.train_model exactly as scripts/train_model.py calls it (checkpoint per epoch)."""
     checkpoint = Path(work) / f"checkpoint-{time.time_ns()}.pt"
     started = time.perf_counter()
-    model, history = train_model(
-        images, labels.tolist(), settings, torch.device("cpu"), str(checkpoint), "bench", log=lambda *_: None
-    )
+    model, history = train_model(images, labels.tolist(), settings, device, str(checkpoint), "bench", log=lambda *_: None)
     seconds = time.perf_counter() - started
     checkpoint.unlink(missing_ok=True)
     return seconds, model
@@ -235,7 +245,7 @@ def run_cache_loop(images, labels, settings, channels_last=False, compiled=False
     return sum(epoch_seconds), epoch_seconds, model
 
 
-def run_reference_pipeline(folder, settings, num_workers, size=128):
+def run_reference_pipeline(folder, settings, num_workers, size=128, device=CPU):
     """(b) what most published study code does: decode + resize every image on every epoch."""
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
@@ -247,7 +257,7 @@ def run_reference_pipeline(folder, settings, num_workers, size=128):
     )
     dataset = datasets.ImageFolder(str(folder), transform=transform)
     seed_everything(settings["seed"])
-    model = StudyCNN(widths=tuple(settings["widths"]), image_size=size)
+    model = StudyCNN(widths=tuple(settings["widths"]), image_size=size).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(
@@ -255,29 +265,33 @@ def run_reference_pipeline(folder, settings, num_workers, size=128):
         batch_size=settings["batch_size"],
         shuffle=True,
         num_workers=num_workers,
+        pin_memory=device.type == "cuda",
         generator=torch.Generator().manual_seed(settings["seed"]),
     )
     started = time.perf_counter()
     for _ in range(settings["epochs"]):
         model.train()
         for x, y in loader:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             logits = model(x)
             loss = loss_fn(logits, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+    synchronize(device)
     return time.perf_counter() - started, len(dataset)
 
 
-def run_compute_only(n_images, settings, size=128):
-    """(c) the ceiling: the same model, optimizer and batches, on float tensors already in memory."""
+def run_compute_only(n_images, settings, size=128, device=CPU):
+    """(c) the ceiling: the same model, optimizer and batches, on float tensors already in (device) memory."""
     seed_everything(settings["seed"])
-    model = StudyCNN(widths=tuple(settings["widths"]), image_size=size)
+    model = StudyCNN(widths=tuple(settings["widths"]), image_size=size).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     loss_fn = nn.CrossEntropyLoss()
     bs = settings["batch_size"]
-    xs = [torch.rand(min(bs, n_images - s), 1, size, size) for s in range(0, n_images, bs)]
-    ys = [torch.randint(0, 2, (len(x),)) for x in xs]
+    xs = [torch.rand(min(bs, n_images - s), 1, size, size, device=device) for s in range(0, n_images, bs)]
+    ys = [torch.randint(0, 2, (len(x),), device=device) for x in xs]
+    synchronize(device)
     started = time.perf_counter()
     for _ in range(settings["epochs"]):
         for x, y in zip(xs, ys):
@@ -285,6 +299,7 @@ def run_compute_only(n_images, settings, size=128):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+    synchronize(device)
     return time.perf_counter() - started
 
 
@@ -590,6 +605,7 @@ def parse_args(argv=None):
     parser.add_argument("--skip-options", action="store_true", help="skip the training options (channels_last, ...)")
     parser.add_argument("--skip-compile", action="store_true", help="skip the torch.compile option (slow to compile)")
     parser.add_argument("--skip-parallel", action="store_true", help="skip the parallel 1-thread trainings")
+    parser.add_argument("--skip-gpu", action="store_true", help="skip the GPU pipelines even where a GPU is present")
     parser.add_argument("--snakefile", help="Snakefile for the overhead runs, default: this checkout's")
     parser.add_argument("--workdir", help="keep the generated files here instead of a temporary folder")
     parser.add_argument("--json", help="also write the measurements to this JSON file")
@@ -698,6 +714,18 @@ def run(args, print_progress=print):
                 )
         m["options"] = {k: {"images_per_s": v[0], "bit_identical_to_a": v[1], "note": v[2]} for k, v in options.items()}
 
+        # -- the same three pipelines on a GPU, when there is one ------------------------------------
+        if torch.cuda.is_available() and not args.skip_gpu:
+            gpu = torch.device("cuda")
+            print_progress(f"GPU ({torch.cuda.get_device_name(gpu)}): (c), (a), (b) ...")
+            run_compute_only(32, {**settings, "epochs": 1}, args.size, gpu)  # CUDA context and kernels
+            g = {"name": torch.cuda.get_device_name(gpu)}
+            g["c"] = n * args.epochs / run_compute_only(n, settings, args.size, gpu)
+            g["a"] = n * args.epochs / run_workflow_training(images, labels, settings, work, gpu)[0]
+            s, n_b = run_reference_pipeline(folder, settings, num_workers, args.size, gpu)
+            g["b"] = n_b * args.epochs / s
+            m["gpu"] = g
+
         # -- FLOPs, matrix product, inference -----------------------------------------------------
         print_progress("FLOPs, matrix product, inference ...")
         flops = training_flops_per_image(tuple(settings["widths"]), args.size)
@@ -770,6 +798,13 @@ def run(args, print_progress=print):
         same = "" if identical is None else ("bit-identical to (a); " if identical else "NOT bit-identical to (a); ")
         table.add(f"option: {name}", fmt(rate), f"{same}{note}")
 
+    if "gpu" in m:
+        g = m["gpu"]
+        table.section(f"Training throughput on the GPU ({g['name']}; images/s)")
+        table.add("(a) workflow: train_model, cache on the GPU", fmt(g["a"]), "batches indexed on the device")
+        table.add("(b) ImageFolder+DataLoader on JPEGs", fmt(g["b"]), f"num_workers={num_workers}, pinned memory")
+        table.add("(c) compute only (ceiling)", fmt(g["c"]), "random tensors already on the GPU")
+
     table.section("Compute efficiency")
     table.add("FLOPs per training image", f"{fmt(m['train_gflop_per_image'], 3)} GFLOP", "analytic conv+linear MACs x2 x3 (fwd+bwd)")
     for name, macs in model_macs(tuple(settings["widths"]), args.size):
@@ -818,6 +853,12 @@ def run(args, print_progress=print):
     table.section("Ratios and targets")
     table.add("a/c (workflow / ceiling)", f"{a_c:.2f}", f">= {TARGETS['a/c']}: {verdict(a_c >= TARGETS['a/c'])}")
     table.add("a/b (workflow / reference)", f"{a_b:.2f}", f">= {TARGETS['a/b']}: {verdict(a_b >= TARGETS['a/b'])}")
+    if "gpu" in m:
+        g = m["gpu"]
+        m["gpu a/c"], m["gpu a/b"] = g["a"] / g["c"], g["a"] / g["b"]
+        table.add("GPU a/c", f"{m['gpu a/c']:.2f}", "the data path's cost on the GPU")
+        ok = m["gpu a/b"] >= TARGETS["gpu a/b"]
+        table.add("GPU a/b", f"{m['gpu a/b']:.2f}", f">= {TARGETS['gpu a/b']}: {verdict(ok)}")
     if "workflow" in m:
         w = m["workflow"]
         table.add("dry run", f"{fmt(w['dry_run_s'], 2)} s", f"< {TARGETS['dry_run_s']} s: {verdict(w['dry_run_s'] < TARGETS['dry_run_s'])}")

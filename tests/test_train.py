@@ -53,3 +53,12 @@ def test_predict_proba_gives_one_probability_per_image(tmp_path):
     model, _ = train_model(images, labels, SETTINGS, torch.device("cpu"), str(tmp_path / "ckpt.pt"), "x", log=lambda m: None)
     probabilities = predict_proba(model, images, torch.device("cpu"), batch_size=5)
     assert probabilities.shape == (24,) and ((0 <= probabilities) & (probabilities <= 1)).all()
+
+
+def test_mixed_precision_is_never_used_on_the_cpu(tmp_path):
+    torch.use_deterministic_algorithms(True)
+    images, labels = tiny_data()
+    plain, _ = train_model(images, labels, SETTINGS, "cpu", tmp_path / "a.pt", "fp", log=lambda m: None)
+    mixed, _ = train_model(images, labels, dict(SETTINGS, mixed_precision=True), "cpu", tmp_path / "b.pt", "fp", log=lambda m: None)
+    for name, tensor in plain.state_dict().items():
+        assert torch.equal(tensor, mixed.state_dict()[name])

@@ -91,7 +91,7 @@ def load_checkpoint(path, fingerprint):
 def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print):
     """Train a StudyCNN on uint8 ``images`` (N, H, W) with integer ``labels``.
 
-    ``settings``: epochs, batch_size, lr, widths, seed. Returns (model, history), where history holds
+    ``settings``: epochs, batch_size, lr, widths, seed, optional mixed_precision. Returns (model, history), where history holds
     the mean training loss and accuracy of each epoch. A checkpoint (model, optimizer, epoch, history)
     is written after each epoch; a matching checkpoint found at start is resumed.
     """
@@ -111,6 +111,9 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
         log(f"resuming from checkpoint {checkpoint_path} after epoch {start_epoch}")
 
     x_all = torch.as_tensor(images).to(device)  # uint8 on the device: 16 KB per image
+    # Optional bf16 autocast on a GPU (no loss scaling needed); off by default so results match the
+    # fp32 definition of the study. On the CPU it is never used.
+    mixed_precision = bool(settings.get("mixed_precision", False)) and device.type == "cuda"
     y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
     batch_size = settings["batch_size"]
     for epoch in range(start_epoch, settings["epochs"]):
@@ -122,8 +125,9 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             x, y = to_input(x_all[batch]), y_all[batch]
-            logits = model(x)
-            loss = loss_fn(logits, y)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed_precision):
+                logits = model(x)
+                loss = loss_fn(logits, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

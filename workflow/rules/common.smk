@@ -153,6 +153,7 @@ def training_settings(wildcards):
         "lr": training["lr"],
         "widths": training["widths"],
         "validation_fraction": training["validation_fraction"],
+        "mixed_precision": training["mixed_precision"],
         "seed": int(wildcards.seed),
     }
 
