@@ -274,4 +274,7 @@ def volume_table(points, metrics=VOLUME_METRICS, **bootstrap):
             row[f"{name}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
             row[f"{name}_ci_low"], row[f"{name}_ci_high"] = intervals[name]
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(["train", "test", "percent"], kind="stable").reset_index(drop=True)
+    table = pd.DataFrame(rows)
+    # Domains in the order given (the config's), each curve by increasing percent.
+    order = {name: pd.Categorical(table[name], categories=list(dict.fromkeys(table[name]))) for name in ("train", "test")}
+    return table.assign(**order).sort_values(["train", "test", "percent"]).astype({"train": str, "test": str}).reset_index(drop=True)

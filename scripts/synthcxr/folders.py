@@ -38,18 +38,22 @@ def min_images_per_class(test_fraction):
     return max(math.ceil(0.5 / test_fraction), math.ceil(0.5 / (1 - test_fraction)), 2)
 
 
-def _walk_class_folder(folder, class_dir, listing):
-    """Yield image paths below ``class_dir``, recursing into subfolders (they are part of the class)."""
-    stack = [class_dir]
+def _walk_class_folder(class_dir, class_name, listing):
+    """Yield image paths below ``class_dir``, recursing into subfolders (they are part of the class).
+
+    Paths are relative to the domain folder, POSIX-style, built as strings: a dry run lists every
+    image of every domain, and pathlib per file would cost about as much as the rest of the DAG.
+    """
+    stack = [(os.fspath(class_dir), class_name)]
     while stack:
-        current = stack.pop()
+        current, rel_current = stack.pop()
         with os.scandir(current) as entries:
             for entry in entries:
-                rel = Path(entry.path).relative_to(folder).as_posix()
+                rel = f"{rel_current}/{entry.name}"
                 if is_hidden_or_system(entry.name):
                     listing.ignored_hidden.append(rel)
                 elif entry.is_dir():
-                    stack.append(entry.path)
+                    stack.append((entry.path, rel))
                 elif entry.name.lower().endswith(IMAGE_EXTENSIONS):
                     stat = entry.stat()
                     listing.stats[rel] = (stat.st_size, stat.st_mtime_ns)
@@ -78,7 +82,7 @@ def list_domain(domain, folder, class_names):
                 f"domain '{domain}': class folder {class_dir} is missing{detail}; "
                 f"expected {list(class_names)}, found {found}"
             )
-        listing.images[class_name] = sorted(_walk_class_folder(folder, class_dir, listing))
+        listing.images[class_name] = sorted(_walk_class_folder(class_dir, class_name, listing))
         if not listing.images[class_name]:
             raise DomainError(
                 f"domain '{domain}': class folder {class_dir} has no images "
