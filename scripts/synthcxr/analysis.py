@@ -32,6 +32,7 @@ import pandas as pd
 
 from synthcxr.data import read_predictions
 from synthcxr.stats import (
+    METRICS,
     classification_metrics,
     delong_test,
     holm_adjust,
@@ -40,18 +41,8 @@ from synthcxr.stats import (
     seed_averaged_intervals,
 )
 
-# Metrics with a bootstrap interval per cell (the headline table).
-INTERVAL_METRICS = [
-    "accuracy",
-    "balanced_accuracy",
-    "sensitivity",
-    "specificity",
-    "precision",
-    "f1",
-    "auroc",
-    "auprc",
-    "mcc",
-]
+# Metrics with a bootstrap interval per cell (the headline table): all but the calibration scores.
+INTERVAL_METRICS = [name for name in METRICS if name not in ("brier", "ece")]
 # Metrics compared between training domains (each one test in the Holm family).
 COMPARED_METRICS = ["accuracy", "balanced_accuracy", "f1", "auroc"]
 LABELS = {

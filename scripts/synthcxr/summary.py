@@ -3,24 +3,13 @@
 import numpy as np
 import pandas as pd
 
+from synthcxr import stats
+
 # The main table: every metric with a bootstrap interval, under its readable label.
 from synthcxr.analysis import INTERVAL_METRICS, LABELS
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
-METRICS = [
-    "accuracy",
-    "balanced_accuracy",
-    "sensitivity",
-    "specificity",
-    "precision",
-    "f1",
-    "auroc",
-    "auprc",
-    "mcc",
-    "brier",
-    "ece",
-    "majority_baseline_accuracy",
-]
+METRICS = [*stats.METRICS, "majority_baseline_accuracy"]
 # At the decision threshold chosen on the training domain's validation slice (not 0.5).
 TUNED_METRICS = ["threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
 METRICS += [f"tuned_{name}" for name in TUNED_METRICS]
