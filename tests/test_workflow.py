@@ -5,6 +5,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+from helpers import make_domain
 from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
@@ -36,6 +37,16 @@ def test_default_config_dry_run_lists_4_trainings_and_12_evaluations_per_seed(tm
     }
 
 
+def test_the_5_seed_study_config_passes_a_dry_run(tmp_path):
+    for index, name in enumerate(TEST):  # config/study.yaml reads data/{Original,GANs,VAEs}
+        make_domain(tmp_path / "data" / name, per_class=10, seed=index)
+    jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "study.yaml")
+    count = {rule: sum(r == rule for r, _ in jobs) for rule in {r for r, _ in jobs}}
+    assert count["train_model"] == 4 * 5 and count["evaluate_model"] == 12 * 5
+    # volume curve of GANs and VAEs at 25% and 50% (100% is the main training)
+    assert count["train_model_on_part"] == 2 * 2 * 5 and count["evaluate_model_on_part"] == 2 * 2 * 3 * 5
+
+
 def test_every_output_exists_and_agrees(demo_run):
     workdir, _ = demo_run
     results = workdir / "results"
@@ -63,10 +74,14 @@ def test_every_output_exists_and_agrees(demo_run):
             assert row.accuracy == pytest.approx(metrics["accuracy"])
             assert metrics["provenance"]["device"] == "cpu"
             assert {"torch", "scikit-learn"} <= set(metrics["provenance"]["packages"])
-    # Mixed trains on the union of the members' train splits.
-    history = json.loads((results / "models" / "Mixed" / "seed1" / "history.json").read_text())
+    # Mixed trains on the union of the members' train splits, less the members' validation slices.
+    histories = {t: json.loads((results / "models" / t / "seed1" / "history.json").read_text()) for t in TRAIN}
     train_sizes = [int((pd.read_csv(results / "splits" / f"{d}.csv").split == "train").sum()) for d in TEST]
-    assert history["train_images"] == sum(train_sizes)
+    mixed = histories["Mixed"]
+    assert mixed["train_images"] + mixed["validation_images"] == sum(train_sizes)
+    assert mixed["validation_images"] == sum(histories[d]["validation_images"] for d in TEST) > 0
+    for domain, size in zip(TEST, train_sizes):
+        assert histories[domain]["train_images"] + histories[domain]["validation_images"] == size
 
 
 def test_a_second_run_has_nothing_to_do(demo_run):
@@ -91,8 +106,6 @@ def test_missing_domain_folder_fails_before_any_job_naming_domain_and_folder(dem
 
 
 def test_unreadable_image_stops_before_training_naming_the_file(tmp_path):
-    from helpers import make_domain
-
     for name in TEST:
         make_domain(tmp_path / "data" / name, per_class=6, seed=len(name))
     (tmp_path / "data" / "VAEs" / "PNEUMONIA" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
@@ -136,8 +149,6 @@ def test_mixed_training_images_are_in_no_test_split(demo_run):
 
 def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
     import shutil
-
-    from helpers import make_domain
 
     for index, name in enumerate(TEST):
         make_domain(tmp_path / "data" / name, per_class=6, seed=index)

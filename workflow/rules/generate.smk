@@ -66,11 +66,15 @@ rule evaluate_fidelity:
 rule summarize_fidelity:
     input:
         metrics=expand("results/fidelity/{domain}.json", domain=FIDELITY_DOMAINS),
-        pairs=expand("results/fidelity/{domain}_closest_pairs.npz", domain=FIDELITY_DOMAINS),
+        pairs=expand(
+            "results/fidelity/{domain}_closest_pairs.npz", domain=FIDELITY_DOMAINS
+        ),
         code=code("fidelity_summary", "figures"),
     output:
         csv="results/fidelity/summary.csv",
-        pairs=expand("results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS),
+        pairs=expand(
+            "results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS
+        ),
         markdown="results/fidelity/summary.md",
         figure_png="results/figures/fidelity.png",
         figure_pdf="results/figures/fidelity.pdf",
