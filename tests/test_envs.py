@@ -44,6 +44,8 @@ def imported_modules(path, seen=None):
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             modules = [node.module]
+            if node.module == "synthcxr":  # from synthcxr import stats
+                modules += [f"synthcxr.{alias.name}" for alias in node.names]
         else:
             continue
         for module in modules:
@@ -51,6 +53,8 @@ def imported_modules(path, seen=None):
             if module.startswith("synthcxr") and module not in seen:
                 seen.add(module)
                 module_path = REPO / "scripts" / (module.replace(".", "/") + ".py")
+                if module == "synthcxr":
+                    module_path = REPO / "scripts" / "synthcxr" / "__init__.py"
                 names |= imported_modules(module_path, seen)
     return names
 
