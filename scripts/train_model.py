@@ -7,9 +7,8 @@ import time
 
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; set before CUDA starts
 
-import torch  # noqa: E402
-
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from synthcxr.data import file_digest, load_training_data, prediction_rows, write_predictions  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
