@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthcxr.analysis import significance_marks
+from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, findings, html_page, to_html, to_markdown
 from synthcxr.jobs import logged, read_json
 from synthcxr.summary import (
@@ -54,6 +55,15 @@ with logged(snakemake.log[0]):
         "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean ± sd over seeds."
     )
     leakage = leakage_lines(summary)
+    fidelity = ""
+    if snakemake.input.fidelity:
+        fidelity = (
+            "\n## Fidelity, diversity and memorization of the synthetic domains\n\n"
+            "Details, the figure and the closest pairs: results/fidelity/. These distances use only what this "
+            "workflow trains itself and are not comparable with published FID/KID values.\n\n"
+            + fidelity_markdown(pd.read_csv(snakemake.input.fidelity[0]))
+            + "\n"
+        )
     Path(out.markdown).write_text(
         "# Cross-domain results\n\n" + intro + "\n\n" + main.to_markdown(index=False) + "\n\n"
         "## At the threshold chosen on validation data\n\n" + threshold_text + "\n\n"
@@ -61,6 +71,7 @@ with logged(snakemake.log[0]):
         "## Paired comparisons\n\n" + comparison_text + "\n\n" + readable_comparisons.to_markdown(index=False)
         + "\n\n## Data intake\n\n" + intake.to_markdown(index=False) + "\n"
         + "\n## Leakage between domains\n\n" + "\n".join(leakage) + "\n"
+        + fidelity
     )
     Path(out.latex).write_text(latex_table(summary, marks, reference=p.reference, alpha=p.alpha))
 

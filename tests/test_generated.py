@@ -1,6 +1,7 @@
 """End-to-end: GANs and VAEs domains generated inside the workflow, then their fidelity."""
 
 import json
+import zipfile
 
 import pandas as pd
 import pytest
@@ -50,3 +51,13 @@ def test_fidelity_table_and_figures_exist_for_each_synthetic_domain(generated_ru
         assert (generated_run / "fidelity" / f"{domain}_closest_pairs.png").exists()
     assert "not comparable with published FID" in (generated_run / "fidelity" / "summary.md").read_text()
     assert len(pd.read_csv(generated_run / "summary.csv")) == 12
+    summary = (generated_run / "summary.md").read_text()
+    assert "## Fidelity, diversity and memorization of the synthetic domains" in summary
+    assert summary.count("| GANs ") >= 3 and "two-sample AUROC" in summary
+
+
+def test_the_report_holds_the_fidelity_table_and_figures(generated_run):
+    workdir = generated_run.parent
+    snakemake(workdir, "--configfile", workdir / "config.yaml", "--report", "results/report.zip")
+    names = {name.rsplit("/", 1)[-1] for name in zipfile.ZipFile(generated_run / "report.zip").namelist()}
+    assert {"fidelity.png", "summary.md", "GANs_closest_pairs.png", "VAEs_closest_pairs.png"} <= names

@@ -72,11 +72,30 @@ rule summarize_fidelity:
         code=code("fidelity_summary", "figures"),
     output:
         csv="results/fidelity/summary.csv",
-        pairs=expand(
-            "results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS
+        pairs=[
+            report(
+                f"results/fidelity/{domain}_closest_pairs.png",
+                caption="../report/closest_pairs.rst",
+                category="Fidelity",
+                labels={"figure": f"closest pairs, {domain}"},
+            )
+            for domain in FIDELITY_DOMAINS
+        ],
+        pairs_pdf=expand(
+            "results/fidelity/{domain}_closest_pairs.pdf", domain=FIDELITY_DOMAINS
         ),
-        markdown="results/fidelity/summary.md",
-        figure_png="results/figures/fidelity.png",
+        markdown=report(
+            "results/fidelity/summary.md",
+            caption="../report/fidelity_table.rst",
+            category="Fidelity",
+            labels={"table": "fidelity.md"},
+        ),
+        figure_png=report(
+            "results/figures/fidelity.png",
+            caption="../report/fidelity.rst",
+            category="Fidelity",
+            labels={"figure": "fidelity"},
+        ),
         figure_pdf="results/figures/fidelity.pdf",
     log:
         "results/logs/summarize_fidelity.log",

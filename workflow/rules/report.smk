@@ -9,7 +9,10 @@ rule report_tables:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
         intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
-        code=code("summary", "analysis", "findings", "stats", "data"),
+        fidelity=["results/fidelity/summary.csv"] if FIDELITY_DOMAINS else [],
+        code=code(
+            "summary", "analysis", "findings", "stats", "data", "fidelity_summary"
+        ),
     output:
         markdown=report(
             "results/summary.md",
