@@ -47,3 +47,12 @@ def test_placeholder_domains_are_class_folders_of_links(tmp_path):
     counts = [len(list((tmp_path / "Domain1" / c).iterdir())) for c in bench.CLASSES]
     assert counts == [3, 2]
     assert np.asarray(bench.Image.open(tmp_path / "Domain1" / "NORMAL" / "img_00000.png")).shape == (8, 8)
+
+
+def test_workflow_overhead_splits_the_dry_run_into_start_up_loading_and_dag(tmp_path):
+    bench = load_benchmark()
+    measured = bench.workflow_overhead(tmp_path, n_domains=2, per_domain=10, n_seeds=1, skip_noop=True)
+    # 2 preparations, 3 trainings (2 domains + Mixed), 3 x 2 evaluations, at least one summary job.
+    assert measured["dry_jobs"] > 2 + 3 + 6
+    assert 0 < measured["empty_dry_run_s"] and 0 < measured["list_rules_s"] and 0 < measured["dry_run_s"]
+    assert isinstance(measured["slurm_controller_missing"], bool)
