@@ -26,3 +26,16 @@ def test_parameter_count_matches_hand_count():
 def test_forward_gives_two_logits_per_image_and_widths_are_configurable():
     model = StudyCNN(widths=(4, 8, 16), image_size=64)
     assert model(torch.zeros(3, 1, 64, 64)).shape == (3, 2)
+
+
+def test_channels_last_changes_the_memory_layout_not_the_function():
+    torch.manual_seed(0)
+    nchw = StudyCNN(widths=(4, 8, 16), image_size=64, channels_last=False)
+    nhwc = StudyCNN(widths=(4, 8, 16), image_size=64)
+    nhwc.load_state_dict(nchw.state_dict())
+    assert nhwc.features[3].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not nchw.features[3].weight.is_contiguous(memory_format=torch.channels_last)
+    # A state dict saved by either loads into the other: the checkpoints hold the same values.
+    assert all(torch.equal(a, b) for a, b in zip(nchw.state_dict().values(), nhwc.state_dict().values()))
+    x = torch.rand(5, 1, 64, 64)
+    torch.testing.assert_close(nhwc(x), nchw(x), rtol=1e-5, atol=1e-6)
