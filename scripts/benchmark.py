@@ -875,7 +875,7 @@ def run(args, print_progress=print):
         )
         dag_s = w["dry_run_s"] - w["list_rules_s"]
         table.add(
-            "  + building the DAG",
+            "  + building and printing the DAG",
             f"{fmt(dag_s, 2)} s",
             f"{fmt(1e3 * dag_s / max(w['dry_jobs'] or 1, 1), 1)} ms per job (inside Snakemake)",
         )
