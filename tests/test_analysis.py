@@ -447,3 +447,22 @@ def test_volume_table_has_one_row_per_point_with_seed_means_and_intervals():
         assert row.auroc == pytest.approx(np.mean(aurocs)) and row.auroc_std == pytest.approx(np.std(aurocs, ddof=1))
         assert row.auroc_ci_low <= row.auroc <= row.auroc_ci_high
     assert table["auroc"].is_monotonic_increasing  # more separation, higher AUROC
+
+
+def test_volume_table_keeps_the_given_domain_order_and_sorts_each_curve_by_percent():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 40)
+    groups = np.array([f"p{i}" for i in range(40)])
+    points = {}
+    for train in ("Original", "VAEs", "GANs"):  # the config's order, not alphabetical
+        for percent in (100, 25):
+            probs = _seeds(rng, y, 1, separation=1.0, noise=0.3)
+            points[(train, percent, "Original")] = {
+                "tables": {1: _prediction_table(y, probs[0], groups)},
+                "train_images": [percent],
+            }
+    table = analysis.volume_table(points, n_boot=50)
+    assert list(zip(table["train"], table["percent"])) == [
+        ("Original", 25), ("Original", 100), ("VAEs", 25), ("VAEs", 100), ("GANs", 25), ("GANs", 100)
+    ]
+    assert not {"train_rank", "test_rank"} & set(table.columns)

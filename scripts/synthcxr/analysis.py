@@ -267,5 +267,8 @@ def volume_table(points, metrics=VOLUME_METRICS, **bootstrap):
         rows.append(row)
     table = pd.DataFrame(rows)
     # Domains in the order given (the config's), each curve by increasing percent.
-    order = {name: pd.Categorical(table[name], categories=list(dict.fromkeys(table[name]))) for name in ("train", "test")}
-    return table.assign(**order).sort_values(["train", "test", "percent"]).astype({"train": str, "test": str}).reset_index(drop=True)
+    first_seen = {name: list(dict.fromkeys(table[name])) for name in ("train", "test")}
+    table["train_rank"] = table["train"].map(first_seen["train"].index)
+    table["test_rank"] = table["test"].map(first_seen["test"].index)
+    table = table.sort_values(["train_rank", "test_rank", "percent"], kind="stable")
+    return table.drop(columns=["train_rank", "test_rank"]).reset_index(drop=True)

@@ -91,8 +91,8 @@ def load_checkpoint(path, fingerprint):
 def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print):
     """Train a StudyCNN on uint8 ``images`` (N, H, W) with integer ``labels``.
 
-    ``settings``: epochs, batch_size, lr, widths, seed, optional mixed_precision. Returns (model, history), where history holds
-    the mean training loss and accuracy of each epoch. A checkpoint (model, optimizer, epoch, history)
+    ``settings``: epochs, batch_size, lr, widths, seed, optional mixed_precision. Returns (model,
+    history), where history holds the mean training loss and accuracy of each epoch. A checkpoint (model, optimizer, epoch, history)
     is written after each epoch; a matching checkpoint found at start is resumed.
     """
     device = torch.device(device)
