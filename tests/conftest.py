@@ -13,6 +13,8 @@ SKIP_EXIT = 77  # cluster.sh: SLURM cannot be started here (not root, no apt)
 cluster_state = pytest.StashKey[dict]()
 
 
+# trylast: after pytest's own -m/-k deselection, so `pytest -m "not slurm"` starts no cluster.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     """Start the real single-node SLURM cluster once, before any test, if a SLURM test was collected.
 
