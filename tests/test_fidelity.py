@@ -1,9 +1,5 @@
-"""Tests of synthcxr.fidelity and the evaluate_fidelity entry point, on tiny images (seconds)."""
+"""Tests of synthcxr.fidelity on tiny images (seconds); the evaluate_fidelity rule runs in test_generated.py."""
 
-import json
-import runpy
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +7,7 @@ import torch
 
 from synthcxr import fidelity as fid
 from synthcxr.fidelity_summary import closest_pairs_figure
-from synthcxr.model import StudyCNN
+from synthcxr.phantoms import image_rng, render_phantom
 
 SIZE = 32
 TINY = {
@@ -26,7 +22,6 @@ TINY = {
     "diversity_max_images": 30,
     "pca_components": 8,
 }
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 @pytest.fixture(autouse=True)
@@ -35,22 +30,8 @@ def one_thread():
 
 
 def phantoms(per_class, seed=0, size=SIZE):
-    try:
-        from synthcxr.phantoms import image_rng, render_phantom
-
-        images = [
-            render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
-        ]
-    except ImportError:  # smooth random blobs with a class-dependent level
-        rng = np.random.default_rng(seed)
-        base = np.linspace(0, 1, size)[None, :] * np.linspace(0, 1, size)[:, None]
-        images = [
-            np.clip(255 * base * rng.uniform(0.6, 1.0) + rng.normal(40 * label, 8, (size, size)), 0, 255).astype(
-                np.uint8
-            )
-            for label in (0, 1)
-            for _ in range(per_class)
-        ]
+    """The demo's phantom radiographs: class-dependent anatomy, deterministic per seed."""
+    images = [render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)]
     return np.stack(images), np.repeat([0, 1], per_class)
 
 
@@ -182,82 +163,3 @@ def test_closest_pairs_figure(tmp_path):
         figure = closest_pairs_figure(dict(saved), title="test")
     figure.savefig(tmp_path / "pairs.png")
     assert (tmp_path / "pairs.png").stat().st_size > 1000
-
-
-# ---------------------------------------------------------------------------
-# Everything together, and the entry point
-
-
-def write_cache(tmp_path, name, images, labels, splits):
-    import hashlib
-
-    from synthcxr.prepare import write_manifest
-
-    images_path, manifest_path = tmp_path / f"{name}.npy", tmp_path / f"{name}.csv"
-    np.save(images_path, images)
-    classes = ("NORMAL", "PNEUMONIA")
-    rows = [
-        {
-            "path": f"{classes[l]}/{i}.png",
-            "class": classes[l],
-            "label": int(l),
-            "split": s,
-            "sha256": hashlib.sha256(img.tobytes()).hexdigest(),
-            "pixel_hash": hashlib.sha256(img.tobytes()).hexdigest(),
-            "group": f"g{i}",
-        }
-        for i, (img, l, s) in enumerate(zip(images, labels, splits))
-    ]
-    write_manifest(rows, manifest_path)
-    return str(images_path), str(manifest_path)
-
-
-def test_evaluate_fidelity_entry_point(tmp_path):
-    real, real_labels = phantoms(12, seed=0)
-    synthetic, synthetic_labels = phantoms(8, seed=5)
-    splits = (["train"] * 9 + ["test"] * 3) * 2
-    real_paths = write_cache(tmp_path, "real", real, real_labels, splits)
-    synthetic_paths = write_cache(
-        tmp_path, "synthetic", synthetic, synthetic_labels, (["train"] * 6 + ["test"] * 2) * 2
-    )
-    torch.manual_seed(0)
-    torch.save(StudyCNN(widths=(4, 8, 8), image_size=SIZE).state_dict(), tmp_path / "feature.pt")
-    snakemake = SimpleNamespace(
-        input=SimpleNamespace(
-            synthetic_images=synthetic_paths[0],
-            synthetic_manifest=synthetic_paths[1],
-            real_images=real_paths[0],
-            real_manifest=real_paths[1],
-            feature_model=str(tmp_path / "feature.pt"),
-        ),
-        output=SimpleNamespace(
-            metrics=str(tmp_path / "out" / "metrics.json"), pairs=str(tmp_path / "out" / "pairs.npz")
-        ),
-        params=SimpleNamespace(
-            settings={**TINY, "two_sample_epochs": 1, "closest_pairs": 4}, classes=["NORMAL", "PNEUMONIA"], device="cpu"
-        ),
-        threads=1,
-        log=[str(tmp_path / "log.txt")],
-    )
-    (tmp_path / "out").mkdir()
-    try:
-        runpy.run_path(str(SCRIPTS / "evaluate_fidelity.py"), init_globals={"snakemake": snakemake})
-    finally:
-        torch.use_deterministic_algorithms(False)
-    text = Path(snakemake.output.metrics).read_text()
-    metrics = json.loads(text)
-    json.dumps(metrics, allow_nan=False)  # plain JSON, no NaN
-    assert Path(snakemake.output.pairs).stat().st_size > 1000
-    assert set(metrics["groups"]) == {"overall", "NORMAL", "PNEUMONIA"}
-    assert metrics["counts"]["synthetic"] == {"NORMAL": 8, "PNEUMONIA": 8}  # both splits of the synthetic cache
-    assert metrics["counts"]["real_train"] == {"NORMAL": 9, "PNEUMONIA": 9}
-    for group in metrics["groups"].values():
-        assert 0.0 <= group["two_sample"]["auroc"] <= 1.0
-        for space in ("cnn", "pixel"):
-            assert np.isfinite(group["distances"][space]["frechet"]) and np.isfinite(
-                group["real_baseline"][space]["kid"]
-            )
-        assert 0.0 < group["diversity"]["synthetic"]["ms_ssim"] < 1.0
-        assert group["memorization"]["n_exact_copies"] == 0
-    assert metrics["feature_spaces"]["cnn"]["dimensions"] == 8 * 4 * 4
-    assert "feature_model_sha256" in metrics["provenance"]

@@ -3,8 +3,11 @@
 import json
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
+from synthcxr import generators
 from workflow_helpers import snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
@@ -37,6 +40,35 @@ def test_generators_sample_the_asked_number_per_class_from_the_train_split_only(
         assert list((generated_run / "generators" / domain / "progress").glob("epoch_*.png"))
         intake = json.loads((generated_run / "intake" / f"{domain}.json").read_text())
         assert intake["images_used"] == 2 * per_class
+
+
+def test_generators_are_saved_with_their_kind_and_progress_images(generated_run):
+    for domain, kind in (("GANs", "gan"), ("VAEs", "vae")):
+        saved_kind, model = generators.load_generator(generated_run / "generators" / domain / "generator.pt")
+        assert saved_kind == kind and isinstance(model, torch.nn.Module)
+        progress = {p.name for p in (generated_run / "generators" / domain / "progress").iterdir()}
+        assert {"real.png", "epoch_0001.png", "final_samples.png"} <= progress
+
+
+def test_fidelity_metrics_per_domain_count_the_right_images_and_stay_in_range(generated_run):
+    original = pd.read_csv(generated_run / "splits" / "Original.csv")
+    real_train = original[original.split == "train"]["class"].value_counts().to_dict()
+    for domain, per_class in (("GANs", 8), ("VAEs", 6)):
+        text = (generated_run / "fidelity" / f"{domain}.json").read_text()
+        metrics = json.loads(text)
+        assert "NaN" not in text and "Infinity" not in text  # plain JSON
+        assert metrics["counts"]["synthetic"] == {"NORMAL": per_class, "PNEUMONIA": per_class}
+        assert metrics["counts"]["real_train"] == real_train
+        assert set(metrics["groups"]) == {"overall", "NORMAL", "PNEUMONIA"}
+        for group in metrics["groups"].values():
+            assert 0.0 <= group["two_sample"]["auroc"] <= 1.0
+            for space in ("cnn", "pixel"):
+                assert np.isfinite(group["distances"][space]["frechet"])
+                assert np.isfinite(group["real_baseline"][space]["kid"])
+            assert 0.0 < group["diversity"]["synthetic"]["ms_ssim"] < 1.0
+            assert group["memorization"]["n_exact_copies"] == 0
+        assert metrics["provenance"]["feature_model_sha256"]
+        assert (generated_run / "fidelity" / f"{domain}_closest_pairs.npz").stat().st_size > 1000
 
 
 def test_fidelity_table_and_figures_exist_for_each_synthetic_domain(generated_run):

@@ -1,10 +1,5 @@
-"""Tests of synthcxr.generators and the train_generator entry point, on tiny 32 px images (seconds)."""
+"""Tests of synthcxr.generators on tiny 32 px images (seconds); the train_generator rule runs in test_generated.py."""
 
-import csv
-import hashlib
-import runpy
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,28 +7,16 @@ import torch
 from PIL import Image
 
 from synthcxr import generators as gen
+from synthcxr.phantoms import image_rng, render_phantom
 
 SIZE = 32
 TINY = {"latent_dim": 8, "base_channels": 4, "epochs": 1, "batch_size": 4, "lr": 1e-3, "seed": 3}
 CLASSES = ("NORMAL", "PNEUMONIA")
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 
 def tiny_images(per_class=6, size=SIZE, seed=0):
-    """Phantoms when the renderer is available, else smooth random blobs."""
-    try:
-        from synthcxr.phantoms import image_rng, render_phantom
-
-        images = [
-            render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
-        ]
-    except ImportError:
-        rng = np.random.default_rng(seed)
-        images = [
-            np.clip(rng.normal(100 + 60 * label, 30, (size, size)), 0, 255).astype(np.uint8)
-            for label in (0, 1)
-            for _ in range(per_class)
-        ]
+    """The demo's phantom radiographs, deterministic per seed."""
+    images = [render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)]
     return np.stack(images), np.repeat([0, 1], per_class)
 
 
@@ -155,60 +138,3 @@ def test_settings_and_sizes_are_checked():
         gen.ConditionalVAE(image_size=40)
     assert gen.resolve_settings("gan", {"epochs": 3})["lr"] == 2e-4
     assert gen.milestone_epochs(1) == [1] and gen.milestone_epochs(40) == [1, 10, 20, 30, 40]
-
-
-def write_cache(tmp_path, name, images, labels, splits):
-    """A prepared cache (images.npy + split manifest) as prepare_domain writes it."""
-    from synthcxr.prepare import write_manifest
-
-    images_path, manifest_path = tmp_path / f"{name}.npy", tmp_path / f"{name}.csv"
-    np.save(images_path, images)
-    rows = [
-        {
-            "path": f"{CLASSES[l]}/{i}.png",
-            "class": CLASSES[l],
-            "label": int(l),
-            "split": s,
-            "sha256": hashlib.sha256(img.tobytes()).hexdigest(),
-            "pixel_hash": hashlib.sha256(img.tobytes()).hexdigest(),
-            "group": f"g{i}",
-        }
-        for i, (img, l, s) in enumerate(zip(images, labels, splits))
-    ]
-    write_manifest(rows, manifest_path)
-    return str(images_path), str(manifest_path)
-
-
-def test_entry_point(tmp_path):
-    images, labels = tiny_images(per_class=5)
-    splits = ["train", "train", "train", "train", "test"] * 2
-    images_path, manifest_path = write_cache(tmp_path, "source", images, labels, splits)
-    out = tmp_path / "out"
-    snakemake = SimpleNamespace(
-        input=SimpleNamespace(images=images_path, manifest=manifest_path),
-        output=SimpleNamespace(
-            model=str(out / "model.pt"), samples=str(out / "samples"), progress=str(out / "progress")
-        ),
-        params=SimpleNamespace(
-            kind="gan",
-            settings=TINY,
-            per_class=4,
-            classes=list(CLASSES),
-            device="cpu",
-            checkpoint=str(tmp_path / "ck" / "gan.pt"),
-        ),
-        threads=1,
-        log=[str(tmp_path / "log.txt")],
-    )
-    try:
-        runpy.run_path(str(SCRIPTS / "train_generator.py"), init_globals={"snakemake": snakemake})
-    finally:
-        torch.use_deterministic_algorithms(False)
-    for name in CLASSES:
-        assert len(list((out / "samples" / name).glob(f"{name.lower()}_*.png"))) == 4
-    assert {"real.png", "epoch_0001.png", "final_samples.png"} <= {p.name for p in (out / "progress").iterdir()}
-    kind, model = gen.load_generator(out / "model.pt")
-    assert kind == "gan" and model.image_size == SIZE
-    assert "training a gan on 8 train images" in (tmp_path / "log.txt").read_text()
-    with open(manifest_path) as handle:
-        assert len(list(csv.DictReader(handle))) == 10
