@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -35,6 +36,22 @@ def test_default_config_dry_run_lists_4_trainings_and_12_evaluations_per_seed(tm
     assert {w for rule, w in jobs if rule == "train_model"} == {
         f"seed={s},train={t}" for t in TRAIN for s in (1, 2)
     }
+
+
+def test_a_dry_run_needs_no_torch_nor_the_other_analysis_libraries(tmp_path):
+    """A login node with only Snakemake installed plans the study: the Snakefile and rules import none of these."""
+    heavy = ("torch", "torchvision", "sklearn", "scipy", "matplotlib")
+    # A None entry in sys.modules makes every import of that package (and its submodules) fail.
+    program = f"import sys\nfor name in {heavy!r}:\n    sys.modules[name] = None\nfrom snakemake.cli import main\nmain()"
+    command = [sys.executable, "-c", program, "--snakefile", REPO / "Snakefile", "--directory", tmp_path]
+    result = subprocess.run(
+        [*map(str, command), "--configfile", str(REPO / "config" / "config.yaml"), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "train_model" in result.stdout and "evaluate_model" in result.stdout
 
 
 def test_the_5_seed_study_config_passes_a_dry_run(tmp_path):
@@ -148,8 +165,7 @@ def test_mixed_training_images_are_in_no_test_split(demo_run):
 
 
 def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
-    import shutil
-
+    
     for index, name in enumerate(TEST):
         make_domain(tmp_path / "data" / name, per_class=6, seed=index)
     # A "synthetic" set that contains copies of every real image, test images included.
