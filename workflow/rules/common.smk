@@ -110,7 +110,12 @@ check_config_references()
 
 
 def checked_fingerprint(domain):
-    """Check a user folder before any job starts and fingerprint its images (content, not mtime of the folder)."""
+    """Check a user folder before any job starts and fingerprint its image list.
+
+    The fingerprint covers each image's path, size and modification time (not the folder's own date,
+    and not the bytes, which would mean reading every image at each DAG build): copying the data
+    without preserving times (cp without -p, rsync without -t) reruns the preparation.
+    """
     try:
         listing = list_domain(domain, domain_folder(domain), CLASSES)
         check_class_sizes(domain, listing, config["test_fraction"])
