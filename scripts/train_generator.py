@@ -19,7 +19,7 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuB
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from synthcxr.data import file_digest, load_split  # noqa: E402
+from synthcxr.data import load_split  # noqa: E402
 from synthcxr.generators import (  # noqa: E402
     PROGRESS_PER_CLASS,
     resolve_settings,
@@ -29,7 +29,7 @@ from synthcxr.generators import (  # noqa: E402
     train_generator,
     write_samples,
 )
-from synthcxr.jobs import logged  # noqa: E402
+from synthcxr.jobs import file_sha256, logged  # noqa: E402
 from synthcxr.train import describe_device, pick_device  # noqa: E402
 
 with logged(snakemake.log[0]):
@@ -48,7 +48,7 @@ with logged(snakemake.log[0]):
     # The checkpoint is resumed only by a run with the same kind, settings and training data.
     fingerprint = hashlib.sha256(
         json.dumps(
-            [p.kind, settings, file_digest(snakemake.input.manifest), list(images.shape)], sort_keys=True
+            [p.kind, settings, file_sha256(snakemake.input.manifest), list(images.shape)], sort_keys=True
         ).encode()
     ).hexdigest()
     progress_dir = snakemake.output.progress

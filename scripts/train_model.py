@@ -10,9 +10,10 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuB
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from synthcxr.data import file_digest, load_training_data, prediction_rows, write_predictions  # noqa: E402
+from synthcxr.data import load_training_data, prediction_rows, write_predictions  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
     code_version,
+    file_sha256,
     logged,
     package_versions,
     repository_root,
@@ -38,7 +39,7 @@ with logged(snakemake.log[0]):
         f"training {snakemake.wildcards.train} (seed {p.settings['seed']}, {p.percent}% of the train split) on "
         f"{len(rows)} images from {p.sources}; {len(validation_rows)} held out to choose the threshold"
     )
-    manifest_hashes = {src: file_digest(m) for src, m in zip(p.sources, snakemake.input.manifests)}
+    manifest_hashes = {src: file_sha256(m) for src, m in zip(p.sources, snakemake.input.manifests)}
     # The checkpoint is resumed only by a run with the same settings and training data.
     fingerprint = sha256_of([p.settings, p.percent, p.split_seed, manifest_hashes])
     model, history = train_model(images, labels, p.settings, device, p.checkpoint, fingerprint, log=print)
