@@ -8,7 +8,7 @@ import torch
 from synthcxr.data import load_split, prediction_rows, read_predictions, write_predictions
 from synthcxr.prepare import read_manifest
 from synthcxr.evaluate import cell_metrics, metrics_at_validation_threshold, train_test_overlap, validation_threshold
-from synthcxr.jobs import file_sha256, logged, package_versions, read_json, sha256_of, write_json
+from synthcxr.jobs import config_sha256, file_sha256, logged, package_versions, read_json, write_json
 from synthcxr.model import StudyCNN
 from synthcxr.train import describe_device, pick_device, predict_proba
 
@@ -45,7 +45,7 @@ with logged(snakemake.log[0]):
         "seed": int(snakemake.wildcards.seed),
         "split_seed": p.split_seed,
         "settings": p.settings,
-        "config_sha256": sha256_of([p.settings, p.classes, p.split_seed]),
+        "config_sha256": config_sha256(p.settings, p.classes, p.split_seed),
         "train_manifest_sha256": training["manifest_sha256"],
         "test_manifest_sha256": file_sha256(snakemake.input.manifest),
         "device": describe_device(device)["device"],

@@ -13,6 +13,7 @@ import torch  # noqa: E402
 from synthcxr.data import load_training_data, prediction_rows, write_predictions  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
     code_version,
+    config_sha256,
     file_sha256,
     logged,
     package_versions,
@@ -52,7 +53,7 @@ with logged(snakemake.log[0]):
             "train_domain": snakemake.wildcards.train,
             "sources": p.sources,
             "settings": p.settings,
-            "config_sha256": sha256_of(p.settings),
+            "config_sha256": config_sha256(p.settings, p.classes, p.split_seed),
             "train_images": len(rows),
             "train_images_per_class": {str(k): labels.count(k) for k in sorted(set(labels))},
             "train_percent": p.percent,

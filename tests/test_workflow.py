@@ -82,6 +82,10 @@ def test_every_output_exists_and_agrees(demo_run):
     assert mixed["validation_images"] == sum(histories[d]["validation_images"] for d in TEST) > 0
     for domain, size in zip(TEST, train_sizes):
         assert histories[domain]["train_images"] + histories[domain]["validation_images"] == size
+    # A model and its metrics record the same configuration hash.
+    for train in TRAIN:
+        metrics = json.loads((results / "metrics" / train / TEST[0] / "seed1.json").read_text())
+        assert metrics["provenance"]["config_sha256"] == histories[train]["config_sha256"]
 
 
 def test_a_second_run_has_nothing_to_do(demo_run):

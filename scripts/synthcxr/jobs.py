@@ -71,6 +71,11 @@ def run_environment():
     return {"host": platform.node(), "pid": os.getpid(), "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
 
 
+def config_sha256(settings, classes, split_seed):
+    """The configuration hash a model and its metrics both record: training settings, classes, split seed."""
+    return sha256_of([settings, classes, split_seed])
+
+
 def file_sha256(path):
     """Hash of a file's bytes, read in blocks (prepared caches can be hundreds of MB)."""
     digest = hashlib.sha256()

@@ -18,6 +18,7 @@ rule train_model:
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        classes=CLASSES,
         percent=100,
         split_seed=config["split_seed"],
         device=config["device"],

@@ -16,6 +16,7 @@ use rule train_model as train_model_on_part with:
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        classes=CLASSES,
         percent=lambda w: int(w.percent),
         split_seed=config["split_seed"],
         device=config["device"],
