@@ -1,14 +1,15 @@
 """Domain folders: listing, fingerprinting and the checks that run before any work.
 
-Standard library only: the Snakefile imports this module while building the DAG, which must work on
-a login node that has snakemake and nothing else.
+Standard library only (and synthcxr.splits, which is too): the Snakefile imports this module while
+building the DAG, which must work on a login node that has snakemake and nothing else.
 """
 
 import hashlib
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from synthcxr.splits import min_images_per_class
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
@@ -31,11 +32,6 @@ class DomainListing:
 
 def is_hidden_or_system(name):
     return name.startswith(".") or name.lower() in SYSTEM_FILES
-
-
-def min_images_per_class(test_fraction):
-    """Smallest class size whose split puts at least one image on each side."""
-    return max(math.ceil(0.5 / test_fraction), math.ceil(0.5 / (1 - test_fraction)), 2)
 
 
 def _walk_class_folder(class_dir, class_name, listing):
