@@ -49,6 +49,11 @@ def check_config_references():
             f"volume.domains {unknown} are not training domains; allowed: {TRAIN_DOMAINS}"
         )
     for domain, settings in DOMAINS.items():
+        if "generated" in settings and "reference" in settings:
+            raise WorkflowError(
+                f"domains.{domain}: a generated domain is compared with its generated.source "
+                f"('{settings['generated']['source']}'); remove reference"
+            )
         pattern = settings.get("group_pattern")
         if pattern is None:
             continue
