@@ -157,6 +157,19 @@ def test_editing_the_training_code_reruns_models_and_evaluations(copy_of_run):
     assert plan(copy_of_run) == all_models_and_evaluations()
 
 
+def test_no_checkpoint_outlives_a_finished_training(finished_run):
+    assert (finished_run / "results" / "models").is_dir()
+    assert not [p for p in (finished_run / "results").rglob("checkpoints/**/*") if p.is_file()]
+
+
+def test_after_a_code_edit_the_training_starts_again_from_the_first_epoch(copy_of_run):
+    module = copy_of_run / "scripts" / "synthcxr" / "train.py"
+    module.write_text(module.read_text() + "\n# a real edit\n")
+    run(copy_of_run, "results/models/Original/seed1/model.pt", "--cores", 1)
+    log = (copy_of_run / "results" / "logs" / "train_model" / "Original" / "seed1.log").read_text()
+    assert "resuming" not in log and "epoch 1/1" in log
+
+
 def test_touching_code_without_changing_it_reruns_nothing(copy_of_run):
     module = copy_of_run / "scripts" / "synthcxr" / "train.py"
     module.write_text(module.read_text())

@@ -88,3 +88,10 @@ def file_sha256(path):
 def sha256_of(data):
     """Hash of JSON-serialisable settings, independent of key order."""
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def run_fingerprint(settings, paths):
+    """What a training checkpoint must match to be resumed: the settings and the bytes of every file
+    the run reads (prepared images, manifests, code modules), so no checkpoint survives a change of
+    data or code."""
+    return sha256_of([settings, {os.fspath(path): file_sha256(path) for path in paths}])
