@@ -31,6 +31,11 @@ def evaluate(train_domain, test_domain, seed=1):
     return ("evaluate_model", f"seed={seed},test={test_domain},train={train_domain}")
 
 
+def leakage_checks(trains=TRAIN):
+    # Each training domain's check reads every test split; cheap, and it retrains nothing by itself.
+    return {("check_leakage", f"train={t}") for t in trains}
+
+
 SUMMARY = {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}
 
 
@@ -39,6 +44,7 @@ def domain_dependents(domain, trains=TRAIN, tests=DOMAINS):
     affected_models = {domain, "Mixed"}
     return (
         {prep(domain)}
+        | leakage_checks(trains)
         | {train(t) for t in affected_models}
         | {evaluate(t, te) for t in trains for te in tests if t in affected_models or te == domain}
         | SUMMARY
@@ -128,6 +134,7 @@ def test_adding_a_domain_reruns_its_row_and_column(copy_of_run, member):
     changed_models = {"Extra", "Mixed"} if member else {"Extra"}
     expected = (
         {prep("Extra")}
+        | leakage_checks(trains)
         | {train(t) for t in changed_models}
         | {evaluate(t, te) for t in trains for te in tests if t in changed_models or te == "Extra"}
         | SUMMARY

@@ -2,6 +2,9 @@ rule train_model:
     input:
         images=lambda w: prepared("images", train_sources(w.train)),
         manifests=lambda w: prepared("manifest", train_sources(w.train)),
+        # Checked before any training. ancient: when another domain's test split changes, the check
+        # runs again but this model, whose training data did not change, is not retrained.
+        leakage=ancient("results/leakage/{train}.json"),
         code=code("train", "model", "data", "splits"),
     output:
         model="results/models/{train}/seed{seed}/model.pt",

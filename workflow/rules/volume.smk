@@ -30,7 +30,7 @@ use rule evaluate_model as evaluate_model_on_part with:
         validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
-        train_manifests=lambda w: prepared("manifest", train_sources(w.train)),
+        leakage=ancient("results/leakage/{train}.json"),
         code=code("evaluate", "stats", "model", "train", "data"),
     output:
         metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
