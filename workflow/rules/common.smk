@@ -136,11 +136,11 @@ FOLDER_FINGERPRINTS = {
 }
 
 
-def prepare_domain_input(wildcards):
-    inputs = {"code": code("prepare", "folders", "images", "splits")}
-    if domain_kind(wildcards.domain) != "path":
-        inputs["made_by_workflow"] = domain_folder(wildcards.domain)
-    return inputs
+def made_by_workflow(wildcards):
+    """A demo or generated domain's folder, a rule's output; none for a user's folder (fingerprinted)."""
+    if domain_kind(wildcards.domain) == "path":
+        return []
+    return [domain_folder(wildcards.domain)]
 
 
 def train_sources(train):

@@ -1,4 +1,6 @@
 rule make_demo_domain:
+    input:
+        code=code("phantoms", "jobs"),
     output:
         directory("results/demo/{domain}"),
     log:
@@ -19,7 +21,8 @@ rule make_demo_domain:
 
 rule prepare_domain:
     input:
-        unpack(prepare_domain_input),
+        made_by_workflow=made_by_workflow,
+        code=code("prepare", "folders", "images", "splits", "jobs"),
     output:
         images="results/prepared/{domain}/images.npy",
         manifest="results/splits/{domain}.csv",

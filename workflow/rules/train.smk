@@ -5,7 +5,9 @@ rule train_model:
         # Checked before any training. ancient: when another domain's test split changes, the check
         # runs again but this model, whose training data did not change, is not retrained.
         leakage=ancient("results/leakage/{train}.json"),
-        code=code("train", "model", "data", "splits"),
+        code=code(
+            "train", "model", "data", "prepare", "folders", "images", "splits", "jobs"
+        ),
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",

@@ -31,7 +31,7 @@ use rule evaluate_model as evaluate_model_on_part with:
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
         leakage=ancient("results/leakage/{train}.json"),
-        code=code("evaluate", "stats", "model", "train", "data"),
+        code=rules.evaluate_model.input.code,
     output:
         metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
         predictions="results/volume/predictions/{train}/pct{percent}/{test}/seed{seed}.csv",
@@ -44,7 +44,17 @@ rule plot_volume_curve:
         metrics=volume_files("metrics"),
         predictions=volume_files("predictions"),
         histories=volume_files("history"),
-        code=code("analysis", "figures", "stats", "data"),
+        code=code(
+            "analysis",
+            "figures",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         csv="results/volume/summary.csv",
         figure_png=report(
