@@ -172,7 +172,8 @@ def test_no_checkpoint_outlives_a_finished_training(finished_run):
 def test_after_a_code_edit_the_training_starts_again_from_the_first_epoch(copy_of_run):
     module = copy_of_run / "scripts" / "synthcxr" / "train.py"
     module.write_text(module.read_text() + "\n# a real edit\n")
-    run(copy_of_run, "results/models/Original/seed1/model.pt", "--cores", 1)
+    target = "results/models/Original/seed1/model.pt"  # before --configfile, which takes several values
+    snakemake(copy_of_run, target, "--snakefile", copy_of_run / "Snakefile", "--configfile", copy_of_run / "study.yaml", "--cores", 1)
     log = (copy_of_run / "results" / "logs" / "train_model" / "Original" / "seed1.log").read_text()
     assert "resuming" not in log and "epoch 1/1" in log
 
