@@ -51,6 +51,9 @@ def test_generators_sample_the_asked_number_per_class_from_the_train_split_only(
         assert list((generated_run / "generators" / domain / "progress").glob("epoch_*.png"))
         intake = json.loads((generated_run / "intake" / f"{domain}.json").read_text())
         assert intake["images_used"] == 2 * per_class
+    # Finished generators and classifiers leave no checkpoint that a later run could resume by mistake.
+    assert (generated_run / "generators" / "GANs" / "generator.pt").exists()
+    assert not [p for p in generated_run.glob("checkpoints/**/*") if p.is_file()]
 
 
 def test_fidelity_table_and_figures_exist_for_each_synthetic_domain(generated_run):
