@@ -19,14 +19,14 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuB
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from synthcxr.data import file_digest, load_split  # noqa: E402
+from synthcxr.data import load_split  # noqa: E402
 from synthcxr.fidelity import (
     closest_pairs,
     evaluate_fidelity,
     load_feature_model,
     resolve_settings,
 )  # noqa: E402
-from synthcxr.jobs import logged, package_versions, write_json  # noqa: E402
+from synthcxr.jobs import file_sha256, logged, package_versions, write_json  # noqa: E402
 from synthcxr.prepare import read_manifest  # noqa: E402
 from synthcxr.train import describe_device, pick_device  # noqa: E402
 
@@ -70,9 +70,9 @@ with logged(snakemake.log[0]):
     pairs = closest_pairs(synthetic, synthetic_labels, real_train, details, k=int(settings["closest_pairs"]))
     np.savez(snakemake.output.pairs, **pairs)
     metrics["provenance"] = {
-        "synthetic_manifest_sha256": file_digest(inp.synthetic_manifest),
-        "real_manifest_sha256": file_digest(inp.real_manifest),
-        "feature_model_sha256": file_digest(inp.feature_model),
+        "synthetic_manifest_sha256": file_sha256(inp.synthetic_manifest),
+        "real_manifest_sha256": file_sha256(inp.real_manifest),
+        "feature_model_sha256": file_sha256(inp.feature_model),
         "device": describe_device(device)["device"],
         "packages": package_versions(),
     }

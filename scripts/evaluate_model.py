@@ -5,10 +5,9 @@ import json
 import numpy as np
 import torch
 
-from synthcxr.data import file_digest, load_split, prediction_rows, read_predictions, write_predictions
-from synthcxr.prepare import read_manifest
-from synthcxr.evaluate import cell_metrics, metrics_at_validation_threshold, train_test_overlap, validation_threshold
-from synthcxr.jobs import logged, package_versions, read_json, sha256_of, write_json
+from synthcxr.data import load_split, prediction_rows, read_predictions, write_predictions
+from synthcxr.evaluate import cell_metrics, metrics_at_validation_threshold, validation_threshold
+from synthcxr.jobs import config_sha256, file_sha256, logged, package_versions, read_json, write_json
 from synthcxr.model import StudyCNN
 from synthcxr.train import describe_device, pick_device, predict_proba
 
@@ -18,13 +17,8 @@ with logged(snakemake.log[0]):
     device = pick_device(p.device)
     print(f"device: {json.dumps(describe_device(device))}")
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
-    train_rows = [r for m in snakemake.input.train_manifests for r in read_manifest(m) if r["split"] == "train"]
-    leaked = train_test_overlap(train_rows, rows)
-    if leaked and p.leakage == "error":
-        raise ValueError(
-            f"leakage: {len(leaked)} test image(s) of domain '{snakemake.wildcards.test}' are exact copies of "
-            f"training images of '{snakemake.wildcards.train}', e.g. {leaked[:5]} (set leakage: report to continue)"
-        )
+    # Found by check_leakage before the training (which stopped there with `leakage: error`).
+    leaked = read_json(snakemake.input.leakage)["test_images"][snakemake.wildcards.test]
     model = StudyCNN(widths=tuple(p.settings["widths"]), image_size=images.shape[-1])
     model.load_state_dict(torch.load(snakemake.input.model, map_location="cpu", weights_only=True))
     # Rounded once, so the metrics equal what anyone recomputes from the predictions file.
@@ -45,9 +39,9 @@ with logged(snakemake.log[0]):
         "seed": int(snakemake.wildcards.seed),
         "split_seed": p.split_seed,
         "settings": p.settings,
-        "config_sha256": sha256_of([p.settings, p.classes, p.split_seed]),
+        "config_sha256": config_sha256(p.settings, p.classes, p.split_seed),
         "train_manifest_sha256": training["manifest_sha256"],
-        "test_manifest_sha256": file_digest(snakemake.input.manifest),
+        "test_manifest_sha256": file_sha256(snakemake.input.manifest),
         "device": describe_device(device)["device"],
         "packages": package_versions(),
     }

@@ -6,20 +6,20 @@ snakemake.output: model (final weights .pt), samples (directory: <CLASS>/<class_
     progress (directory: real.png + epoch_NNNN.png sample grids)
 snakemake.params: kind ("vae" | "gan"), settings (dict, see synthcxr.generators.DEFAULT_SETTINGS),
     per_class (images generated per class), classes (class names, label order), device
-    ("auto" | "cpu" | "cuda"), checkpoint (path outside the outputs, resumed when it matches)
+    ("auto" | "cpu" | "cuda"), checkpoint (path outside the outputs, resumed when it matches; deleted after success)
 """
 
-import hashlib
 import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; before CUDA starts
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from synthcxr.data import file_digest, load_split  # noqa: E402
+from synthcxr.data import load_split  # noqa: E402
 from synthcxr.generators import (  # noqa: E402
     PROGRESS_PER_CLASS,
     resolve_settings,
@@ -29,7 +29,7 @@ from synthcxr.generators import (  # noqa: E402
     train_generator,
     write_samples,
 )
-from synthcxr.jobs import logged  # noqa: E402
+from synthcxr.jobs import logged, run_fingerprint  # noqa: E402
 from synthcxr.train import describe_device, pick_device  # noqa: E402
 
 with logged(snakemake.log[0]):
@@ -45,12 +45,9 @@ with logged(snakemake.log[0]):
     print(
         f"training a {p.kind} on {len(rows)} train images ({np.bincount(labels, minlength=2).tolist()} per class), settings {settings}"
     )
-    # The checkpoint is resumed only by a run with the same kind, settings and training data.
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            [p.kind, settings, file_digest(snakemake.input.manifest), list(images.shape)], sort_keys=True
-        ).encode()
-    ).hexdigest()
+    fingerprint = run_fingerprint(
+        [p.kind, settings], [snakemake.input.images, snakemake.input.manifest, *snakemake.input.code]
+    )
     progress_dir = snakemake.output.progress
     os.makedirs(progress_dir, exist_ok=True)
     sample_grid(
@@ -84,5 +81,7 @@ with logged(snakemake.log[0]):
         class_names=p.classes,
         title=f"{p.kind}: final samples",
     )
+    # The outputs are the result now; a checkpoint left behind could only be resumed by mistake.
+    Path(p.checkpoint).unlink(missing_ok=True)
     print(f"history: {json.dumps(history[-1])}")
     print(f"wrote {counts} images to {snakemake.output.samples}; done in {time.time() - started:.1f} s")

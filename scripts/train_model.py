@@ -4,20 +4,23 @@ import datetime
 import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; set before CUDA starts
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from synthcxr.data import file_digest, load_training_data, prediction_rows, write_predictions  # noqa: E402
+from synthcxr.data import load_training_data, prediction_rows, write_predictions  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
     code_version,
+    config_sha256,
+    file_sha256,
     logged,
     package_versions,
     repository_root,
     run_environment,
-    sha256_of,
+    run_fingerprint,
     write_json,
 )
 from synthcxr.train import describe_device, pick_device, predict_proba, train_model  # noqa: E402
@@ -38,9 +41,11 @@ with logged(snakemake.log[0]):
         f"training {snakemake.wildcards.train} (seed {p.settings['seed']}, {p.percent}% of the train split) on "
         f"{len(rows)} images from {p.sources}; {len(validation_rows)} held out to choose the threshold"
     )
-    manifest_hashes = {src: file_digest(m) for src, m in zip(p.sources, snakemake.input.manifests)}
-    # The checkpoint is resumed only by a run with the same settings and training data.
-    fingerprint = sha256_of([p.settings, p.percent, p.split_seed, manifest_hashes])
+    manifest_hashes = {src: file_sha256(m) for src, m in zip(p.sources, snakemake.input.manifests)}
+    fingerprint = run_fingerprint(
+        [p.settings, p.percent, p.split_seed],
+        [*snakemake.input.images, *snakemake.input.manifests, *snakemake.input.code],
+    )
     model, history = train_model(images, labels, p.settings, device, p.checkpoint, fingerprint, log=print)
     # The evaluations choose their decision threshold on these predictions, never on a test split.
     probabilities = np.round(predict_proba(model, validation_images, device).astype(np.float64), 6)
@@ -51,7 +56,7 @@ with logged(snakemake.log[0]):
             "train_domain": snakemake.wildcards.train,
             "sources": p.sources,
             "settings": p.settings,
-            "config_sha256": sha256_of(p.settings),
+            "config_sha256": config_sha256(p.settings, p.classes, p.split_seed),
             "train_images": len(rows),
             "train_images_per_class": {str(k): labels.count(k) for k in sorted(set(labels))},
             "train_percent": p.percent,
@@ -75,4 +80,6 @@ with logged(snakemake.log[0]):
         },
         snakemake.output.run_info,
     )
+    # The outputs are the result now; a checkpoint left behind could only be resumed by mistake.
+    Path(p.checkpoint).unlink(missing_ok=True)
     print(f"done in {time.time() - started:.1f} s")

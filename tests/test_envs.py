@@ -1,7 +1,8 @@
-"""Static check of the conda envs: every package a rule's script imports is in that rule's env.
+"""Static checks of what each rule's script imports: every package is in the rule's conda env, and
+every synthcxr module is one of the rule's code inputs.
 
-Conda channels are unreachable on our machines, so the envs cannot be built here; this test reads the
-rule files, follows each script's imports through the synthcxr package, and compares.
+Conda channels are unreachable on our machines, so the envs cannot be built here; these tests read the
+rule files, follow each script's imports through the synthcxr package, and compare.
 """
 
 import ast
@@ -23,20 +24,34 @@ CONDA_NAME = {
 LOCAL = {"synthcxr", "snakemake"}  # our package; snakemake injects itself into script jobs
 
 
+def rule_blocks():
+    """(rule file, text) of each `rule` and `use rule` block of the workflow."""
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?=(?:use )?rule \w+)", smk.read_text()):
+            if re.match(r"(use )?rule \w+", block.strip()):
+                yield smk, block.strip()
+
+
 def rules_with_scripts():
     found = []
-    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
-        for block in re.split(r"\n(?=rule \w+:)", smk.read_text()):
-            name = re.match(r"rule (\w+):", block.strip())
-            script = re.search(r'script:\s*\n\s*"([^"]+)"', block)
-            if name and script:
-                conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
-                found.append((name.group(1), smk.parent / script.group(1), conda and smk.parent / conda.group(1)))
+    for smk, block in rule_blocks():
+        name = re.match(r"rule (\w+):", block)
+        script = re.search(r'script:\s*\n\s*"([^"]+)"', block)
+        if name and script:
+            conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
+            found.append((name.group(1), smk.parent / script.group(1), conda and smk.parent / conda.group(1)))
     return found
 
 
+def code_inputs(rule):
+    """The module names in a rule's `code=code(...)` input, or None without one."""
+    block = next(block for _, block in rule_blocks() if block.startswith(f"rule {rule}:"))
+    call = re.search(r"\bcode=code\(([^)]*)\)", block)
+    return call and set(re.findall(r'"(\w+)"', call.group(1)))
+
+
 def imported_modules(path, seen=None):
-    """Top-level names of every module ``path`` imports, following synthcxr modules recursively."""
+    """Every module ``path`` imports (dotted names), following synthcxr modules recursively."""
     seen = set() if seen is None else seen
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -49,7 +64,7 @@ def imported_modules(path, seen=None):
         else:
             continue
         for module in modules:
-            names.add(module.split(".")[0])
+            names.add(module)
             if module.startswith("synthcxr") and module not in seen:
                 seen.add(module)
                 module_path = REPO / "scripts" / (module.replace(".", "/") + ".py")
@@ -57,6 +72,10 @@ def imported_modules(path, seen=None):
                     module_path = REPO / "scripts" / "synthcxr" / "__init__.py"
                 names |= imported_modules(module_path, seen)
     return names
+
+
+def top_level(modules):
+    return {module.split(".")[0] for module in modules}
 
 
 def env_packages(env_file):
@@ -74,7 +93,7 @@ def test_every_rule_with_a_script_has_a_conda_env():
 
 @pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
 def test_script_imports_are_in_the_rule_env(rule, script, env):
-    third_party = {m for m in imported_modules(script) if m not in sys.stdlib_module_names and m not in LOCAL}
+    third_party = {m for m in top_level(imported_modules(script)) if m not in sys.stdlib_module_names and m not in LOCAL}
     needed = {CONDA_NAME.get(m, m) for m in third_party}
     missing = needed - env_packages(env)
     assert not missing, f"rule {rule}: {script.name} imports {sorted(missing)}, not in {env.name}"
@@ -92,8 +111,25 @@ def test_the_optional_packages_pandas_needs_are_in_the_data_env_and_requirements
 def test_data_rules_do_not_use_the_torch_env():
     # Bumping a plotting library must never retrain a model.
     for rule, script, env in RULES:
-        if "torch" not in imported_modules(script):
+        if "torch" not in top_level(imported_modules(script)):
             assert env.name != "torch.yaml", f"rule {rule} needs no torch but uses envs/torch.yaml"
+
+
+@pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
+def test_code_inputs_are_the_package_modules_the_script_imports(rule, script, env):
+    # A module missing from the inputs: editing it would not rerun the rule, and stale results stay.
+    used = {m.removeprefix("synthcxr.") for m in imported_modules(script) if m.startswith("synthcxr.")}
+    listed = code_inputs(rule)
+    assert listed is not None, f"rule {rule} has no code=code(...) input; its script uses {sorted(used)}"
+    assert listed == used, f"rule {rule}: missing {sorted(used - listed)}, not used {sorted(listed - used)}"
+
+
+def test_rules_reused_with_use_rule_take_the_code_inputs_of_their_original():
+    # `use rule ... with: input:` restates the inputs; a copied code list would drift from the original's.
+    reused = [block for _, block in rule_blocks() if block.startswith("use rule")]
+    assert reused
+    for block in reused:
+        assert "code(" not in block, block.splitlines()[0]
 
 
 def test_torch_env_pins_a_cuda_build():

@@ -29,6 +29,20 @@ def generated_run(tmp_path_factory):
     return workdir / "results"
 
 
+def test_a_reference_beside_generated_is_an_error_naming_the_domain(tmp_path):
+    domains = {
+        "Original": {"demo": {"per_class": 10, "shift": "none"}},
+        "Other": {"demo": {"per_class": 10, "shift": "vae"}},
+        "GANs": {"generated": {"model": "gan", "source": "Original", "per_class": 8}, "reference": "Other"},
+    }
+    config = write_config(tmp_path / "config.yaml", tiny_config(domains))
+    result = snakemake(tmp_path, "--configfile", config, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "domains.GANs: a generated domain is compared with its generated.source ('Original'); remove reference" in (
+        result.stdout + result.stderr
+    )
+
+
 def test_generators_sample_the_asked_number_per_class_from_the_train_split_only(generated_run):
     original = pd.read_csv(generated_run / "splits" / "Original.csv")
     n_train = int((original.split == "train").sum())
@@ -40,6 +54,9 @@ def test_generators_sample_the_asked_number_per_class_from_the_train_split_only(
         assert list((generated_run / "generators" / domain / "progress").glob("epoch_*.png"))
         intake = json.loads((generated_run / "intake" / f"{domain}.json").read_text())
         assert intake["images_used"] == 2 * per_class
+    # Finished generators and classifiers leave no checkpoint that a later run could resume by mistake.
+    assert (generated_run / "generators" / "GANs" / "generator.pt").exists()
+    assert not [p for p in generated_run.glob("checkpoints/**/*") if p.is_file()]
 
 
 def test_generators_are_saved_with_their_kind_and_progress_images(generated_run):

@@ -130,3 +130,28 @@ def test_fingerprint_changes_when_an_image_is_added_not_when_nothing_changes(tmp
     assert fingerprint(list_domain("GANs", folder, CLASSES)) == before
     write_image(folder / "NORMAL" / "new.png", 1234)
     assert fingerprint(list_domain("GANs", folder, CLASSES)) != before
+
+
+@pytest.mark.parametrize("link", ["broken", "loop", "folder_loop"])
+def test_a_bad_symbolic_link_is_a_domain_error_naming_the_domain_and_path(tmp_path, link):
+    folder = make_domain(tmp_path / "GANs", per_class=5)
+    bad = folder / "PNEUMONIA" / "batch2" / "x.png"
+    bad.parent.mkdir()
+    if link == "broken":
+        bad.symlink_to(tmp_path / "moved_away.png")
+    elif link == "loop":
+        bad.symlink_to(bad)
+    else:
+        bad = folder / "PNEUMONIA" / "batch2" / "up"
+        bad.symlink_to(folder / "PNEUMONIA")
+    with pytest.raises(DomainError, match=r"domain 'GANs': .*") as error:
+        list_domain("GANs", folder, CLASSES)
+    assert str(bad) in str(error.value)
+
+
+def test_a_linked_subfolder_is_followed(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=5)
+    elsewhere = make_domain(tmp_path / "elsewhere", per_class=2)
+    (folder / "NORMAL" / "more").symlink_to(elsewhere / "NORMAL")
+    listing = list_domain("GANs", folder, CLASSES)
+    assert "NORMAL/more/normal_001.png" in listing.images["NORMAL"] and len(listing.images["NORMAL"]) == 7

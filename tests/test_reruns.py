@@ -31,6 +31,11 @@ def evaluate(train_domain, test_domain, seed=1):
     return ("evaluate_model", f"seed={seed},test={test_domain},train={train_domain}")
 
 
+def leakage_checks(trains=TRAIN):
+    # Each training domain's check reads every test split; cheap, and it retrains nothing by itself.
+    return {("check_leakage", f"train={t}") for t in trains}
+
+
 SUMMARY = {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}
 
 
@@ -39,6 +44,7 @@ def domain_dependents(domain, trains=TRAIN, tests=DOMAINS):
     affected_models = {domain, "Mixed"}
     return (
         {prep(domain)}
+        | leakage_checks(trains)
         | {train(t) for t in affected_models}
         | {evaluate(t, te) for t in trains for te in tests if t in affected_models or te == domain}
         | SUMMARY
@@ -128,6 +134,7 @@ def test_adding_a_domain_reruns_its_row_and_column(copy_of_run, member):
     changed_models = {"Extra", "Mixed"} if member else {"Extra"}
     expected = (
         {prep("Extra")}
+        | leakage_checks(trains)
         | {train(t) for t in changed_models}
         | {evaluate(t, te) for t in trains for te in tests if t in changed_models or te == "Extra"}
         | SUMMARY
@@ -155,6 +162,20 @@ def test_editing_the_training_code_reruns_models_and_evaluations(copy_of_run):
     module = copy_of_run / "scripts" / "synthcxr" / "train.py"
     module.write_text(module.read_text() + "\n# a real edit\n")
     assert plan(copy_of_run) == all_models_and_evaluations()
+
+
+def test_no_checkpoint_outlives_a_finished_training(finished_run):
+    assert (finished_run / "results" / "models").is_dir()
+    assert not [p for p in (finished_run / "results").rglob("checkpoints/**/*") if p.is_file()]
+
+
+def test_after_a_code_edit_the_training_starts_again_from_the_first_epoch(copy_of_run):
+    module = copy_of_run / "scripts" / "synthcxr" / "train.py"
+    module.write_text(module.read_text() + "\n# a real edit\n")
+    target = "results/models/Original/seed1/model.pt"  # before --configfile, which takes several values
+    snakemake(copy_of_run, target, "--snakefile", copy_of_run / "Snakefile", "--configfile", copy_of_run / "study.yaml", "--cores", 1)
+    log = (copy_of_run / "results" / "logs" / "train_model" / "Original" / "seed1.log").read_text()
+    assert "resuming" not in log and "epoch 1/1" in log
 
 
 def test_touching_code_without_changing_it_reruns_nothing(copy_of_run):

@@ -8,6 +8,7 @@ from synthcxr.splits import (
     assign_splits,
     group_keys,
     merge_duplicate_groups,
+    min_images_per_class,
     n_test_images,
     subset_of_train,
     validation_slice,
@@ -72,6 +73,16 @@ def test_property_splits_are_disjoint_stratified_and_stable(counts, fraction, se
         assert test == n_test_images(count, fraction)
         assert abs(test - fraction * count) <= 0.5 + 1e-9
         assert 0 < test < count
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 0.7, 0.75, 0.9, 0.95])
+def test_the_folder_minimum_is_the_smallest_class_the_split_divides_as_asked(fraction):
+    needed = min_images_per_class(fraction)
+    for n in range(needed, needed + 200):
+        test = n_test_images(n, fraction)
+        assert 1 <= test <= n - 1 and abs(test - fraction * n) <= 0.5 + 1e-9
+    if needed > 2:
+        assert abs(n_test_images(needed - 1, fraction) - fraction * (needed - 1)) > 0.5
 
 
 def test_duplicates_join_the_group_of_their_copy():

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from synthcxr.jobs import run_fingerprint
 from synthcxr.train import pick_device, predict_proba, train_model
 
 
@@ -46,6 +47,25 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path):
     messages = []
     train_model(images, labels, SETTINGS, torch.device("cpu"), tmp_path / "c.pt", "new", log=messages.append)
     assert not any("resuming" in m for m in messages)
+
+
+@pytest.mark.parametrize("change", ["nothing", "code", "data"])
+def test_a_checkpoint_is_resumed_only_with_the_same_code_and_data(tmp_path, change):
+    images, labels = tiny_data()
+    code, data = tmp_path / "train.py", tmp_path / "images.npy"
+    code.write_text("# version 1\n")
+    np.save(data, images)
+    checkpoint = tmp_path / "c.pt"
+    train_model(images, labels, dict(SETTINGS, epochs=1), "cpu", checkpoint, run_fingerprint(SETTINGS, [data, code]), log=lambda m: None)
+    if change == "code":
+        code.write_text("# version 2\n")
+    elif change == "data":
+        np.save(data, 255 - images)
+    messages = []
+    _, history = train_model(images, labels, SETTINGS, "cpu", checkpoint, run_fingerprint(SETTINGS, [data, code]), log=messages.append)
+    resumed = any("resuming from checkpoint" in m for m in messages)
+    assert resumed == (change == "nothing")
+    assert messages[0].startswith("resuming" if resumed else "epoch 1/3")
 
 
 def test_predict_proba_gives_one_probability_per_image(tmp_path):

@@ -99,6 +99,10 @@ def test_every_output_exists_and_agrees(demo_run):
     assert mixed["validation_images"] == sum(histories[d]["validation_images"] for d in TEST) > 0
     for domain, size in zip(TEST, train_sizes):
         assert histories[domain]["train_images"] + histories[domain]["validation_images"] == size
+    # A model and its metrics record the same configuration hash.
+    for train in TRAIN:
+        metrics = json.loads((results / "metrics" / train / TEST[0] / "seed1.json").read_text())
+        assert metrics["provenance"]["config_sha256"] == histories[train]["config_sha256"]
 
 
 def test_a_second_run_has_nothing_to_do(demo_run):
@@ -174,13 +178,16 @@ def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
     config = tiny_config({name: {"path": f"data/{name}"} for name in TEST})
     config["leakage"] = "error"
     config_path = write_config(tmp_path / "config.yaml", config)
-    target = "results/metrics/GANs/Original/seed1.json"
-    result = snakemake(tmp_path, target, "--configfile", config_path, "--cores", 2, check=False)
+    result = snakemake(tmp_path, "--configfile", config_path, "--cores", 2, check=False)
     assert result.returncode != 0
-    assert "test image(s) of domain 'Original' are exact copies of training images of 'GANs'" in (
-        result.stdout + result.stderr
-    )
+    output = result.stdout + result.stderr
+    assert "test image(s) of domain 'Original' are exact copies of training images of 'GANs', e.g. [" in output
+    assert "leakage: report to continue" in output
+    assert not (tmp_path / "results" / "logs" / "train_model").exists()  # stopped before any training
     config["leakage"] = "report"
+    target = "results/metrics/GANs/Original/seed1.json"
     snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "config.yaml", config), "--cores", 2)
     metrics = json.loads((tmp_path / target).read_text())
-    assert metrics["train_test_overlap"]["images"] > 0
+    checked = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
+    assert metrics["train_test_overlap"]["images"] == len(checked["test_images"]["Original"]) > 0
+    assert metrics["train_test_overlap"]["test_images"] == checked["test_images"]["Original"]

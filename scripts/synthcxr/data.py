@@ -1,7 +1,6 @@
 """Loading the prepared cache of a domain; writing per-image predictions."""
 
 import csv
-import hashlib
 
 import numpy as np
 import pandas as pd
@@ -42,10 +41,6 @@ def load_training_data(images_paths, manifest_paths, validation_fraction, percen
     return tuple(
         (np.concatenate([part[0] for part in parts]), [row for part in parts for row in part[1]]) for parts in (fit, held)
     )
-
-
-def file_digest(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
 PREDICTION_COLUMNS = ["image", "group", "true_label", "prob_pneumonia", "pred_label"]

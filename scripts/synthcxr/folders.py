@@ -1,14 +1,15 @@
 """Domain folders: listing, fingerprinting and the checks that run before any work.
 
-Standard library only: the Snakefile imports this module while building the DAG, which must work on
-a login node that has snakemake and nothing else.
+Standard library only (and synthcxr.splits, which is too): the Snakefile imports this module while
+building the DAG, which must work on a login node that has snakemake and nothing else.
 """
 
 import hashlib
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from synthcxr.splits import min_images_per_class
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
@@ -33,33 +34,44 @@ def is_hidden_or_system(name):
     return name.startswith(".") or name.lower() in SYSTEM_FILES
 
 
-def min_images_per_class(test_fraction):
-    """Smallest class size whose split puts at least one image on each side."""
-    return max(math.ceil(0.5 / test_fraction), math.ceil(0.5 / (1 - test_fraction)), 2)
+def unreadable(domain, path, error):
+    """The DomainError for a path the listing cannot read (broken link, link loop, no permission)."""
+    link = " (a symbolic link whose target is missing or loops)" if os.path.islink(path) else ""
+    return DomainError(f"domain '{domain}': cannot read {path}{link}: {error.strerror or error}; fix or remove it")
 
 
-def _walk_class_folder(class_dir, class_name, listing):
+def _walk_class_folder(domain, class_dir, class_name, listing):
     """Yield image paths below ``class_dir``, recursing into subfolders (they are part of the class).
 
     Paths are relative to the domain folder, POSIX-style, built as strings: a dry run lists every
     image of every domain, and pathlib per file would cost about as much as the rest of the DAG.
+    Linked subfolders are followed, except a link back to a folder above it (it would never end).
     """
-    stack = [(os.fspath(class_dir), class_name)]
+    stack = [(os.fspath(class_dir), class_name, frozenset())]
     while stack:
-        current, rel_current = stack.pop()
-        with os.scandir(current) as entries:
-            for entry in entries:
-                rel = f"{rel_current}/{entry.name}"
-                if is_hidden_or_system(entry.name):
-                    listing.ignored_hidden.append(rel)
-                elif entry.is_dir():
-                    stack.append((entry.path, rel))
-                elif entry.name.lower().endswith(IMAGE_EXTENSIONS):
-                    stat = entry.stat()
-                    listing.stats[rel] = (stat.st_size, stat.st_mtime_ns)
-                    yield rel
-                else:
-                    listing.ignored_other.append(rel)
+        current, rel_current, above = stack.pop()
+        try:
+            stat = os.stat(current)
+            here = above | {(stat.st_dev, stat.st_ino)}
+            if len(here) == len(above):
+                raise DomainError(
+                    f"domain '{domain}': {current} is a symbolic link to a folder that contains it; remove the link"
+                )
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    rel = f"{rel_current}/{entry.name}"
+                    if is_hidden_or_system(entry.name):
+                        listing.ignored_hidden.append(rel)
+                    elif entry.is_dir():
+                        stack.append((entry.path, rel, here))
+                    elif entry.name.lower().endswith(IMAGE_EXTENSIONS):
+                        stat = entry.stat()
+                        listing.stats[rel] = (stat.st_size, stat.st_mtime_ns)
+                        yield rel
+                    else:
+                        listing.ignored_other.append(rel)
+        except OSError as error:
+            raise unreadable(domain, error.filename or current, error) from None
 
 
 def list_domain(domain, folder, class_names):
@@ -71,7 +83,10 @@ def list_domain(domain, folder, class_names):
     folder = Path(folder)
     if not folder.is_dir():
         raise DomainError(f"domain '{domain}': folder {folder} does not exist (set domains.{domain}.path)")
-    found = sorted(e.name for e in os.scandir(folder) if e.is_dir() and not is_hidden_or_system(e.name))
+    try:
+        found = sorted(e.name for e in os.scandir(folder) if e.is_dir() and not is_hidden_or_system(e.name))
+    except OSError as error:
+        raise unreadable(domain, error.filename or folder, error) from None
     listing = DomainListing(folder=folder)
     for class_name in class_names:
         class_dir = folder / class_name
@@ -82,7 +97,7 @@ def list_domain(domain, folder, class_names):
                 f"domain '{domain}': class folder {class_dir} is missing{detail}; "
                 f"expected {list(class_names)}, found {found}"
             )
-        listing.images[class_name] = sorted(_walk_class_folder(class_dir, class_name, listing))
+        listing.images[class_name] = sorted(_walk_class_folder(domain, class_dir, class_name, listing))
         if not listing.images[class_name]:
             raise DomainError(
                 f"domain '{domain}': class folder {class_dir} has no images "

@@ -52,11 +52,3 @@ def load_image(path, size):
     # reducing_gap: shrink huge images by integer factors first, then resample with antialiasing.
     resized = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return np.asarray(resized, dtype=np.uint8), pixel_hash, info
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -71,6 +71,27 @@ def run_environment():
     return {"host": platform.node(), "pid": os.getpid(), "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
 
 
+def config_sha256(settings, classes, split_seed):
+    """The configuration hash a model and its metrics both record: training settings, classes, split seed."""
+    return sha256_of([settings, classes, split_seed])
+
+
+def file_sha256(path):
+    """Hash of a file's bytes, read in blocks (prepared caches can be hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def sha256_of(data):
     """Hash of JSON-serialisable settings, independent of key order."""
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def run_fingerprint(settings, paths):
+    """What a training checkpoint must match to be resumed: the settings and the bytes of every file
+    the run reads (prepared images, manifests, code modules), so no checkpoint survives a change of
+    data or code."""
+    return sha256_of([settings, {os.fspath(path): file_sha256(path) for path in paths}])

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from synthcxr.folders import DomainError, check_class_sizes, list_domain
-from synthcxr.images import BadImageError, file_sha256, load_image
+from synthcxr.images import BadImageError, load_image
+from synthcxr.jobs import file_sha256
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
 
 MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group"]

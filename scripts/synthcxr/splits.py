@@ -22,6 +22,17 @@ def n_test_images(n_images, test_fraction):
     return min(max(quota, 1), n_images - 1) if n_images >= 2 else quota
 
 
+def min_images_per_class(test_fraction):
+    """Smallest class size that ``n_test_images`` splits as asked: within rounding of the fraction.
+
+    Below it, keeping one image on each side would force a test share far from ``test_fraction``.
+    """
+    n_images = 2
+    while abs(n_test_images(n_images, test_fraction) - test_fraction * n_images) > 0.5 + 1e-9:
+        n_images += 1
+    return n_images
+
+
 def group_keys(paths, content_keys, group_pattern=None):
     """One group key per image.
 

@@ -49,6 +49,11 @@ def check_config_references():
             f"volume.domains {unknown} are not training domains; allowed: {TRAIN_DOMAINS}"
         )
     for domain, settings in DOMAINS.items():
+        if "generated" in settings and "reference" in settings:
+            raise WorkflowError(
+                f"domains.{domain}: a generated domain is compared with its generated.source "
+                f"('{settings['generated']['source']}'); remove reference"
+            )
         pattern = settings.get("group_pattern")
         if pattern is None:
             continue
@@ -110,7 +115,12 @@ check_config_references()
 
 
 def checked_fingerprint(domain):
-    """Check a user folder before any job starts and fingerprint its images (content, not mtime of the folder)."""
+    """Check a user folder before any job starts and fingerprint its image list.
+
+    The fingerprint covers each image's path, size and modification time (not the folder's own date,
+    and not the bytes, which would mean reading every image at each DAG build): copying the data
+    without preserving times (cp without -p, rsync without -t) reruns the preparation.
+    """
     try:
         listing = list_domain(domain, domain_folder(domain), CLASSES)
         check_class_sizes(domain, listing, config["test_fraction"])
@@ -126,11 +136,11 @@ FOLDER_FINGERPRINTS = {
 }
 
 
-def prepare_domain_input(wildcards):
-    inputs = {"code": code("prepare", "folders", "images", "splits")}
-    if domain_kind(wildcards.domain) != "path":
-        inputs["made_by_workflow"] = domain_folder(wildcards.domain)
-    return inputs
+def made_by_workflow(wildcards):
+    """A demo or generated domain's folder, a rule's output; none for a user's folder (fingerprinted)."""
+    if domain_kind(wildcards.domain) == "path":
+        return []
+    return [domain_folder(wildcards.domain)]
 
 
 def train_sources(train):

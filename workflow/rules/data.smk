@@ -1,4 +1,6 @@
 rule make_demo_domain:
+    input:
+        code=code("phantoms", "jobs"),
     output:
         directory("results/demo/{domain}"),
     log:
@@ -19,7 +21,8 @@ rule make_demo_domain:
 
 rule prepare_domain:
     input:
-        unpack(prepare_domain_input),
+        made_by_workflow=made_by_workflow,
+        code=code("prepare", "folders", "images", "splits", "jobs"),
     output:
         images="results/prepared/{domain}/images.npy",
         manifest="results/splits/{domain}.csv",
@@ -44,3 +47,26 @@ rule prepare_domain:
         on_bad_image=config["on_bad_image"],
     script:
         "../../scripts/prepare_domain.py"
+
+
+rule check_leakage:
+    input:
+        # Every test split; the training domain's sources are among them.
+        manifests=prepared("manifest", TEST_DOMAINS),
+        code=code("evaluate", "stats", "prepare", "folders", "images", "splits", "jobs"),
+    output:
+        "results/leakage/{train}.json",
+    log:
+        "results/logs/check_leakage/{train}.log",
+    # With `leakage: error`, copies must stop the run before any training starts.
+    priority: 10
+    # Light work (reads the manifests): runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        sources=lambda w: train_sources(w.train),
+        test_domains=TEST_DOMAINS,
+        leakage=config["leakage"],
+    script:
+        "../../scripts/check_leakage.py"

@@ -5,8 +5,19 @@ rule evaluate_model:
         validation="results/models/{train}/seed{seed}/validation.csv",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
-        train_manifests=lambda w: prepared("manifest", train_sources(w.train)),
-        code=code("evaluate", "stats", "model", "train", "data"),
+        leakage=ancient("results/leakage/{train}.json"),
+        code=code(
+            "evaluate",
+            "stats",
+            "model",
+            "train",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         metrics="results/metrics/{train}/{test}/seed{seed}.json",
         predictions="results/predictions/{train}/{test}/seed{seed}.csv",
@@ -20,6 +31,5 @@ rule evaluate_model:
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
-        leakage=config["leakage"],
     script:
         "../../scripts/evaluate_model.py"

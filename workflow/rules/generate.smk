@@ -6,7 +6,17 @@ rule train_generator:
     input:
         images=lambda w: prepared("images", [fidelity_reference(w.domain)])[0],
         manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
-        code=code("generators", "train", "model", "data"),
+        code=code(
+            "generators",
+            "train",
+            "model",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         model="results/generators/{domain}/generator.pt",
         samples=directory("results/generated/{domain}"),
@@ -38,7 +48,18 @@ rule evaluate_fidelity:
         real_manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
         # The study CNN trained on the real reference supplies the feature space.
         feature_model=lambda w: f"results/models/{fidelity_reference(w.domain)}/seed{SEEDS[0]}/model.pt",
-        code=code("fidelity", "model", "train", "stats", "data"),
+        code=code(
+            "fidelity",
+            "model",
+            "train",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         metrics="results/fidelity/{domain}.json",
         pairs="results/fidelity/{domain}_closest_pairs.npz",
@@ -69,7 +90,7 @@ rule summarize_fidelity:
         pairs=expand(
             "results/fidelity/{domain}_closest_pairs.npz", domain=FIDELITY_DOMAINS
         ),
-        code=code("fidelity_summary", "figures"),
+        code=code("fidelity_summary", "figures", "stats", "jobs"),
     output:
         csv="results/fidelity/summary.csv",
         pairs=[

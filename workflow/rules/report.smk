@@ -11,7 +11,17 @@ rule report_tables:
         intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
         fidelity=["results/fidelity/summary.csv"] if FIDELITY_DOMAINS else [],
         code=code(
-            "summary", "analysis", "findings", "stats", "data", "fidelity_summary"
+            "summary",
+            "analysis",
+            "findings",
+            "stats",
+            "data",
+            "fidelity_summary",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
         ),
     output:
         markdown=report(

@@ -28,7 +28,17 @@ rule summarize:
             train=TRAIN_DOMAINS,
             seed=SEEDS,
         ),
-        code=code("summary", "analysis", "stats", "data"),
+        code=code(
+            "summary",
+            "analysis",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         csv=report(
             "results/summary.csv",
@@ -55,7 +65,16 @@ rule summarize:
 rule compare_domains:
     input:
         predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
-        code=code("analysis", "stats", "data"),
+        code=code(
+            "analysis",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         csv=report(
             "results/comparisons.csv",
@@ -91,7 +110,17 @@ rule plot_figures:
         ),
         images=prepared("images", REAL_DOMAINS),
         manifests=prepared("manifest", REAL_DOMAINS),
-        code=code("figures", "analysis", "stats", "data"),
+        code=code(
+            "figures",
+            "analysis",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         [
             report(

@@ -2,7 +2,12 @@ rule train_model:
     input:
         images=lambda w: prepared("images", train_sources(w.train)),
         manifests=lambda w: prepared("manifest", train_sources(w.train)),
-        code=code("train", "model", "data", "splits"),
+        # Checked before any training. ancient: when another domain's test split changes, the check
+        # runs again but this model, whose training data did not change, is not retrained.
+        leakage=ancient("results/leakage/{train}.json"),
+        code=code(
+            "train", "model", "data", "prepare", "folders", "images", "splits", "jobs"
+        ),
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
@@ -18,6 +23,7 @@ rule train_model:
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        classes=CLASSES,
         percent=100,
         split_seed=config["split_seed"],
         device=config["device"],

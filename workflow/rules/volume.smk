@@ -16,6 +16,7 @@ use rule train_model as train_model_on_part with:
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        classes=CLASSES,
         percent=lambda w: int(w.percent),
         split_seed=config["split_seed"],
         device=config["device"],
@@ -29,8 +30,8 @@ use rule evaluate_model as evaluate_model_on_part with:
         validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
-        train_manifests=lambda w: prepared("manifest", train_sources(w.train)),
-        code=code("evaluate", "stats", "model", "train", "data"),
+        leakage=ancient("results/leakage/{train}.json"),
+        code=rules.evaluate_model.input.code,
     output:
         metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
         predictions="results/volume/predictions/{train}/pct{percent}/{test}/seed{seed}.csv",
@@ -43,7 +44,17 @@ rule plot_volume_curve:
         metrics=volume_files("metrics"),
         predictions=volume_files("predictions"),
         histories=volume_files("history"),
-        code=code("analysis", "figures", "stats", "data"),
+        code=code(
+            "analysis",
+            "figures",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     output:
         csv="results/volume/summary.csv",
         figure_png=report(
