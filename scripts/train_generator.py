@@ -46,7 +46,7 @@ with logged(snakemake.log[0]):
         f"training a {p.kind} on {len(rows)} train images ({np.bincount(labels, minlength=2).tolist()} per class), settings {settings}"
     )
     fingerprint = run_fingerprint(
-        [p.kind, settings], [snakemake.input.images, snakemake.input.manifest, *snakemake.input.code]
+        [p.kind, settings, p.code], [snakemake.input.images, snakemake.input.manifest]
     )
     progress_dir = snakemake.output.progress
     os.makedirs(progress_dir, exist_ok=True)

@@ -43,8 +43,7 @@ with logged(snakemake.log[0]):
     )
     manifest_hashes = {src: file_sha256(m) for src, m in zip(p.sources, snakemake.input.manifests)}
     fingerprint = run_fingerprint(
-        [p.settings, p.percent, p.split_seed],
-        [*snakemake.input.images, *snakemake.input.manifests, *snakemake.input.code],
+        [p.settings, p.percent, p.split_seed, p.code], [*snakemake.input.images, *snakemake.input.manifests]
     )
     model, history = train_model(images, labels, p.settings, device, p.checkpoint, fingerprint, log=print)
     # The evaluations choose their decision threshold on these predictions, never on a test split.

@@ -1,5 +1,5 @@
 """Static checks of what each rule's script imports: every package is in the rule's conda env, and
-every synthcxr module is one of the rule's code inputs.
+every synthcxr module is listed in the rule's `code` param.
 
 Conda channels are unreachable on our machines, so the envs cannot be built here; these tests read the
 rule files, follow each script's imports through the synthcxr package, and compare.
@@ -43,8 +43,8 @@ def rules_with_scripts():
     return found
 
 
-def code_inputs(rule):
-    """The module names in a rule's `code=code(...)` input, or None without one."""
+def code_params(rule):
+    """The module names in a rule's `code=code(...)` param, or None without one."""
     block = next(block for _, block in rule_blocks() if block.startswith(f"rule {rule}:"))
     call = re.search(r"\bcode=code\(([^)]*)\)", block)
     return call and set(re.findall(r'"(\w+)"', call.group(1)))
@@ -116,20 +116,24 @@ def test_data_rules_do_not_use_the_torch_env():
 
 
 @pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
-def test_code_inputs_are_the_package_modules_the_script_imports(rule, script, env):
-    # A module missing from the inputs: editing it would not rerun the rule, and stale results stay.
+def test_code_params_are_the_package_modules_the_script_imports(rule, script, env):
+    # A module missing from the list: editing it would not rerun the rule, and stale results stay.
     used = {m.removeprefix("synthcxr.") for m in imported_modules(script) if m.startswith("synthcxr.")}
-    listed = code_inputs(rule)
-    assert listed is not None, f"rule {rule} has no code=code(...) input; its script uses {sorted(used)}"
+    listed = code_params(rule)
+    assert listed is not None, f"rule {rule} has no code=code(...) param; its script uses {sorted(used)}"
     assert listed == used, f"rule {rule}: missing {sorted(used - listed)}, not used {sorted(listed - used)}"
 
 
-def test_rules_reused_with_use_rule_take_the_code_inputs_of_their_original():
-    # `use rule ... with: input:` restates the inputs; a copied code list would drift from the original's.
+def test_rules_reused_with_use_rule_take_the_code_param_of_their_original():
+    # `use rule ... with: params:` replaces all params: it must take the original's code list, not a copy
+    # that would drift from it, nor none at all.
     reused = [block for _, block in rule_blocks() if block.startswith("use rule")]
     assert reused
     for block in reused:
+        original = re.match(r"use rule (\w+) as", block).group(1)
         assert "code(" not in block, block.splitlines()[0]
+        if re.search(r"^    params:", block, re.M):
+            assert f"code=rules.{original}.params.code" in block, block.splitlines()[0]
 
 
 def test_torch_env_pins_a_cuda_build():

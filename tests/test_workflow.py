@@ -1,11 +1,13 @@
 """End-to-end: the real snakemake command on the tiny demo (a few phantoms per class, one epoch)."""
 
 import json
+import shutil
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+import yaml
 from helpers import make_domain
 from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
@@ -112,6 +114,32 @@ def test_a_second_run_has_nothing_to_do(demo_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_a_demo_setting_of_one_domain_reruns_only_that_domain_and_its_dependents(demo_run, tmp_path):
+    workdir, _ = demo_run
+    copy = tmp_path / "run"
+    shutil.copytree(workdir, copy, symlinks=True)  # mtimes and Snakemake's metadata included
+    # The copy lies one folder deeper relative to the checkout: a moved run directory reruns nothing.
+    assert planned_jobs(copy, "--configfile", copy / "config.yaml") == set()
+    config = yaml.safe_load((copy / "config.yaml").read_text())
+    config["domains"]["GANs"]["demo"]["per_class"] += 2
+    write_config(copy / "config.yaml", config)
+    jobs = planned_jobs(copy, "--configfile", copy / "config.yaml")
+    rules = {rule for rule, _ in jobs}
+    assert {w for r, w in jobs if r in ("make_demo_domain", "prepare_domain")} == {"domain=GANs"}
+    assert {w for r, w in jobs if r == "train_model"} == {"seed=1,train=GANs", "seed=1,train=Mixed"}
+    assert {w for r, w in jobs if r == "evaluate_model"} == {
+        f"seed=1,test={te},train={tr}" for tr in TRAIN for te in TEST if tr in ("GANs", "Mixed") or te == "GANs"
+    }
+    # Every training domain's leakage check reads the GANs test split; ancient() keeps their models.
+    assert {w for r, w in jobs if r == "check_leakage"} == {f"train={t}" for t in TRAIN}
+    assert rules == {"make_demo_domain", "prepare_domain", "check_leakage", "train_model", "evaluate_model"} | {
+        "summarize",
+        "compare_domains",
+        "report_tables",
+        "plot_figures",
+    }
+
+
 def test_missing_domain_folder_fails_before_any_job_naming_domain_and_folder(demo_run, tmp_path):
     workdir, _ = demo_run
     before = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
@@ -169,7 +197,8 @@ def test_mixed_training_images_are_in_no_test_split(demo_run):
 
 
 def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
-    
+    import shutil
+
     for index, name in enumerate(TEST):
         make_domain(tmp_path / "data" / name, per_class=6, seed=index)
     # A "synthetic" set that contains copies of every real image, test images included.

@@ -91,7 +91,7 @@ def sha256_of(data):
 
 
 def run_fingerprint(settings, paths):
-    """What a training checkpoint must match to be resumed: the settings and the bytes of every file
-    the run reads (prepared images, manifests, code modules), so no checkpoint survives a change of
-    data or code."""
+    """What a training checkpoint must match to be resumed: the settings (with the digests of the code
+    modules, the rule's ``code`` param) and the bytes of every data file the run reads (prepared
+    images, manifests), so no checkpoint survives a change of data or code."""
     return sha256_of([settings, {os.fspath(path): file_sha256(path) for path in paths}])

@@ -1,4 +1,6 @@
 # Domain tables and input functions. No torch here: a dry run needs only snakemake.
+import functools
+import hashlib
 import os
 import re
 import sys
@@ -78,11 +80,18 @@ wildcard_constraints:
 
 
 def code(*modules):
-    """The package modules a rule's script uses: inputs, so a real edit to them reruns the rule."""
-    # Relative paths: the inputs (a rerun trigger) must not depend on where the checkout lives.
-    return [
-        os.path.relpath(SCRIPTS / "synthcxr" / f"{module}.py") for module in modules
-    ]
+    """Digests of the package modules a rule's script imports: a param, so a real edit to one reruns it.
+
+    A param, not input files: the content decides (a touch or a fresh checkout reruns nothing), and
+    the rerun trigger does not depend on where the run directory lies relative to the checkout.
+    """
+    return {module: module_digest(module) for module in modules}
+
+
+@functools.cache
+def module_digest(module):
+    source = SCRIPTS / "synthcxr" / f"{module}.py"
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
 def domain_kind(domain):

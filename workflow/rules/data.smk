@@ -1,6 +1,4 @@
 rule make_demo_domain:
-    input:
-        code=code("phantoms", "jobs"),
     output:
         directory("results/demo/{domain}"),
     log:
@@ -15,6 +13,7 @@ rule make_demo_domain:
         seed=lambda w: DOMAINS[w.domain]["demo"].get("seed", config["demo_seed"]),
         classes=CLASSES,
         image_size=config["image_size"],
+        code=code("phantoms", "jobs"),
     script:
         "../../scripts/make_demo_domain.py"
 
@@ -22,7 +21,6 @@ rule make_demo_domain:
 rule prepare_domain:
     input:
         made_by_workflow=made_by_workflow,
-        code=code("prepare", "folders", "images", "splits", "jobs"),
     output:
         images="results/prepared/{domain}/images.npy",
         manifest="results/splits/{domain}.csv",
@@ -45,6 +43,7 @@ rule prepare_domain:
         split_seed=config["split_seed"],
         group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
         on_bad_image=config["on_bad_image"],
+        code=code("prepare", "folders", "images", "splits", "jobs"),
     script:
         "../../scripts/prepare_domain.py"
 
@@ -53,7 +52,6 @@ rule check_leakage:
     input:
         # Every test split; the training domain's sources are among them.
         manifests=prepared("manifest", TEST_DOMAINS),
-        code=code("evaluate", "stats", "prepare", "folders", "images", "splits", "jobs"),
     output:
         "results/leakage/{train}.json",
     log:
@@ -68,5 +66,6 @@ rule check_leakage:
         sources=lambda w: train_sources(w.train),
         test_domains=TEST_DOMAINS,
         leakage=config["leakage"],
+        code=code("evaluate", "stats", "prepare", "folders", "images", "splits", "jobs"),
     script:
         "../../scripts/check_leakage.py"

@@ -6,18 +6,6 @@ rule evaluate_model:
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
         leakage=ancient("results/leakage/{train}.json"),
-        code=code(
-            "evaluate",
-            "stats",
-            "model",
-            "train",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         metrics="results/metrics/{train}/{test}/seed{seed}.json",
         predictions="results/predictions/{train}/{test}/seed{seed}.csv",
@@ -31,5 +19,17 @@ rule evaluate_model:
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
+        code=code(
+            "evaluate",
+            "stats",
+            "model",
+            "train",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/evaluate_model.py"

@@ -6,17 +6,6 @@ rule train_generator:
     input:
         images=lambda w: prepared("images", [fidelity_reference(w.domain)])[0],
         manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
-        code=code(
-            "generators",
-            "train",
-            "model",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         model="results/generators/{domain}/generator.pt",
         samples=directory("results/generated/{domain}"),
@@ -36,6 +25,17 @@ rule train_generator:
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/generators/{domain}.pt",
+        code=code(
+            "generators",
+            "train",
+            "model",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/train_generator.py"
 
@@ -48,18 +48,6 @@ rule evaluate_fidelity:
         real_manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
         # The study CNN trained on the real reference supplies the feature space.
         feature_model=lambda w: f"results/models/{fidelity_reference(w.domain)}/seed{SEEDS[0]}/model.pt",
-        code=code(
-            "fidelity",
-            "model",
-            "train",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         metrics="results/fidelity/{domain}.json",
         pairs="results/fidelity/{domain}_closest_pairs.npz",
@@ -80,6 +68,18 @@ rule evaluate_fidelity:
         },
         classes=CLASSES,
         device=config["device"],
+        code=code(
+            "fidelity",
+            "model",
+            "train",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/evaluate_fidelity.py"
 
@@ -90,7 +90,6 @@ rule summarize_fidelity:
         pairs=expand(
             "results/fidelity/{domain}_closest_pairs.npz", domain=FIDELITY_DOMAINS
         ),
-        code=code("fidelity_summary", "figures", "stats", "jobs"),
     output:
         csv="results/fidelity/summary.csv",
         pairs=[
@@ -128,5 +127,6 @@ rule summarize_fidelity:
         domains=FIDELITY_DOMAINS,
         references=[fidelity_reference(d) for d in FIDELITY_DOMAINS],
         classes=CLASSES,
+        code=code("fidelity_summary", "figures", "stats", "jobs"),
     script:
         "../../scripts/summarize_fidelity.py"

@@ -10,19 +10,6 @@ rule report_tables:
         comparisons="results/comparisons.csv",
         intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
         fidelity=["results/fidelity/summary.csv"] if FIDELITY_DOMAINS else [],
-        code=code(
-            "summary",
-            "analysis",
-            "findings",
-            "stats",
-            "data",
-            "fidelity_summary",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         markdown=report(
             "results/summary.md",
@@ -77,5 +64,18 @@ rule report_tables:
         alpha=COMPARISON_BOOTSTRAP["alpha"],
         min_groups_per_class=COMPARISON_BOOTSTRAP["min_groups_per_class"],
         demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
+        code=code(
+            "summary",
+            "analysis",
+            "findings",
+            "stats",
+            "data",
+            "fidelity_summary",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/report_tables.py"

@@ -28,17 +28,6 @@ rule summarize:
             train=TRAIN_DOMAINS,
             seed=SEEDS,
         ),
-        code=code(
-            "summary",
-            "analysis",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         csv=report(
             "results/summary.csv",
@@ -58,14 +47,8 @@ rule summarize:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=INTERVAL_BOOTSTRAP,
-    script:
-        "../../scripts/summarize.py"
-
-
-rule compare_domains:
-    input:
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
         code=code(
+            "summary",
             "analysis",
             "stats",
             "data",
@@ -75,6 +58,13 @@ rule compare_domains:
             "splits",
             "jobs",
         ),
+    script:
+        "../../scripts/summarize.py"
+
+
+rule compare_domains:
+    input:
+        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
     output:
         csv=report(
             "results/comparisons.csv",
@@ -93,6 +83,16 @@ rule compare_domains:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=COMPARISON_BOOTSTRAP,
+        code=code(
+            "analysis",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/compare_domains.py"
 
@@ -110,17 +110,6 @@ rule plot_figures:
         ),
         images=prepared("images", REAL_DOMAINS),
         manifests=prepared("manifest", REAL_DOMAINS),
-        code=code(
-            "figures",
-            "analysis",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         [
             report(
@@ -145,5 +134,16 @@ rule plot_figures:
         classes=CLASSES,
         reference=REFERENCE,
         sample_domains=REAL_DOMAINS,
+        code=code(
+            "figures",
+            "analysis",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/plot_figures.py"

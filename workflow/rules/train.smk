@@ -5,9 +5,6 @@ rule train_model:
         # Checked before any training. ancient: when another domain's test split changes, the check
         # runs again but this model, whose training data did not change, is not retrained.
         leakage=ancient("results/leakage/{train}.json"),
-        code=code(
-            "train", "model", "data", "prepare", "folders", "images", "splits", "jobs"
-        ),
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
@@ -29,5 +26,8 @@ rule train_model:
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/{train}/seed{seed}.pt",
+        code=code(
+            "train", "model", "data", "prepare", "folders", "images", "splits", "jobs"
+        ),
     script:
         "../../scripts/train_model.py"

@@ -21,6 +21,7 @@ use rule train_model as train_model_on_part with:
         split_seed=config["split_seed"],
         device=config["device"],
         checkpoint="results/checkpoints/volume/{train}/pct{percent}/seed{seed}.pt",
+        code=rules.train_model.params.code,
 
 
 use rule evaluate_model as evaluate_model_on_part with:
@@ -31,7 +32,6 @@ use rule evaluate_model as evaluate_model_on_part with:
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
         leakage=ancient("results/leakage/{train}.json"),
-        code=rules.evaluate_model.input.code,
     output:
         metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
         predictions="results/volume/predictions/{train}/pct{percent}/{test}/seed{seed}.csv",
@@ -44,17 +44,6 @@ rule plot_volume_curve:
         metrics=volume_files("metrics"),
         predictions=volume_files("predictions"),
         histories=volume_files("history"),
-        code=code(
-            "analysis",
-            "figures",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
     output:
         csv="results/volume/summary.csv",
         figure_png=report(
@@ -74,5 +63,16 @@ rule plot_volume_curve:
         cells=volume_cells(),
         bootstrap=INTERVAL_BOOTSTRAP,
         style=config["figures"],
+        code=code(
+            "analysis",
+            "figures",
+            "stats",
+            "data",
+            "prepare",
+            "folders",
+            "images",
+            "splits",
+            "jobs",
+        ),
     script:
         "../../scripts/plot_volume_curve.py"
