@@ -11,9 +11,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from oracles import holm
 from workflow_helpers import snakemake, tiny_config, write_config
-
-from synthcxr.stats import holm_adjust
 
 pytestmark = pytest.mark.workflow
 
@@ -94,7 +93,7 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert len(comparisons) == 3 * 3 * 4  # 3 training domains x 3 test splits x 4 metrics
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
-    np.testing.assert_allclose(comparisons["p_holm"], holm_adjust(comparisons["p_value"]))
+    np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
     assert (comparisons["significant"] == (comparisons["p_holm"] < 0.05)).all()
     summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
     for row in comparisons.itertuples():
