@@ -11,7 +11,7 @@ from oracles import holm
 from sklearn.metrics import roc_auc_score
 
 from synthcxr import analysis, findings, stats
-from synthcxr.figures import FPR_GRID, mean_roc
+from synthcxr.figures import FPR_GRID, confusion_grid, mean_roc, row_shares
 from synthcxr.summary import latex_table, markdown_table
 
 
@@ -410,7 +410,21 @@ def test_main_tables_mark_significant_cells(study):
 
 
 # ---------------------------------------------------------------------------
-# figure helper
+# figure helpers
+
+
+def test_confusion_cells_are_shaded_by_their_share_of_the_true_class():
+    # imbalanced: 100 NORMAL (90 right), 900 PNEUMONIA (600 right)
+    counts = np.array([[90, 10], [300, 600]])
+    expected = np.array([[0.9, 0.1], [1 / 3, 2 / 3]])
+    np.testing.assert_allclose(row_shares(counts), expected)
+    np.testing.assert_allclose(row_shares([[0, 0], [2, 6]]), [[0, 0], [0.25, 0.75]])  # an empty row stays 0
+    figure = confusion_grid({("GANs", "Original"): counts}, ["GANs"], ["Original"], ["NORMAL", "PNEUMONIA"], 1)
+    ax = figure.axes[0]
+    np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), expected)
+    # the 90% cell is dark, so its text is white
+    texts = {text.get_text(): text.get_color() for text in ax.texts}
+    assert texts["90\n90%"] == "white" and texts["10\n10%"] == "black"
 
 
 def test_mean_roc_area_is_the_mean_auroc():
