@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
 from synthcxr import stats
 
@@ -73,20 +73,26 @@ def test_metrics_are_plain_json_types():
     assert json.loads(json.dumps(m)) == m
 
 
-@pytest.mark.filterwarnings("ignore")
-def test_metrics_single_class_in_y_true():
+def test_metrics_single_class_in_y_true_are_nan_where_they_need_the_missing_class():
     m = stats.classification_metrics([0, 0, 0, 0], [0.1, 0.2, 0.7, 0.4])
-    assert math.isnan(m["auroc"]) and math.isnan(m["auprc"])
-    assert m["sensitivity"] == 0.0 and m["precision"] == 0.0 and m["f1"] == 0.0
+    # no PNEUMONIA image: nothing about PNEUMONIA (or both classes) can be measured
+    for name in ("sensitivity", "precision", "f1", "auprc", "balanced_accuracy", "auroc", "mcc"):
+        assert math.isnan(m[name]), name
     assert m["specificity"] == 0.75 and m["accuracy"] == 0.75
     assert m["majority_baseline_accuracy"] == 1.0
     assert m["n_per_class"] == {"0": 4, "1": 0}
     assert m["confusion_matrix"] == [[3, 1], [0, 0]]
 
-    m = stats.classification_metrics([1, 1, 1], [0.9, 0.8, 0.6])
-    assert math.isnan(m["auroc"])
-    assert m["auprc"] == 1.0 and m["accuracy"] == 1.0 and m["specificity"] == 0.0
+    m = stats.classification_metrics([1, 1, 1], [0.9, 0.8, 0.4])
+    for name in ("specificity", "balanced_accuracy", "auroc", "mcc"):
+        assert math.isnan(m[name]), name
+    # 2 of 3 found, both predicted PNEUMONIA are right, AP of perfectly ranked positives is 1
+    assert m["sensitivity"] == pytest.approx(2 / 3) and m["precision"] == 1.0 and m["f1"] == pytest.approx(0.8)
+    assert m["auprc"] == 1.0 and m["accuracy"] == pytest.approx(2 / 3)
     json.dumps(m)
+
+
+@pytest.mark.filterwarnings("ignore")
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -173,6 +179,24 @@ def test_bootstrap_deterministic_and_consistent():
         assert type(low) is float and low <= point[name] <= high, name
     with pytest.raises(ValueError):
         stats.bootstrap_intervals(y, p, metrics=["accuracy", "nope"])
+
+
+def test_resamples_lacking_a_class_are_left_out_of_every_interval():
+    """2 PNEUMONIA images of 8: about 10% of resamples hold none. Both are found (p >= 0.5), so wherever
+    sensitivity is defined it is 1; counting the resamples without positives as 0 would pull the interval down."""
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.4, 0.9, 0.8])
+    intervals = stats.bootstrap_intervals(y, p, n_boot=400, seed=1)
+    assert intervals["sensitivity"] == (1.0, 1.0)
+    # the same resamples scored by sklearn on explicitly repeated images, one-class resamples skipped
+    weights = stats._bootstrap_weights(y.size, None, 400, np.random.default_rng(1))
+    two_classes = [w for w in weights if 0 < w[y == 1].sum() < w.sum()]
+    assert len(two_classes) < 380  # the case under test occurs
+    for name, score in (("auroc", roc_auc_score), ("mcc", matthews_corrcoef)):
+        predicted = p if name == "auroc" else p >= 0.5
+        values = [score(np.repeat(y, w), np.repeat(predicted, w)) for w in two_classes]
+        expected = np.quantile(values, [0.025, 0.975])
+        np.testing.assert_allclose(intervals[name], expected, atol=1e-12, err_msg=name)
 
 
 def test_bootstrap_accuracy_coverage():

@@ -21,6 +21,7 @@ from sklearn.calibration import calibration_curve
 
 __all__ = [
     "METRICS",
+    "NEEDS_CLASSES",
     "classification_metrics",
     "bootstrap_interval",
     "bootstrap_intervals",
@@ -74,12 +75,29 @@ def _check_binary(y_true, y_prob):
 # Point estimates
 
 
+# Metrics about a class are undefined (NaN) when that class is absent from y_true, on the test set
+# and in a bootstrap resample alike, so that resamples lacking a class are left out of every interval.
+# 0/0 caused by the predictions (no predicted PNEUMONIA: precision; a constant predictor: MCC) is 0,
+# as sklearn's zero_division=0: the model, not the test set, is degenerate there.
+NEEDS_CLASSES = {
+    "sensitivity": (1,),
+    "precision": (1,),
+    "f1": (1,),
+    "auprc": (1,),
+    "specificity": (0,),
+    "balanced_accuracy": (0, 1),
+    "auroc": (0, 1),
+    "mcc": (0, 1),
+}
+
+
 def classification_metrics(y_true, y_prob, threshold=0.5):
     """Threshold and ranking metrics of one classifier on one test set.
 
-    Undefined values do not raise: precision, sensitivity, specificity and F1
-    use sklearn's ``zero_division=0``, MCC is 0 when undefined (sklearn), and
-    AUROC (one class in ``y_true``) and AUPRC (no positives) are NaN.
+    Metrics about a class absent from ``y_true`` are NaN (see :data:`NEEDS_CLASSES`): sensitivity,
+    precision, F1 and AUPRC without PNEUMONIA images, specificity without NORMAL ones, balanced
+    accuracy, AUROC and MCC without either. Otherwise precision, F1 and MCC are 0 where only the
+    predictions make them 0/0 (sklearn's ``zero_division=0``).
 
     Parameters
     ----------
@@ -108,22 +126,26 @@ def classification_metrics(y_true, y_prob, threshold=0.5):
     n_neg, n_pos = int(tn + fp), int(fn + tp)
     mean_predicted, fraction_positive, counts = reliability_curve(y_true, y_prob, n_bins=10)
 
-    result = {
-        "accuracy": skm.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
-        "sensitivity": skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=1, zero_division=0),
-        "specificity": skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=0, zero_division=0),
-        "precision": skm.precision_score(y_true, y_pred, labels=[0, 1], zero_division=0),
-        "f1": skm.f1_score(y_true, y_pred, labels=[0, 1], zero_division=0),
-        "auroc": skm.roc_auc_score(y_true, y_prob) if n_pos and n_neg else np.nan,
-        "auprc": skm.average_precision_score(y_true, y_prob) if n_pos else np.nan,
-        "mcc": skm.matthews_corrcoef(y_true, y_pred),
-        "brier": skm.brier_score_loss(y_true, y_prob, pos_label=1),
-        "ece": np.sum(counts * np.abs(fraction_positive - mean_predicted)) / counts.sum(),
-        "majority_baseline_accuracy": max(n_neg, n_pos) / (n_neg + n_pos),
-        "threshold": threshold,
+    scores = {
+        "accuracy": lambda: skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": lambda: skm.balanced_accuracy_score(y_true, y_pred),
+        "sensitivity": lambda: skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=1, zero_division=0),
+        "specificity": lambda: skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=0, zero_division=0),
+        "precision": lambda: skm.precision_score(y_true, y_pred, labels=[0, 1], zero_division=0),
+        "f1": lambda: skm.f1_score(y_true, y_pred, labels=[0, 1], zero_division=0),
+        "auroc": lambda: skm.roc_auc_score(y_true, y_prob),
+        "auprc": lambda: skm.average_precision_score(y_true, y_prob),
+        "mcc": lambda: skm.matthews_corrcoef(y_true, y_pred),
+        "brier": lambda: skm.brier_score_loss(y_true, y_prob, pos_label=1),
+        "ece": lambda: np.sum(counts * np.abs(fraction_positive - mean_predicted)) / counts.sum(),
+        "majority_baseline_accuracy": lambda: max(n_neg, n_pos) / (n_neg + n_pos),
+        "threshold": lambda: threshold,
     }
-    result = {name: float(value) for name, value in result.items()}
+    present = {0: n_neg > 0, 1: n_pos > 0}
+    result = {
+        name: float(score()) if all(present[c] for c in NEEDS_CLASSES.get(name, ())) else float("nan")
+        for name, score in scores.items()
+    }
     result["confusion_matrix"] = [[int(tn), int(fp)], [int(fn), int(tp)]]
     result["confusion_matrix_labels"] = [0, 1]
     result["n"] = n_neg + n_pos
@@ -253,7 +275,8 @@ def _divide(numerator, denominator):
 def _resampled_rank_metrics(y_true, y_prob, weights):
     """AUROC and average precision for each row of weights, ties as in sklearn.
 
-    Returns two arrays of shape (n_boot,); NaN where a resample lacks a class.
+    Returns two arrays of shape (n_boot,), meaningless where a resample lacks a class
+    (:func:`_resampled_metrics` sets those to NaN).
     """
     order = np.argsort(-y_prob, kind="stable")  # descending scores
     scores = y_prob[order]
@@ -270,13 +293,14 @@ def _resampled_rank_metrics(y_true, y_prob, weights):
         auroc = np.sum(d_fp * (tp - d_tp / 2), axis=1) / (n_pos * n_neg)
         # AP = sum_k (R_k - R_{k-1}) P_k, as sklearn.metrics.average_precision_score
         auprc = np.sum(d_tp * _divide(tp, tp + fp), axis=1) / n_pos
-    auroc[(n_pos == 0) | (n_neg == 0)] = np.nan
-    auprc[n_pos == 0] = np.nan
     return auroc, auprc
 
 
 def _resampled_metrics(y_true, y_prob, weights, threshold):
-    """All METRICS for each row of weights: dict name -> ndarray (n_boot,)."""
+    """All METRICS for each row of weights: dict name -> ndarray (n_boot,).
+
+    NaN where the resample lacks a class the metric needs (:data:`NEEDS_CLASSES`).
+    """
     w = weights.astype(float)
     pos = y_true == 1
     pred = y_prob >= threshold
@@ -284,24 +308,27 @@ def _resampled_metrics(y_true, y_prob, weights, threshold):
     fp, tn = w @ (~pos & pred), w @ (~pos & ~pred)
     total = tp + fn + fp + tn
     auroc, auprc = _resampled_rank_metrics(y_true, y_prob, w)
-    # per-class recalls with NaN for an absent class, as balanced_accuracy_score
-    with np.errstate(divide="ignore", invalid="ignore"):
-        recalls = np.stack([tp / (tp + fn), tn / (tn + fp)])
     # ECE: sum over bins of |sum(y) - sum(p)| / n, which equals n_b/n * |mean(y)_b - mean(p)_b|
     in_bin = np.eye(10)[_calibration_bins(y_prob, 10)]  # (n_samples, 10) one-hot
-    return {
-        "accuracy": (tp + tn) / total,
-        "balanced_accuracy": np.nanmean(recalls, axis=0),
-        "sensitivity": _divide(tp, tp + fn),
-        "specificity": _divide(tn, tn + fp),
-        "precision": _divide(tp, tp + fp),
-        "f1": _divide(2 * tp, 2 * tp + fp + fn),
-        "auroc": auroc,
-        "auprc": auprc,
-        "mcc": _divide(tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))),
-        "brier": w @ (y_prob - y_true) ** 2 / total,
-        "ece": np.abs(w @ ((y_true - y_prob)[:, None] * in_bin)).sum(axis=1) / total,
-    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resampled = {
+            "accuracy": (tp + tn) / total,
+            "balanced_accuracy": (tp / (tp + fn) + tn / (tn + fp)) / 2,
+            "sensitivity": tp / (tp + fn),
+            "specificity": tn / (tn + fp),
+            "precision": _divide(tp, tp + fp),
+            "f1": _divide(2 * tp, 2 * tp + fp + fn),
+            "auroc": auroc,
+            "auprc": auprc,
+            "mcc": _divide(tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))),
+            "brier": w @ (y_prob - y_true) ** 2 / total,
+            "ece": np.abs(w @ ((y_true - y_prob)[:, None] * in_bin)).sum(axis=1) / total,
+        }
+    present = {0: tn + fp > 0, 1: tp + fn > 0}
+    for name, classes in NEEDS_CLASSES.items():
+        defined = np.logical_and.reduce([present[c] for c in classes])
+        resampled[name] = np.where(defined, resampled[name], np.nan)
+    return resampled
 
 
 def _percentile_interval(values, alpha):
@@ -319,8 +346,8 @@ def bootstrap_intervals(
     """Percentile bootstrap intervals of several metrics from the same resamples.
 
     Resamples images with replacement, or whole groups when ``groups`` is given
-    (cluster bootstrap). Resamples in which a metric is undefined (e.g. AUROC
-    when a resample holds one class only) are left out for that metric.
+    (cluster bootstrap). Resamples in which a metric is undefined (a class it
+    needs is absent, see :data:`NEEDS_CLASSES`) are left out for that metric.
 
     Parameters
     ----------
@@ -412,7 +439,7 @@ def _seed_averaged_resamples(y_true, y_probs, weights, threshold, chunk=1000):
         rows = slice(start, start + chunk)
         per_seed = [_resampled_metrics(y_true, prob, weights[rows], threshold) for prob in y_probs]
         for name in METRICS:
-            # A metric undefined in a resample (one class) is undefined for every seed alike.
+            # A metric undefined in a resample (a class it needs is absent) is undefined for every seed alike.
             averaged[name][rows] = np.mean([metrics[name] for metrics in per_seed], axis=0)
     return averaged
 
