@@ -93,9 +93,6 @@ def test_metrics_single_class_in_y_true_are_nan_where_they_need_the_missing_clas
 
 
 @pytest.mark.filterwarnings("ignore")
-
-
-@pytest.mark.filterwarnings("ignore")
 def test_metrics_single_class_in_predictions():
     m = stats.classification_metrics([0, 1, 1, 0, 1], [0.1, 0.2, 0.3, 0.05, 0.4])
     assert m["confusion_matrix"] == [[2, 0], [3, 0]]
@@ -294,7 +291,7 @@ def test_delong_matches_definition_and_sklearn():
 def test_delong_and_paired_bootstrap_agree():
     y, a, b = _two_models(1)
     delong = stats.delong_test(y, a, b)
-    boot = stats.paired_auroc_difference(y, a, b, n_boot=2000, seed=0)
+    boot = stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], n_boot=2000, seed=0)["a"]["auroc"]
     assert boot["diff"] == pytest.approx(roc_auc_score(y, a) - roc_auc_score(y, b))
     assert boot["diff"] == pytest.approx(delong["diff"])
     boot_se = (boot["high"] - boot["low"]) / (2 * 1.96)
@@ -305,7 +302,7 @@ def test_delong_and_paired_bootstrap_agree():
 
 def test_auroc_comparisons_of_identical_models():
     y, a, _ = _two_models(2)
-    boot = stats.paired_auroc_difference(y, a, a, n_boot=200)
+    boot = stats.paired_bootstrap_differences(y, {"a": a, "b": a}, "b", ["auroc"], n_boot=200)["a"]["auroc"]
     assert (boot["diff"], boot["low"], boot["high"], boot["p_value"]) == (0.0, 0.0, 0.0, 1.0)
     delong = stats.delong_test(y, a, a)
     assert (delong["diff"], delong["se"], delong["p_value"]) == (0.0, 0.0, 1.0)
@@ -314,16 +311,17 @@ def test_auroc_comparisons_of_identical_models():
 def test_paired_bootstrap_with_groups_is_deterministic():
     y, a, b = _two_models(3, n=400)
     groups = np.repeat(np.arange(40).astype(str), 10)
-    first = stats.paired_auroc_difference(y, a, b, groups=groups, n_boot=300, seed=5)
-    assert first == stats.paired_auroc_difference(y, a, b, groups=groups, n_boot=300, seed=5)
-    assert 0 <= first["p_value"] <= 1
+    first = stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300, seed=5)
+    assert first == stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300,
+                                                       seed=5)
+    assert 0 <= first["a"]["auroc"]["p_value"] <= 1
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_auroc_comparisons_single_class():
     assert math.isnan(stats.delong_test([1, 1, 1], [0.1, 0.5, 0.9], [0.2, 0.3, 0.4])["p_value"])
-    result = stats.paired_auroc_difference([0, 0], [0.1, 0.5], [0.2, 0.3], n_boot=10)
-    assert math.isnan(result["diff"])
+    result = stats.paired_bootstrap_differences([0, 0], {"a": [0.1, 0.5], "b": [0.2, 0.3]}, "b", ["auroc"], n_boot=10)
+    assert math.isnan(result["a"]["auroc"]["diff"])
 
 
 # ---------------------------------------------------------------------------
@@ -335,17 +333,30 @@ def test_holm_hand_example():
     # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> 0.06 (monotone)
     np.testing.assert_allclose(stats.holm_adjust(p), [0.03, 0.06, 0.06, 0.02])
     np.testing.assert_allclose(stats.holm_adjust([0.5, 0.6]), [1.0, 1.0])
-    np.testing.assert_allclose(stats.adjust_p_values(p, method="holm"), stats.holm_adjust(p))
 
 
-def test_bh_hand_example_and_nan():
-    p = [0.01, 0.04, 0.03, 0.005]
-    # sorted: 0.005*4/1 = 0.02, 0.01*4/2 = 0.02, 0.03*4/3 = 0.04, 0.04*4/4 = 0.04
-    np.testing.assert_allclose(stats.adjust_p_values(p, method="bh"), [0.02, 0.04, 0.04, 0.02])
-    adjusted = stats.holm_adjust([0.01, np.nan, 0.02])
-    np.testing.assert_allclose(adjusted, [0.02, np.nan, 0.02])
-    with pytest.raises(ValueError):
-        stats.adjust_p_values(p, method="bonferroni")
+def test_holm_leaves_nan_out_of_the_family():
+    # two tests, not three: 0.01*2 = 0.02, 0.02*1 = 0.02
+    np.testing.assert_allclose(stats.holm_adjust([0.01, np.nan, 0.02]), [0.02, np.nan, 0.02])
+    assert np.isnan(stats.holm_adjust([np.nan, np.nan])).all()
+
+
+# ---------------------------------------------------------------------------
+# bootstrap p-value
+
+
+def test_bootstrap_p_value_hand_examples():
+    # one of four differences at or below 0: 2 * (1 + 1) / (4 + 1)
+    assert stats.bootstrap_p_value([-1, 1, 2, 3]) == pytest.approx(0.8)
+    assert stats.bootstrap_p_value([3, 2, 1, -1]) == pytest.approx(0.8)  # order does not matter
+    assert stats.bootstrap_p_value([-3, -2, -1, 1]) == pytest.approx(0.8)  # nor the sign
+    # none below 0: 2 * (1 + 0) / (99 + 1), the smallest p-value 99 replicates can give
+    assert stats.bootstrap_p_value(np.full(99, 0.5)) == pytest.approx(0.02)
+    # NaN replicates (metric undefined) are not counted: 2 * 1 / 4
+    assert stats.bootstrap_p_value([np.nan, 1, 2, 3]) == pytest.approx(0.5)
+    # zeros count on both sides; capped at 1
+    assert stats.bootstrap_p_value([0, 0, 1]) == 1.0
+    assert math.isnan(stats.bootstrap_p_value([np.nan, np.nan]))
 
 
 # ---------------------------------------------------------------------------
@@ -376,8 +387,14 @@ def test_choose_threshold_maximises_youden():
         stats.choose_threshold(y, p, method="f1")
 
 
-def test_seed_summary():
-    assert stats.seed_summary([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0, "n": 3}
-    single = stats.seed_summary([0.7])
-    assert single["mean"] == 0.7 and math.isnan(single["std"]) and single["n"] == 1
-    assert stats.seed_summary([])["n"] == 0
+def test_seed_mean_sd_hand_examples():
+    assert stats.seed_mean_sd([1.0, 2.0, 3.0]) == (2.0, 1.0)  # sd: sqrt((1 + 0 + 1) / 2)
+    mean, sd = stats.seed_mean_sd([0.7])
+    assert mean == 0.7 and math.isnan(sd)
+    mean, sd = stats.seed_mean_sd([0.7, np.nan, 0.9])  # an undefined seed leaves the mean undefined
+    assert math.isnan(mean) and math.isnan(sd)
+    mean, sd = stats.seed_mean_sd([[1.0, 2.0], [3.0, 6.0]])  # seeds along axis 0
+    np.testing.assert_allclose(mean, [2.0, 4.0])
+    np.testing.assert_allclose(sd, [math.sqrt(2), math.sqrt(8)])
+    with pytest.raises(ValueError):
+        stats.seed_mean_sd([])
