@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthcxr.analysis import significance_marks
+from synthcxr.analysis import interval_label, significance_marks
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
-from synthcxr.findings import DISCLAIMER, findings, html_page, to_html, to_markdown
+from synthcxr.findings import DISCLAIMER, findings, html_page, seed_caveat, to_html, to_markdown
 from synthcxr.jobs import logged, read_json
 from synthcxr.summary import (
+    compared_metrics_text,
     comparisons_readable,
     intake_table,
     latex_table,
@@ -27,26 +28,29 @@ with logged(snakemake.log[0]):
     marks = significance_marks(comparisons)
     seeds = sorted(p.seeds)
     n_tests = int(comparisons["p_value"].notna().sum())
+    coverage, caveat = interval_label(p.alpha), seed_caveat(len(seeds))
     intro = (
         f"Each row: a CNN trained on `train`, tested on the held-out test split of `test`. Each metric: mean ± "
-        f"standard deviation over seeds {seeds}, then (in brackets) the 95% percentile bootstrap interval of the "
-        f"seed-averaged metric, resampling patient groups of the test split ({p.n_boot_intervals} resamples, the "
-        "same for every seed). PNEUMONIA is the positive class; `majority baseline` is the accuracy of always "
-        f"predicting the test split's majority class. `*`: differs from the {p.reference}-trained model on the "
-        f"same test images (paired group bootstrap of the seed-averaged difference, {p.n_boot_comparisons} "
-        f"resamples; Holm correction across all {n_tests} comparisons; adjusted p < {p.alpha}). Test splits with fewer "
-        f"than {p.min_groups_per_class} patient groups of a class get no interval and no test. "
-        "Research use only, not for diagnosis."
+        f"standard deviation over seeds {seeds}, then (in brackets) the {coverage} percentile bootstrap interval of "
+        f"the seed-averaged metric, resampling patient groups of the test split ({p.n_boot_intervals} resamples, "
+        "the same for every seed). PNEUMONIA is the positive class; `majority baseline` is the accuracy of always "
+        f"predicting the test split's majority class. `*`: differs from the {p.reference}-trained models on the "
+        f"same test images (bootstrap of the difference of seed means over test patient groups and each domain's "
+        f"seeds, {p.n_boot_comparisons} replicates; Holm correction across all {n_tests} comparisons; adjusted "
+        f"p < {p.alpha}). Only {compared_metrics_text()} were tested: the other columns carry no `*` whatever "
+        f"their differences. Test splits with fewer than {p.min_groups_per_class} patient groups of a class get "
+        "no interval and no test. " + (caveat + " " if caveat else "") + "Research use only, not for diagnosis."
     )
     main = readable_table(summary, marks)
     comparison_text = (
-        f"Each training domain minus the {p.reference}-trained model on the same test images, for each metric: "
-        "difference of seed-averaged metrics with its 95% paired bootstrap interval, raw and Holm-adjusted "
-        "p-values (two-sided). For accuracy and AUROC, McNemar's exact test and DeLong's test between the models "
-        "of each seed are given beside it (largest p over seeds; they treat images as independent, so the "
-        "group bootstrap decides the marks)."
+        f"Each training domain minus the {p.reference}-trained models on the same test images, for each metric: "
+        f"difference of seed-averaged metrics with its {coverage} bootstrap interval (test patient groups, the same "
+        "for both domains, and each domain's seeds resampled), raw and Holm-adjusted p-values (two-sided). For "
+        "accuracy and AUROC, McNemar's exact test and DeLong's test between the two models of each seed are given "
+        "beside it (largest p over seeds): they compare single models, not training domains, and treat images as "
+        "independent, so they do not decide the marks."
     )
-    readable_comparisons = comparisons_readable(comparisons)
+    readable_comparisons = comparisons_readable(comparisons, p.alpha)
     thresholds = threshold_table(summary)
     threshold_text = (
         "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "

@@ -11,9 +11,10 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from workflow_helpers import snakemake, tiny_config, write_config
+from oracles import holm
+from workflow_helpers import REPO, snakemake, tiny_config, write_config
 
-from synthcxr.stats import holm_adjust
+from synthcxr.summary import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
 
@@ -50,6 +51,38 @@ def report_run(tmp_path_factory):
     for report in ("results/report.html", "results/report.zip"):
         snakemake(workdir, "--configfile", config, "--report", report)
     return workdir / "results"
+
+
+def summary_smk_settings():
+    """The statistics settings of workflow/rules/summary.smk: its Python preamble, before the first rule."""
+    text = (REPO / "workflow" / "rules" / "summary.smk").read_text()
+    namespace = {"REAL_DOMAINS": ["Original"]}
+    exec(text[: text.index("\nrule ")], namespace)
+    return namespace
+
+
+def test_workflow_description_and_readme_state_the_settings_of_summary_smk():
+    """The report's workflow description can read only the config, not summary.smk: check it by hand here."""
+    settings = summary_smk_settings()
+    alpha, min_groups = settings["ALPHA"], settings["MIN_GROUPS_PER_CLASS"]
+    intervals, comparisons = settings["INTERVAL_BOOTSTRAP"], settings["COMPARISON_BOOTSTRAP"]
+    assert intervals["alpha"] == comparisons["alpha"] == alpha
+    assert intervals["min_groups_per_class"] == comparisons["min_groups_per_class"] == min_groups
+    workflow = (REPO / "workflow" / "report" / "workflow.rst").read_text()
+    readme = (REPO / "README.md").read_text().split("## Statistics")[1].split("\n## ")[0]
+    coverage = f"{100 * (1 - alpha):g}%"
+    for text in (workflow, readme):
+        assert f"{coverage} percentile bootstrap" in text and f"{coverage} interval" in text
+        assert f"fewer than {min_groups} patient groups" in text
+    assert f"({intervals['n_boot']} resamples)" in workflow and f"{intervals['n_boot']:,} resamples" in readme
+    assert f"{comparisons['n_boot']} bootstrap" in workflow and f"{comparisons['n_boot']:,} bootstrap" in readme
+    assert f"error rate at {alpha}" in workflow and f"p-value is below {alpha}" in workflow
+
+
+def test_captions_name_the_only_metrics_that_can_carry_a_mark():
+    for name in ("summary_table", "summary_md", "summary_tex", "comparisons_csv"):
+        caption = " ".join((REPO / "workflow" / "report" / f"{name}.rst").read_text().split())
+        assert compared_metrics_text() in caption, name
 
 
 def test_report_zip_and_html_hold_every_figure_and_table(report_run):
@@ -94,7 +127,7 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert len(comparisons) == 3 * 3 * 4  # 3 training domains x 3 test splits x 4 metrics
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
-    np.testing.assert_allclose(comparisons["p_holm"], holm_adjust(comparisons["p_value"]))
+    np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
     assert (comparisons["significant"] == (comparisons["p_holm"] < 0.05)).all()
     summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
     for row in comparisons.itertuples():

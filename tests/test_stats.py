@@ -2,7 +2,6 @@
 
 import json
 import math
-import time
 import warnings
 
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
 from synthcxr import stats
 
@@ -74,19 +73,22 @@ def test_metrics_are_plain_json_types():
     assert json.loads(json.dumps(m)) == m
 
 
-@pytest.mark.filterwarnings("ignore")
-def test_metrics_single_class_in_y_true():
+def test_metrics_single_class_in_y_true_are_nan_where_they_need_the_missing_class():
     m = stats.classification_metrics([0, 0, 0, 0], [0.1, 0.2, 0.7, 0.4])
-    assert math.isnan(m["auroc"]) and math.isnan(m["auprc"])
-    assert m["sensitivity"] == 0.0 and m["precision"] == 0.0 and m["f1"] == 0.0
+    # no PNEUMONIA image: nothing about PNEUMONIA (or both classes) can be measured
+    for name in ("sensitivity", "precision", "f1", "auprc", "balanced_accuracy", "auroc", "mcc"):
+        assert math.isnan(m[name]), name
     assert m["specificity"] == 0.75 and m["accuracy"] == 0.75
     assert m["majority_baseline_accuracy"] == 1.0
     assert m["n_per_class"] == {"0": 4, "1": 0}
     assert m["confusion_matrix"] == [[3, 1], [0, 0]]
 
-    m = stats.classification_metrics([1, 1, 1], [0.9, 0.8, 0.6])
-    assert math.isnan(m["auroc"])
-    assert m["auprc"] == 1.0 and m["accuracy"] == 1.0 and m["specificity"] == 0.0
+    m = stats.classification_metrics([1, 1, 1], [0.9, 0.8, 0.4])
+    for name in ("specificity", "balanced_accuracy", "auroc", "mcc"):
+        assert math.isnan(m[name]), name
+    # 2 of 3 found, both predicted PNEUMONIA are right, AP of perfectly ranked positives is 1
+    assert m["sensitivity"] == pytest.approx(2 / 3) and m["precision"] == 1.0 and m["f1"] == pytest.approx(0.8)
+    assert m["auprc"] == 1.0 and m["accuracy"] == pytest.approx(2 / 3)
     json.dumps(m)
 
 
@@ -176,13 +178,22 @@ def test_bootstrap_deterministic_and_consistent():
         stats.bootstrap_intervals(y, p, metrics=["accuracy", "nope"])
 
 
-def test_bootstrap_is_fast():
-    y, p = _simulated_scores(np.random.default_rng(2), 600)
-    groups = np.repeat([f"patient{i}" for i in range(200)], 3)
-    start = time.perf_counter()
-    stats.bootstrap_intervals(y, p, n_boot=1000)
-    stats.bootstrap_intervals(y, p, groups=groups, n_boot=1000)
-    assert time.perf_counter() - start < 2.0
+def test_resamples_lacking_a_class_are_left_out_of_every_interval():
+    """2 PNEUMONIA images of 8: about 10% of resamples hold none. Both are found (p >= 0.5), so wherever
+    sensitivity is defined it is 1; counting the resamples without positives as 0 would pull the interval down."""
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.4, 0.9, 0.8])
+    intervals = stats.bootstrap_intervals(y, p, n_boot=400, seed=1)
+    assert intervals["sensitivity"] == (1.0, 1.0)
+    # the same resamples scored by sklearn on explicitly repeated images, one-class resamples skipped
+    weights = stats._bootstrap_weights(y.size, None, 400, np.random.default_rng(1))
+    two_classes = [w for w in weights if 0 < w[y == 1].sum() < w.sum()]
+    assert len(two_classes) < 380  # the case under test occurs
+    for name, score in (("auroc", roc_auc_score), ("mcc", matthews_corrcoef)):
+        predicted = p if name == "auroc" else p >= 0.5
+        values = [score(np.repeat(y, w), np.repeat(predicted, w)) for w in two_classes]
+        expected = np.quantile(values, [0.025, 0.975])
+        np.testing.assert_allclose(intervals[name], expected, atol=1e-12, err_msg=name)
 
 
 def test_bootstrap_accuracy_coverage():
@@ -280,7 +291,7 @@ def test_delong_matches_definition_and_sklearn():
 def test_delong_and_paired_bootstrap_agree():
     y, a, b = _two_models(1)
     delong = stats.delong_test(y, a, b)
-    boot = stats.paired_auroc_difference(y, a, b, n_boot=2000, seed=0)
+    boot = stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], n_boot=2000, seed=0)["a"]["auroc"]
     assert boot["diff"] == pytest.approx(roc_auc_score(y, a) - roc_auc_score(y, b))
     assert boot["diff"] == pytest.approx(delong["diff"])
     boot_se = (boot["high"] - boot["low"]) / (2 * 1.96)
@@ -291,7 +302,7 @@ def test_delong_and_paired_bootstrap_agree():
 
 def test_auroc_comparisons_of_identical_models():
     y, a, _ = _two_models(2)
-    boot = stats.paired_auroc_difference(y, a, a, n_boot=200)
+    boot = stats.paired_bootstrap_differences(y, {"a": a, "b": a}, "b", ["auroc"], n_boot=200)["a"]["auroc"]
     assert (boot["diff"], boot["low"], boot["high"], boot["p_value"]) == (0.0, 0.0, 0.0, 1.0)
     delong = stats.delong_test(y, a, a)
     assert (delong["diff"], delong["se"], delong["p_value"]) == (0.0, 0.0, 1.0)
@@ -300,16 +311,17 @@ def test_auroc_comparisons_of_identical_models():
 def test_paired_bootstrap_with_groups_is_deterministic():
     y, a, b = _two_models(3, n=400)
     groups = np.repeat(np.arange(40).astype(str), 10)
-    first = stats.paired_auroc_difference(y, a, b, groups=groups, n_boot=300, seed=5)
-    assert first == stats.paired_auroc_difference(y, a, b, groups=groups, n_boot=300, seed=5)
-    assert 0 <= first["p_value"] <= 1
+    first = stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300, seed=5)
+    assert first == stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300,
+                                                       seed=5)
+    assert 0 <= first["a"]["auroc"]["p_value"] <= 1
 
 
 @pytest.mark.filterwarnings("ignore")
 def test_auroc_comparisons_single_class():
     assert math.isnan(stats.delong_test([1, 1, 1], [0.1, 0.5, 0.9], [0.2, 0.3, 0.4])["p_value"])
-    result = stats.paired_auroc_difference([0, 0], [0.1, 0.5], [0.2, 0.3], n_boot=10)
-    assert math.isnan(result["diff"])
+    result = stats.paired_bootstrap_differences([0, 0], {"a": [0.1, 0.5], "b": [0.2, 0.3]}, "b", ["auroc"], n_boot=10)
+    assert math.isnan(result["a"]["auroc"]["diff"])
 
 
 # ---------------------------------------------------------------------------
@@ -321,17 +333,30 @@ def test_holm_hand_example():
     # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> 0.06 (monotone)
     np.testing.assert_allclose(stats.holm_adjust(p), [0.03, 0.06, 0.06, 0.02])
     np.testing.assert_allclose(stats.holm_adjust([0.5, 0.6]), [1.0, 1.0])
-    np.testing.assert_allclose(stats.adjust_p_values(p, method="holm"), stats.holm_adjust(p))
 
 
-def test_bh_hand_example_and_nan():
-    p = [0.01, 0.04, 0.03, 0.005]
-    # sorted: 0.005*4/1 = 0.02, 0.01*4/2 = 0.02, 0.03*4/3 = 0.04, 0.04*4/4 = 0.04
-    np.testing.assert_allclose(stats.adjust_p_values(p, method="bh"), [0.02, 0.04, 0.04, 0.02])
-    adjusted = stats.holm_adjust([0.01, np.nan, 0.02])
-    np.testing.assert_allclose(adjusted, [0.02, np.nan, 0.02])
-    with pytest.raises(ValueError):
-        stats.adjust_p_values(p, method="bonferroni")
+def test_holm_leaves_nan_out_of_the_family():
+    # two tests, not three: 0.01*2 = 0.02, 0.02*1 = 0.02
+    np.testing.assert_allclose(stats.holm_adjust([0.01, np.nan, 0.02]), [0.02, np.nan, 0.02])
+    assert np.isnan(stats.holm_adjust([np.nan, np.nan])).all()
+
+
+# ---------------------------------------------------------------------------
+# bootstrap p-value
+
+
+def test_bootstrap_p_value_hand_examples():
+    # one of four differences at or below 0: 2 * (1 + 1) / (4 + 1)
+    assert stats.bootstrap_p_value([-1, 1, 2, 3]) == pytest.approx(0.8)
+    assert stats.bootstrap_p_value([3, 2, 1, -1]) == pytest.approx(0.8)  # order does not matter
+    assert stats.bootstrap_p_value([-3, -2, -1, 1]) == pytest.approx(0.8)  # nor the sign
+    # none below 0: 2 * (1 + 0) / (99 + 1), the smallest p-value 99 replicates can give
+    assert stats.bootstrap_p_value(np.full(99, 0.5)) == pytest.approx(0.02)
+    # NaN replicates (metric undefined) are not counted: 2 * 1 / 4
+    assert stats.bootstrap_p_value([np.nan, 1, 2, 3]) == pytest.approx(0.5)
+    # zeros count on both sides; capped at 1
+    assert stats.bootstrap_p_value([0, 0, 1]) == 1.0
+    assert math.isnan(stats.bootstrap_p_value([np.nan, np.nan]))
 
 
 # ---------------------------------------------------------------------------
@@ -362,8 +387,14 @@ def test_choose_threshold_maximises_youden():
         stats.choose_threshold(y, p, method="f1")
 
 
-def test_seed_summary():
-    assert stats.seed_summary([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0, "n": 3}
-    single = stats.seed_summary([0.7])
-    assert single["mean"] == 0.7 and math.isnan(single["std"]) and single["n"] == 1
-    assert stats.seed_summary([])["n"] == 0
+def test_seed_mean_sd_hand_examples():
+    assert stats.seed_mean_sd([1.0, 2.0, 3.0]) == (2.0, 1.0)  # sd: sqrt((1 + 0 + 1) / 2)
+    mean, sd = stats.seed_mean_sd([0.7])
+    assert mean == 0.7 and math.isnan(sd)
+    mean, sd = stats.seed_mean_sd([0.7, np.nan, 0.9])  # an undefined seed leaves the mean undefined
+    assert math.isnan(mean) and math.isnan(sd)
+    mean, sd = stats.seed_mean_sd([[1.0, 2.0], [3.0, 6.0]])  # seeds along axis 0
+    np.testing.assert_allclose(mean, [2.0, 4.0])
+    np.testing.assert_allclose(sd, [math.sqrt(2), math.sqrt(8)])
+    with pytest.raises(ValueError):
+        stats.seed_mean_sd([])

@@ -10,21 +10,26 @@ Decisions (stated in summary.md, findings.md and the report):
   interval of that mean resamples the test images, as whole patient groups (``group`` column), with
   the same resample applied to every seed (:func:`synthcxr.stats.seed_averaged_intervals`).
 - A comparison is one training domain against the reference (real, first) domain on the same test
-  images: the difference of the seed-averaged metrics, a paired group bootstrap of it (the same
-  resamples for both models and all their seeds) for the interval and a two-sided p-value
-  (:func:`synthcxr.stats.paired_bootstrap_differences`). This is the test the table's marks use:
-  McNemar's test assumes independent images (not true within a patient) and one prediction per image
-  (not true with several seeds), DeLong's test independent images too. Both are reported beside it
-  for accuracy and AUROC, per seed pair, with the largest p over seeds (:func:`seedwise_test`).
+  images: the difference of the seed-averaged metrics, and a bootstrap of it for the interval and a
+  two-sided p-value (:func:`synthcxr.stats.paired_bootstrap_differences`) in which each replicate
+  resamples the test patient groups (the same draw for both domains: paired on images) and each
+  domain's seeds (independently: separate models). Resampling the images alone would hold the seed
+  models fixed and call a difference between two sets of models "significant" that another set of
+  seeds would not reproduce. This is the test the table's marks use. McNemar's test (accuracy) and
+  DeLong's test (AUROC) between the two models of each seed are reported beside it
+  (:func:`seedwise_test`): they compare single models, not training domains, and assume independent
+  images (not true within a patient).
 - Holm's step-down correction across every comparison in the table (all test domains, training
   domains and metrics), controlling the family-wise error rate.
 - No interval and no test where the test split has fewer than ``min_groups_per_class`` patient groups
   of a class: a bootstrap of a handful of groups gives degenerate intervals (an AUROC interval of
   [1, 1] from two images) and spurious p-values.
+
+The bootstrap settings (``n_boot``, ``alpha``, ``seed``, ``min_groups_per_class``) have no defaults
+here: workflow/rules/summary.smk sets them, once.
 """
 
 import re
-import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -39,6 +44,7 @@ from synthcxr.stats import (
     mcnemar_test,
     paired_bootstrap_differences,
     seed_averaged_intervals,
+    seed_mean_sd,
 )
 
 # Metrics with a bootstrap interval per cell (the headline table): all but the calibration scores.
@@ -59,8 +65,7 @@ LABELS = {
     "ece": "calibration error",
     "majority_baseline_accuracy": "majority baseline",
 }
-COMPARISON_METHOD = "paired group bootstrap of the seed-averaged difference"
-MIN_GROUPS_PER_CLASS = 5
+COMPARISON_METHOD = "bootstrap of the seed-averaged difference (test groups paired, seeds resampled per domain)"
 PREDICTION_PATH = re.compile(r"(?:^|/)predictions/(?P<train>[^/]+)/(?P<test>[^/]+)/seed(?P<seed>\d+)\.csv$")
 
 
@@ -113,8 +118,12 @@ def too_few_groups_note(min_groups_per_class):
     return f"fewer than {min_groups_per_class} patient groups of a class in the test split: no interval or test"
 
 
-def cell_intervals(cell, metrics=INTERVAL_METRICS, n_boot=2000, alpha=0.05, seed=0,
-                   min_groups_per_class=MIN_GROUPS_PER_CLASS):
+def interval_label(alpha):
+    """'95%' for alpha = 0.05: the coverage of the intervals, as the tables and findings name it."""
+    return f"{100 * (1 - alpha):g}%"
+
+
+def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class):
     """{metric: (low, high)}: the bootstrap interval of each seed-averaged metric of one cell.
 
     NaN bounds where the test split has fewer than ``min_groups_per_class`` groups of a class.
@@ -137,16 +146,15 @@ def interval_table(cells, metrics=INTERVAL_METRICS, **bootstrap):
     return pd.DataFrame(rows)
 
 
-def seed_mean(cell, metric):
-    """Mean over the cell's seeds of ``metric`` (the summary table's number)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # one-class test sets: sklearn warns, the value is NaN
-        return float(np.mean([classification_metrics(cell["y"], prob)[metric] for prob in cell["probs"]]))
+def seed_metrics(cell, metrics):
+    """{metric: (mean, sd) over the cell's seeds} (:func:`synthcxr.stats.seed_mean_sd`, as the summary table)."""
+    per_seed = [classification_metrics(cell["y"], prob) for prob in cell["probs"]]
+    return {name: seed_mean_sd([values[name] for values in per_seed]) for name in metrics}
 
 
 def comparison_table(
-    cells, reference, train_domains, test_domains, metrics=COMPARED_METRICS, n_boot=5000, alpha=0.05, seed=0,
-    min_groups_per_class=MIN_GROUPS_PER_CLASS,
+    cells, reference, train_domains, test_domains, metrics=COMPARED_METRICS, *, n_boot, alpha, seed,
+    min_groups_per_class,
 ):
     """Each training domain against ``reference`` on each test split, Holm-corrected across all rows.
 
@@ -159,22 +167,25 @@ def comparison_table(
     rows = []
     for test in test_domains:
         base = cells[(reference, test)]
-        for train in train_domains:
-            if train == reference:
-                continue
+        trains = [train for train in train_domains if train != reference]
+        for train in trains:
             cell = cells[(train, test)]
             if not (np.array_equal(cell["image"], base["image"]) and np.array_equal(cell["y"], base["y"])):
                 raise ValueError(f"{train} and {reference} were tested on different {test} images: no pairing")
-            testable = groups_per_class(cell) >= min_groups_per_class
-            if testable:
-                differences = paired_bootstrap_differences(
-                    cell["y"], cell["probs"], base["probs"], metrics, groups=cell["group"], n_boot=n_boot,
-                    alpha=alpha, seed=seed,
-                )
+        testable = groups_per_class(base) >= min_groups_per_class
+        if testable:
+            differences = paired_bootstrap_differences(
+                base["y"], {name: cells[(name, test)]["probs"] for name in [reference, *trains]}, reference,
+                metrics, groups=base["group"], n_boot=n_boot, alpha=alpha, seed=seed,
+            )
+        reference_values = seed_metrics(base, metrics)
+        for train in trains:
+            cell = cells[(train, test)]
+            train_values = seed_metrics(cell, metrics)
             for metric in metrics:
-                train_value, reference_value = seed_mean(cell, metric), seed_mean(base, metric)
+                train_value, reference_value = train_values[metric][0], reference_values[metric][0]
                 nan = float("nan")
-                result = differences[metric] if testable else {
+                result = differences[train][metric] if testable else {
                     "diff": train_value - reference_value, "low": nan, "high": nan, "p_value": nan
                 }
                 rows.append(
@@ -216,10 +227,13 @@ SEEDWISE_TESTS = {"accuracy": "McNemar (exact)", "auroc": "DeLong"}
 def seedwise_test(cell, base, metric):
     """(name, p) of McNemar's test (accuracy, predictions at 0.5) or DeLong's test (AUROC) between the
     models of the same seed, the largest p over seeds: below alpha only when every seed pair is.
-    ``(name, NaN)`` where undefined, ``("", NaN)`` for metrics without such a test."""
+    ``(name, NaN)`` where undefined, ``("", NaN)`` for metrics without such a test. Each test compares
+    two single models on these images, not the training domains."""
     name = SEEDWISE_TESTS.get(metric, "")
     if not name:
         return name, float("nan")
+    if list(cell["seeds"]) != list(base["seeds"]):
+        raise ValueError(f"seeds {cell['seeds']} and {base['seeds']} differ: no seed-by-seed pairing")
     p_values = []
     for prob, base_prob in zip(cell["probs"], base["probs"]):
         if metric == "accuracy":
@@ -257,12 +271,8 @@ def volume_table(points, metrics=VOLUME_METRICS, **bootstrap):
             "train_images": float(np.mean(point["train_images"])),
         }
         intervals = cell_intervals(cell, metrics, **bootstrap)
-        for name in metrics:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                values = [classification_metrics(cell["y"], prob)[name] for prob in cell["probs"]]
-            row[name] = float(np.mean(values))
-            row[f"{name}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+        for name, (mean, sd) in seed_metrics(cell, metrics).items():
+            row[name], row[f"{name}_std"] = mean, sd
             row[f"{name}_ci_low"], row[f"{name}_ci_high"] = intervals[name]
         rows.append(row)
     table = pd.DataFrame(rows)

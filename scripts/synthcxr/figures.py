@@ -70,6 +70,17 @@ def heatmap(summary, metric, train_domains, test_domains, style, marks=None, ref
     return fig
 
 
+def row_shares(counts):
+    """Each confusion-matrix cell as a share of its true class (row); 0 in an empty row.
+
+    Shading, printed % and text colour all use it, so a cell looks as large as the % it prints
+    whatever the class balance.
+    """
+    counts = np.asarray(counts, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
 def confusion_grid(matrices, train_domains, test_domains, class_names, n_seeds):
     """Grid of confusion matrices (rows: training domain, columns: test domain), pooled over seeds."""
     fig, axes = plt.subplots(
@@ -82,9 +93,10 @@ def confusion_grid(matrices, train_domains, test_domains, class_names, n_seeds):
         for j, test in enumerate(test_domains):
             ax = axes[i, j]
             counts = np.asarray(matrices[(train, test)])
-            ax.imshow(counts / max(counts.sum(axis=1, keepdims=True).max(), 1), cmap="Blues", vmin=0, vmax=1)
+            shares = row_shares(counts)
+            ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
             for (r, c), value in np.ndenumerate(counts):
-                share = value / max(counts[r].sum(), 1)
+                share = shares[r, c]
                 ax.text(c, r, f"{value}\n{share:.0%}", ha="center", va="center", color="black" if share < 0.6 else "white")
             ax.set_xticks([0, 1], class_names, fontsize=8)
             ax.set_yticks([0, 1], class_names, fontsize=8, rotation=90, va="center")

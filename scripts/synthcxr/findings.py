@@ -8,7 +8,7 @@ import html
 
 import pandas as pd
 
-from synthcxr.analysis import LABELS
+from synthcxr.analysis import LABELS, interval_label
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "
@@ -38,10 +38,26 @@ def listing(items):
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def interval(row):
+def interval(row, alpha):
     if pd.isna(row.ci_low) or pd.isna(row.ci_high):
         return "no interval"
-    return f"95% CI {signed(row.ci_low)} to {signed(row.ci_high)}"
+    return f"{interval_label(alpha)} CI {signed(row.ci_low)} to {signed(row.ci_high)}"
+
+
+def seed_caveat(n_seeds):
+    """What the seed count allows a comparison to say about training domains ('' from 3 seeds on)."""
+    if n_seeds == 1:
+        return (
+            "With one seed per training domain, seed-to-seed variation cannot be estimated: each comparison is "
+            "between two particular models, not between training domains."
+        )
+    if n_seeds == 2:
+        return (
+            "With only 2 seeds per training domain, the seed part of the bootstrap rests on 2 models per domain "
+            "and is crude: its p-values tend to be too small, so treat the significance calls as provisional and "
+            "use more seeds (config/study.yaml has 5) before drawing conclusions about training domains."
+        )
+    return ""
 
 
 def pair_rows(comparisons, train, test):
@@ -49,10 +65,10 @@ def pair_rows(comparisons, train, test):
     return {row.metric: row for row in rows.itertuples()}
 
 
-def change_clause(row):
+def change_clause(row, alpha):
     """'balanced accuracy by -0.120 (95% CI -0.180 to -0.050; 0.712 vs 0.832)'."""
     return (
-        f"{LABELS[row.metric]} by {signed(row.difference)} ({interval(row)}; "
+        f"{LABELS[row.metric]} by {signed(row.difference)} ({interval(row, alpha)}; "
         f"{plain(row.train_value)} vs {plain(row.reference_value)})"
     )
 
@@ -93,8 +109,8 @@ def findings(summary, comparisons, context):
     """Sections of findings.md.
 
     ``context``: reference (the real training domain), synthetic (training domains made of synthetic
-    images), mixed (name or None), test_domains, seeds, n_boot_intervals, n_boot_comparisons, alpha, demo
-    (bool).
+    images), mixed (name or None), test_domains, seeds, n_boot_intervals, n_boot_comparisons, alpha (of
+    the intervals and the tests), min_groups_per_class, demo (bool).
     """
     ref, mixed, alpha = context["reference"], context.get("mixed"), context["alpha"]
     metrics = [m for m in SENTENCE_METRICS if m in set(comparisons["metric"])]
@@ -115,11 +131,13 @@ def findings(summary, comparisons, context):
                 f"{len(trains)} training domains ({listing(trains)}) were each tested on the held-out test splits "
                 f"of {len(context['test_domains'])} domains ({listing(context['test_domains'])}), with "
                 f"{len(context['seeds'])} seed(s) per training domain (seeds {listing(map(str, context['seeds']))}). "
-                "Every number is a mean over seeds. Intervals are 95% percentile bootstrap intervals that resample "
-                f"patient groups of the test split ({context['n_boot_intervals']} resamples per cell, the same "
-                "resamples for every seed). Each training domain is compared with the "
-                f"{ref}-trained model on the same test images by a paired bootstrap of the difference "
-                f"({context['n_boot_comparisons']} resamples); "
+                f"Every number is a mean over seeds. Intervals are {interval_label(alpha)} percentile bootstrap "
+                f"intervals that resample patient groups of the test split ({context['n_boot_intervals']} "
+                "resamples per cell, the same resamples for every seed). Each training domain is compared with the "
+                f"{ref}-trained models on the same test images by a bootstrap of the difference of seed means "
+                f"({context['n_boot_comparisons']} replicates) that resamples the test patient groups (the same "
+                "for both domains) and each domain's seeds, so that a significant difference is one between "
+                "training domains, not only between these particular models; "
                 + (
                     f"the {n_tests} p-values ({listing(LABELS[m] for m in metrics)} for every pair) are Holm-corrected "
                     f"together and a difference is called significant when its adjusted p-value is below {alpha}. "
@@ -127,8 +145,9 @@ def findings(summary, comparisons, context):
                     else "no comparison could be tested. "
                 )
                 + "Test splits with "
-                f"fewer than {context.get('min_groups_per_class', 5)} patient groups of a class get no interval "
-                "and no test (the bootstrap would be degenerate)."
+                f"fewer than {context['min_groups_per_class']} patient groups of a class get no interval "
+                "and no test (the bootstrap would be degenerate). "
+                + seed_caveat(len(context["seeds"]))
             ],
         ),
     ]
@@ -140,7 +159,7 @@ def findings(summary, comparisons, context):
             if not rows:
                 continue
             first = next(iter(rows.values()))
-            changes = [change_clause(rows[m]) for m in metrics if m in rows]
+            changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
             paragraphs.append(
                 f"On the {test} test split ({first.n_test} images, {first.n_groups} patient groups), training on "
                 f"{train} instead of {ref} changed {listing(changes)}; "
@@ -157,7 +176,7 @@ def findings(summary, comparisons, context):
             word = verdict(rows[m] for m in metrics if m in rows)
             if word == "beats":
                 wins.append(test)
-            changes = [change_clause(rows[m]) for m in metrics if m in rows]
+            changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
             paragraphs.append(
                 f"On the {test} test split, {mixed} {word} {ref}: training on {mixed} instead of {ref} changed "
                 f"{listing(changes)}; {significance_clause(rows[m] for m in metrics if m in rows)}."
@@ -181,7 +200,7 @@ def findings(summary, comparisons, context):
             text = f"{train}: no metric is significantly lower than with {ref} training on any test split."
         else:
             parts = [
-                f"{LABELS[row.metric]} on {row.test} ({signed(row.difference)}, {interval(row)}, Holm-adjusted "
+                f"{LABELS[row.metric]} on {row.test} ({signed(row.difference)}, {interval(row, alpha)}, Holm-adjusted "
                 f"p = {row.p_holm:.4f})"
                 for row in lower.itertuples()
             ]
@@ -191,7 +210,7 @@ def findings(summary, comparisons, context):
             worst = next(defined.loc[[defined["difference"].idxmin()]].itertuples())
             text += (
                 f" The largest shortfall of {train} is in {LABELS[worst.metric]} on the {worst.test} test split: "
-                f"{signed(worst.difference)} ({interval(worst)})."
+                f"{signed(worst.difference)} ({interval(worst, alpha)})."
             )
         elif not defined.empty:
             text += f" No compared metric of {train} is below that of {ref} on any test split."
@@ -211,7 +230,7 @@ def findings(summary, comparisons, context):
         elif low <= base:
             paragraphs.append(
                 f"The {row.train}-trained model on the {row.test} test split (accuracy {plain(row.accuracy)}, "
-                f"95% CI {plain(low)} to {plain(high)}) is not clearly better than always predicting the majority "
+                f"{interval_label(alpha)} CI {plain(low)} to {plain(high)}) is not clearly better than always predicting the majority "
                 f"class (accuracy {plain(base)})."
             )
     if not paragraphs:

@@ -14,6 +14,8 @@ All functions are pure; every float returned is a plain Python float (so the
 results can go straight into ``json.dump``).
 """
 
+import functools
+
 import numpy as np
 from scipy import stats
 from sklearn import metrics as skm
@@ -21,19 +23,19 @@ from sklearn.calibration import calibration_curve
 
 __all__ = [
     "METRICS",
+    "NEEDS_CLASSES",
     "classification_metrics",
     "bootstrap_interval",
     "bootstrap_intervals",
     "seed_averaged_intervals",
     "paired_bootstrap_differences",
+    "bootstrap_p_value",
+    "seed_mean_sd",
     "mcnemar_test",
-    "paired_auroc_difference",
     "delong_test",
     "holm_adjust",
-    "adjust_p_values",
     "choose_threshold",
     "reliability_curve",
-    "seed_summary",
 ]
 
 # Scalar metrics of classification_metrics; all of them can be bootstrapped.
@@ -70,16 +72,39 @@ def _check_binary(y_true, y_prob):
     return y_true.astype(int), y_prob
 
 
+def _check_metric_names(metrics):
+    unknown = [name for name in metrics if name not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}, expected names from {METRICS}")
+
+
 # ---------------------------------------------------------------------------
 # Point estimates
+
+
+# Metrics about a class are undefined (NaN) when that class is absent from y_true, on the test set
+# and in a bootstrap resample alike, so that resamples lacking a class are left out of every interval.
+# 0/0 caused by the predictions (no predicted PNEUMONIA: precision; a constant predictor: MCC) is 0,
+# as sklearn's zero_division=0: the model, not the test set, is degenerate there.
+NEEDS_CLASSES = {
+    "sensitivity": (1,),
+    "precision": (1,),
+    "f1": (1,),
+    "auprc": (1,),
+    "specificity": (0,),
+    "balanced_accuracy": (0, 1),
+    "auroc": (0, 1),
+    "mcc": (0, 1),
+}
 
 
 def classification_metrics(y_true, y_prob, threshold=0.5):
     """Threshold and ranking metrics of one classifier on one test set.
 
-    Undefined values do not raise: precision, sensitivity, specificity and F1
-    use sklearn's ``zero_division=0``, MCC is 0 when undefined (sklearn), and
-    AUROC (one class in ``y_true``) and AUPRC (no positives) are NaN.
+    Metrics about a class absent from ``y_true`` are NaN (see :data:`NEEDS_CLASSES`): sensitivity,
+    precision, F1 and AUPRC without PNEUMONIA images, specificity without NORMAL ones, balanced
+    accuracy, AUROC and MCC without either. Otherwise precision, F1 and MCC are 0 where only the
+    predictions make them 0/0 (sklearn's ``zero_division=0``).
 
     Parameters
     ----------
@@ -108,22 +133,26 @@ def classification_metrics(y_true, y_prob, threshold=0.5):
     n_neg, n_pos = int(tn + fp), int(fn + tp)
     mean_predicted, fraction_positive, counts = reliability_curve(y_true, y_prob, n_bins=10)
 
-    result = {
-        "accuracy": skm.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
-        "sensitivity": skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=1, zero_division=0),
-        "specificity": skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=0, zero_division=0),
-        "precision": skm.precision_score(y_true, y_pred, labels=[0, 1], zero_division=0),
-        "f1": skm.f1_score(y_true, y_pred, labels=[0, 1], zero_division=0),
-        "auroc": skm.roc_auc_score(y_true, y_prob) if n_pos and n_neg else np.nan,
-        "auprc": skm.average_precision_score(y_true, y_prob) if n_pos else np.nan,
-        "mcc": skm.matthews_corrcoef(y_true, y_pred),
-        "brier": skm.brier_score_loss(y_true, y_prob, pos_label=1),
-        "ece": np.sum(counts * np.abs(fraction_positive - mean_predicted)) / counts.sum(),
-        "majority_baseline_accuracy": max(n_neg, n_pos) / (n_neg + n_pos),
-        "threshold": threshold,
+    scores = {
+        "accuracy": lambda: skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": lambda: skm.balanced_accuracy_score(y_true, y_pred),
+        "sensitivity": lambda: skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=1, zero_division=0),
+        "specificity": lambda: skm.recall_score(y_true, y_pred, labels=[0, 1], pos_label=0, zero_division=0),
+        "precision": lambda: skm.precision_score(y_true, y_pred, labels=[0, 1], zero_division=0),
+        "f1": lambda: skm.f1_score(y_true, y_pred, labels=[0, 1], zero_division=0),
+        "auroc": lambda: skm.roc_auc_score(y_true, y_prob),
+        "auprc": lambda: skm.average_precision_score(y_true, y_prob),
+        "mcc": lambda: skm.matthews_corrcoef(y_true, y_pred),
+        "brier": lambda: skm.brier_score_loss(y_true, y_prob, pos_label=1),
+        "ece": lambda: np.sum(counts * np.abs(fraction_positive - mean_predicted)) / counts.sum(),
+        "majority_baseline_accuracy": lambda: max(n_neg, n_pos) / (n_neg + n_pos),
+        "threshold": lambda: threshold,
     }
-    result = {name: float(value) for name, value in result.items()}
+    present = {0: n_neg > 0, 1: n_pos > 0}
+    result = {
+        name: float(score()) if all(present[c] for c in NEEDS_CLASSES.get(name, ())) else float("nan")
+        for name, score in scores.items()
+    }
     result["confusion_matrix"] = [[int(tn), int(fp)], [int(fn), int(tp)]]
     result["confusion_matrix_labels"] = [0, 1]
     result["n"] = n_neg + n_pos
@@ -198,29 +227,30 @@ def choose_threshold(y_true, y_prob, method="youden"):
     return float(thresholds[finite][np.argmax(youden_j)])
 
 
-def seed_summary(values):
-    """Mean and sample standard deviation of one quantity over seeds.
+def seed_mean_sd(values):
+    """Mean and sample standard deviation over seeds (axis 0), the one rule for every table.
 
-    NaN values are not dropped (they propagate).
+    A value undefined for one seed leaves the mean undefined (NaN propagates): averaging the seeds
+    where it happens to be defined would mix different sets of models in one row.
 
     Parameters
     ----------
-    values : array-like of shape (n_seeds,)
-        One value per seed.
+    values : array-like of shape (n_seeds, ...)
+        One value (or one array of values) per seed.
 
     Returns
     -------
-    summary : dict
-        ``mean`` (NaN if empty), ``std`` (ddof=1, NaN if fewer than 2 values),
-        ``n``.
+    mean, sd : float or ndarray of shape values.shape[1:]
+        Mean over seeds and standard deviation with ddof=1 (NaN with fewer than 2 seeds).
     """
-    values = np.asarray(values, dtype=float).ravel()
-    n = values.size
-    return {
-        "mean": float(np.mean(values)) if n >= 1 else float("nan"),
-        "std": float(np.std(values, ddof=1)) if n >= 2 else float("nan"),
-        "n": int(n),
-    }
+    values = np.asarray(values, dtype=float)
+    if values.shape[0] == 0:
+        raise ValueError("seed_mean_sd needs at least one seed")
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0, ddof=1) if values.shape[0] > 1 else np.full(values.shape[1:], np.nan)
+    if values.ndim == 1:
+        return float(mean), float(sd)
+    return mean, sd
 
 
 # ---------------------------------------------------------------------------
@@ -250,58 +280,71 @@ def _divide(numerator, denominator):
     return np.divide(numerator, denominator, out=out, where=denominator > 0)
 
 
-def _resampled_rank_metrics(y_true, y_prob, weights):
-    """AUROC and average precision for each row of weights, ties as in sklearn.
+def _resampled_roc_points(y_true, y_prob, weights):
+    """(tp, fp): weighted positives and negatives scored >= each distinct score, per row of weights.
 
-    Returns two arrays of shape (n_boot,); NaN where a resample lacks a class.
+    Both of shape (n_boot, n_distinct_scores), scores descending; ties as in sklearn (one point per
+    distinct score).
     """
     order = np.argsort(-y_prob, kind="stable")  # descending scores
     scores = y_prob[order]
     is_pos = y_true[order] == 1
-    last_of_tie = np.r_[scores[1:] != scores[:-1], True]  # one ROC point per distinct score
+    last_of_tie = np.r_[scores[1:] != scores[:-1], True]
     w = weights[:, order]
-    tp = np.cumsum(w * is_pos, axis=1)[:, last_of_tie]  # positives with score >= each threshold
-    fp = np.cumsum(w * ~is_pos, axis=1)[:, last_of_tie]
-    n_pos, n_neg = tp[:, -1], fp[:, -1]
-    d_tp = np.diff(tp, axis=1, prepend=0)
-    d_fp = np.diff(fp, axis=1, prepend=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # trapezoidal area under the (fp, tp) curve, as sklearn.metrics.auc
-        auroc = np.sum(d_fp * (tp - d_tp / 2), axis=1) / (n_pos * n_neg)
-        # AP = sum_k (R_k - R_{k-1}) P_k, as sklearn.metrics.average_precision_score
-        auprc = np.sum(d_tp * _divide(tp, tp + fp), axis=1) / n_pos
-    auroc[(n_pos == 0) | (n_neg == 0)] = np.nan
-    auprc[n_pos == 0] = np.nan
-    return auroc, auprc
+    return np.cumsum(w * is_pos, axis=1)[:, last_of_tie], np.cumsum(w * ~is_pos, axis=1)[:, last_of_tie]
 
 
-def _resampled_metrics(y_true, y_prob, weights, threshold):
-    """All METRICS for each row of weights: dict name -> ndarray (n_boot,)."""
+def _auroc(tp, fp):
+    """Trapezoidal area under each row's (fp, tp) curve, as sklearn.metrics.auc (NaN/inf for one class)."""
+    d_tp, d_fp = np.diff(tp, axis=1, prepend=0), np.diff(fp, axis=1, prepend=0)
+    return np.sum(d_fp * (tp - d_tp / 2), axis=1) / (tp[:, -1] * fp[:, -1])
+
+
+def _auprc(tp, fp):
+    """AP = sum_k (R_k - R_{k-1}) P_k of each row, as sklearn.metrics.average_precision_score."""
+    return np.sum(np.diff(tp, axis=1, prepend=0) * _divide(tp, tp + fp), axis=1) / tp[:, -1]
+
+
+def _resampled_ece(y_true, y_prob, w):
+    """n * ECE per row of weights: sum over bins of |sum(y) - sum(p)|, i.e. n_b * |mean(y)_b - mean(p)_b|."""
+    in_bin = np.eye(10)[_calibration_bins(y_prob, 10)]  # (n_samples, 10) one-hot
+    return np.abs(w @ ((y_true - y_prob)[:, None] * in_bin)).sum(axis=1)
+
+
+def _resampled_metrics(y_true, y_prob, weights, threshold, metrics=METRICS):
+    """``metrics`` (names from METRICS) for each row of weights: dict name -> ndarray (n_boot,).
+
+    Only the metrics asked for are computed (the ranking ones cost most). NaN where the resample
+    lacks a class the metric needs (:data:`NEEDS_CLASSES`).
+    """
     w = weights.astype(float)
     pos = y_true == 1
     pred = y_prob >= threshold
     tp, fn = w @ (pos & pred), w @ (pos & ~pred)
     fp, tn = w @ (~pos & pred), w @ (~pos & ~pred)
     total = tp + fn + fp + tn
-    auroc, auprc = _resampled_rank_metrics(y_true, y_prob, w)
-    # per-class recalls with NaN for an absent class, as balanced_accuracy_score
-    with np.errstate(divide="ignore", invalid="ignore"):
-        recalls = np.stack([tp / (tp + fn), tn / (tn + fp)])
-    # ECE: sum over bins of |sum(y) - sum(p)| / n, which equals n_b/n * |mean(y)_b - mean(p)_b|
-    in_bin = np.eye(10)[_calibration_bins(y_prob, 10)]  # (n_samples, 10) one-hot
-    return {
-        "accuracy": (tp + tn) / total,
-        "balanced_accuracy": np.nanmean(recalls, axis=0),
-        "sensitivity": _divide(tp, tp + fn),
-        "specificity": _divide(tn, tn + fp),
-        "precision": _divide(tp, tp + fp),
-        "f1": _divide(2 * tp, 2 * tp + fp + fn),
-        "auroc": auroc,
-        "auprc": auprc,
-        "mcc": _divide(tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))),
-        "brier": w @ (y_prob - y_true) ** 2 / total,
-        "ece": np.abs(w @ ((y_true - y_prob)[:, None] * in_bin)).sum(axis=1) / total,
+    roc_points = functools.cache(lambda: _resampled_roc_points(y_true, y_prob, w))
+    scores = {
+        "accuracy": lambda: (tp + tn) / total,
+        "balanced_accuracy": lambda: (tp / (tp + fn) + tn / (tn + fp)) / 2,
+        "sensitivity": lambda: tp / (tp + fn),
+        "specificity": lambda: tn / (tn + fp),
+        "precision": lambda: _divide(tp, tp + fp),
+        "f1": lambda: _divide(2 * tp, 2 * tp + fp + fn),
+        "auroc": lambda: _auroc(*roc_points()),
+        "auprc": lambda: _auprc(*roc_points()),
+        "mcc": lambda: _divide(tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))),
+        "brier": lambda: w @ (y_prob - y_true) ** 2 / total,
+        "ece": lambda: _resampled_ece(y_true, y_prob, w) / total,
     }
+    present = {0: tn + fp > 0, 1: tp + fn > 0}
+    resampled = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name in metrics:
+            needed = [present[c] for c in NEEDS_CLASSES.get(name, ())]
+            values = scores[name]()
+            resampled[name] = np.where(np.logical_and.reduce(needed), values, np.nan) if needed else values
+    return resampled
 
 
 def _percentile_interval(values, alpha):
@@ -319,8 +362,8 @@ def bootstrap_intervals(
     """Percentile bootstrap intervals of several metrics from the same resamples.
 
     Resamples images with replacement, or whole groups when ``groups`` is given
-    (cluster bootstrap). Resamples in which a metric is undefined (e.g. AUROC
-    when a resample holds one class only) are left out for that metric.
+    (cluster bootstrap). Resamples in which a metric is undefined (a class it
+    needs is absent, see :data:`NEEDS_CLASSES`) are left out for that metric.
 
     Parameters
     ----------
@@ -347,11 +390,9 @@ def bootstrap_intervals(
         Metric name -> ``(low, high)`` floats.
     """
     y_true, y_prob = _check_binary(y_true, y_prob)
-    unknown = [name for name in metrics if name not in METRICS]
-    if unknown:
-        raise ValueError(f"unknown metrics {unknown}, expected names from {METRICS}")
+    _check_metric_names(metrics)
     weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
-    resampled = _resampled_metrics(y_true, y_prob, weights, threshold)
+    resampled = _resampled_metrics(y_true, y_prob, weights, threshold, metrics)
     return {name: _percentile_interval(resampled[name], alpha) for name in metrics}
 
 
@@ -402,25 +443,19 @@ def _check_seed_probs(y_true, y_probs):
     return checked[0][0], np.stack([prob for _, prob in checked])
 
 
-def _seed_averaged_resamples(y_true, y_probs, weights, threshold, chunk=1000):
-    """All METRICS for each row of weights, averaged over the seeds (rows) of ``y_probs``.
+def _per_seed_resamples(y_true, y_probs, weights, threshold, metrics, chunk=1000):
+    """``metrics`` for each seed (row of ``y_probs``) and each row of weights: name -> (n_seeds, n_boot).
 
-    Resamples are processed ``chunk`` rows at a time to bound memory on large test sets.
+    Resamples are processed ``chunk`` rows at a time to bound memory on large test sets. A metric is
+    NaN in the same resamples for every seed (those lacking a class it needs).
     """
-    averaged = {name: np.empty(weights.shape[0]) for name in METRICS}
+    resampled = {name: np.empty((y_probs.shape[0], weights.shape[0])) for name in metrics}
     for start in range(0, weights.shape[0], chunk):
         rows = slice(start, start + chunk)
-        per_seed = [_resampled_metrics(y_true, prob, weights[rows], threshold) for prob in y_probs]
-        for name in METRICS:
-            # A metric undefined in a resample (one class) is undefined for every seed alike.
-            averaged[name][rows] = np.mean([metrics[name] for metrics in per_seed], axis=0)
-    return averaged
-
-
-def _check_metric_names(metrics):
-    unknown = [name for name in metrics if name not in METRICS]
-    if unknown:
-        raise ValueError(f"unknown metrics {unknown}, expected names from {METRICS}")
+        for index, prob in enumerate(y_probs):
+            for name, values in _resampled_metrics(y_true, prob, weights[rows], threshold, metrics).items():
+                resampled[name][index, rows] = values
+    return resampled
 
 
 def seed_averaged_intervals(
@@ -462,32 +497,76 @@ def seed_averaged_intervals(
     y_true, y_probs = _check_seed_probs(y_true, y_probs)
     _check_metric_names(metrics)
     weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
-    resampled = _seed_averaged_resamples(y_true, y_probs, weights, threshold)
-    return {name: _percentile_interval(resampled[name], alpha) for name in metrics}
+    resampled = _per_seed_resamples(y_true, y_probs, weights, threshold, metrics)
+    return {name: _percentile_interval(resampled[name].mean(axis=0), alpha) for name in metrics}
+
+
+# ---------------------------------------------------------------------------
+# Two training domains, several seeds each, on the same test images
+#
+# A claim about training domains must survive both the finite test set and
+# the luck of the seeds: each replicate resamples the test groups (the same
+# draw for both domains, so the comparison stays paired on images) and,
+# independently per domain, that domain's seeds (separate models).
+
+
+def _resample_seeds(per_seed, counts):
+    """Mean over a resample of seeds in each replicate: ``per_seed`` (n_seeds, n_boot), ``counts`` (n_boot, n_seeds).
+
+    The seeds' deviations from their mean are first scaled by sqrt(n/(n-1)): resampling n values
+    gives a mean whose variance is (n-1)/n of the unbiased s^2/n, a large bias with the few seeds of a
+    study (half with 2 seeds).
+    """
+    n_seeds = per_seed.shape[0]
+    mean = per_seed.mean(axis=0)
+    if n_seeds > 1:
+        per_seed = mean + np.sqrt(n_seeds / (n_seeds - 1)) * (per_seed - mean)
+    return np.einsum("bs,sb->b", counts, per_seed) / n_seeds
+
+
+def bootstrap_p_value(differences):
+    """Two-sided bootstrap p-value of "no difference" from bootstrap differences ``d*``.
+
+    ``2 * (1 + min(#{d* <= 0}, #{d* >= 0})) / (n + 1)``, capped at 1, over the n non-NaN
+    differences (NaN when there are none): twice the smaller tail beyond 0, with the +1 that keeps
+    a p-value from being 0 with finitely many resamples.
+    """
+    differences = np.asarray(differences, dtype=float)
+    differences = differences[~np.isnan(differences)]
+    if differences.size == 0:
+        return float("nan")
+    tail = min(np.sum(differences <= 0), np.sum(differences >= 0))
+    return float(min(1.0, 2 * (1 + tail) / (differences.size + 1)))
 
 
 def paired_bootstrap_differences(
-    y_true, probs_a, probs_b, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
+    y_true, probs, reference, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
 ):
-    """Paired bootstrap of the difference of seed-averaged metrics of two models on the same images.
+    """Bootstrap of each training domain's seed-averaged metrics minus the reference domain's, on the same images.
 
-    Both models, and all their seeds, are scored on the same resamples (of
-    groups when given). For AUROC with 1-D probabilities this is
-    :func:`paired_auroc_difference` (same resamples for the same ``seed``).
+    Each replicate draws one resample of images (of groups when given), shared by all domains, and,
+    independently for each domain, a resample of its seeds with replacement; the replicate's
+    difference is that of two seed means. The interval and p-value therefore cover the test images
+    and the seed-to-seed variation of each domain's models, not the images only: they speak about
+    the training domains, not just these models. With one seed per domain there is no seed variation
+    to resample and a comparison is of two models; with two or three it rests on very few models
+    (see the README, Statistics). The reference's resamples are computed once for all domains.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
         True 0/1 labels.
-    probs_a, probs_b : array-like of shape (n_seeds, n_samples) or (n_samples,)
-        Predicted probability of class 1 from each seed of model a and model b;
-        the numbers of seeds may differ.
+    probs : dict
+        Domain name -> predicted probabilities of class 1 of its seeds' models, array-like of shape
+        (n_seeds, n_samples) or (n_samples,); the numbers of seeds may differ between domains.
+    reference : str
+        The key of ``probs`` every other domain is compared with.
     metrics : sequence of str, default=METRICS
         Names from :data:`METRICS`.
     groups : array-like of shape (n_samples,), default=None
         Patient-group id of each image (cluster bootstrap).
     n_boot : int, default=1000
-        Number of bootstrap resamples.
+        Number of bootstrap replicates.
     alpha : float, default=0.05
         Interval covers ``1 - alpha``.
     seed : int, default=0
@@ -498,34 +577,44 @@ def paired_bootstrap_differences(
     Returns
     -------
     differences : dict
-        Metric name -> dict with ``diff`` (seed-averaged metric of a minus that
-        of b on all images, i.e. the difference of the means over seeds of
+        Domain name (all but ``reference``) -> metric name -> dict with ``diff``
+        (seed-averaged metric of the domain minus that of the reference on all
+        images, i.e. the difference of the means over seeds of
         :func:`classification_metrics`), percentile interval ``low, high`` and
-        two-sided ``p_value`` ``2 * (1 + min(#{d* <= 0}, #{d* >= 0})) / (n_valid + 1)``
-        capped at 1 (NaN where the metric is undefined).
+        ``p_value`` (:func:`bootstrap_p_value`) over the replicates where the
+        metric is defined; all NaN where it is undefined.
     """
-    y_true, probs_a = _check_seed_probs(y_true, probs_a)
-    _, probs_b = _check_seed_probs(y_true, probs_b)
+    if reference not in probs:
+        raise ValueError(f"reference {reference!r} is not among the domains {list(probs)}")
+    y_true, _ = _check_seed_probs(y_true, probs[reference])
+    checked = {name: _check_seed_probs(y_true, domain_probs)[1] for name, domain_probs in probs.items()}
     _check_metric_names(metrics)
+    rng = np.random.default_rng(seed)
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, rng)
     everything = np.ones((1, y_true.size), dtype=int)
-    point_a = _seed_averaged_resamples(y_true, probs_a, everything, threshold)
-    point_b = _seed_averaged_resamples(y_true, probs_b, everything, threshold)
-    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
-    boot_a = _seed_averaged_resamples(y_true, probs_a, weights, threshold)
-    boot_b = _seed_averaged_resamples(y_true, probs_b, weights, threshold)
+    point, boot = {}, {}
+    for name, domain_probs in checked.items():
+        n_seeds = len(domain_probs)
+        point[name] = _per_seed_resamples(y_true, domain_probs, everything, threshold, metrics)
+        resampled = _per_seed_resamples(y_true, domain_probs, weights, threshold, metrics)
+        seeds = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=n_boot)
+        boot[name] = {metric: _resample_seeds(resampled[metric], seeds) for metric in metrics}
     nan = float("nan")
     result = {}
-    for name in metrics:
-        diff = point_a[name][0] - point_b[name][0]
-        boot = boot_a[name] - boot_b[name]
-        boot = boot[~np.isnan(boot)]
-        if np.isnan(diff) or boot.size == 0:
-            result[name] = {"diff": nan, "low": nan, "high": nan, "p_value": nan}
+    for name in checked:
+        if name == reference:
             continue
-        low, high = _percentile_interval(boot, alpha)
-        tail = min(np.sum(boot <= 0), np.sum(boot >= 0))
-        p_value = min(1.0, 2 * (1 + tail) / (boot.size + 1))
-        result[name] = {"diff": float(diff), "low": low, "high": high, "p_value": float(p_value)}
+        result[name] = {}
+        for metric in metrics:
+            diff = point[name][metric].mean() - point[reference][metric].mean()
+            replicates = boot[name][metric] - boot[reference][metric]
+            if np.isnan(diff) or np.isnan(replicates).all():
+                result[name][metric] = {"diff": nan, "low": nan, "high": nan, "p_value": nan}
+                continue
+            low, high = _percentile_interval(replicates, alpha)
+            result[name][metric] = {
+                "diff": float(diff), "low": low, "high": high, "p_value": bootstrap_p_value(replicates)
+            }
     return result
 
 
@@ -565,52 +654,6 @@ def mcnemar_test(y_true, pred_a, pred_b):
         "p_value": float(p_value),
         "method": "exact binomial McNemar (two-sided)",
     }
-
-
-def paired_auroc_difference(y_true, prob_a, prob_b, groups=None, n_boot=1000, seed=0, alpha=0.05):
-    """Paired bootstrap of AUROC(a) - AUROC(b) on the same test images.
-
-    Both classifiers are scored on the same resamples (of groups when given).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True 0/1 labels.
-    prob_a, prob_b : array-like of shape (n_samples,)
-        Predicted probability of class 1 from the two classifiers.
-    groups : array-like of shape (n_samples,), default=None
-        Patient-group id of each image (cluster bootstrap).
-    n_boot : int, default=1000
-        Number of bootstrap resamples.
-    seed : int, default=0
-        Seed of :func:`numpy.random.default_rng`.
-    alpha : float, default=0.05
-        Interval covers ``1 - alpha``.
-
-    Returns
-    -------
-    result : dict
-        ``diff`` (from :func:`sklearn.metrics.roc_auc_score` on the full data),
-        percentile interval ``low, high``, and ``p_value``: two-sided,
-        ``2 * (1 + min(#{d* <= 0}, #{d* >= 0})) / (n_valid + 1)`` capped at 1,
-        over the bootstrap differences ``d*`` (one-class resamples left out).
-    """
-    y_true, prob_a = _check_binary(y_true, prob_a)
-    _, prob_b = _check_binary(y_true, prob_b)
-    nan = float("nan")
-    if np.unique(y_true).size != 2:
-        return {"diff": nan, "low": nan, "high": nan, "p_value": nan}
-    diff = skm.roc_auc_score(y_true, prob_a) - skm.roc_auc_score(y_true, prob_b)
-    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
-    boot = (
-        _resampled_rank_metrics(y_true, prob_a, weights)[0]
-        - _resampled_rank_metrics(y_true, prob_b, weights)[0]
-    )
-    boot = boot[~np.isnan(boot)]
-    low, high = _percentile_interval(boot, alpha)
-    tail = min(np.sum(boot <= 0), np.sum(boot >= 0))
-    p_value = min(1.0, 2 * (1 + tail) / (boot.size + 1))
-    return {"diff": float(diff), "low": low, "high": high, "p_value": float(p_value)}
 
 
 def delong_test(y_true, prob_a, prob_b):
@@ -665,60 +708,24 @@ def delong_test(y_true, prob_a, prob_b):
 # Multiple comparisons
 
 
-def _holm(p):
-    """Holm-Bonferroni step-down adjustment of a 1-D array without NaN."""
-    m = p.size
-    order = np.argsort(p)
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(stepped, 1.0)
-    return adjusted
-
-
-def adjust_p_values(p_values, method="holm"):
-    """Adjust p-values for multiple comparisons.
-
-    NaN p-values stay NaN and do not count as tests.
+def holm_adjust(p_values):
+    """Holm-Bonferroni adjusted p-values (family-wise error rate).
 
     Parameters
     ----------
     p_values : array-like of shape (n_tests,)
-        Raw p-values.
-    method : {"holm", "bh"}, default="holm"
-        ``"holm"``: Holm-Bonferroni (family-wise error rate). ``"bh"``:
-        Benjamini-Hochberg (false discovery rate) via
-        :func:`scipy.stats.false_discovery_control`.
+        Raw p-values; NaN stays NaN and does not count as a test.
 
     Returns
     -------
     adjusted : ndarray of shape (n_tests,)
-        Adjusted p-values, in the input order.
+        ``max_{j <= i} min(1, (m - j + 1) p_(j))`` for the i-th smallest of the m
+        non-NaN p-values, in the input order.
     """
     p = np.asarray(p_values, dtype=float).ravel()
-    if method not in ("holm", "bh"):
-        raise ValueError(f"unknown method {method!r}, expected 'holm' or 'bh'")
     adjusted = np.full(p.shape, np.nan)
-    valid = ~np.isnan(p)
-    if valid.any():
-        if method == "holm":
-            adjusted[valid] = _holm(p[valid])
-        else:
-            adjusted[valid] = stats.false_discovery_control(p[valid], method="bh")
+    valid = np.flatnonzero(~np.isnan(p))
+    m = valid.size
+    order = valid[np.argsort(p[valid])]
+    adjusted[order] = np.minimum(np.maximum.accumulate((m - np.arange(m)) * p[order]), 1.0)
     return adjusted
-
-
-def holm_adjust(p_values):
-    """Holm-Bonferroni adjusted p-values.
-
-    Parameters
-    ----------
-    p_values : array-like of shape (n_tests,)
-        Raw p-values (NaN stays NaN).
-
-    Returns
-    -------
-    adjusted : ndarray of shape (n_tests,)
-        ``max_{j <= i} min(1, (m - j + 1) p_(j))`` for the i-th smallest p, in
-        the input order.
-    """
-    return adjust_p_values(p_values, method="holm")

@@ -6,7 +6,7 @@ import pandas as pd
 from synthcxr import stats
 
 # The main table: every metric with a bootstrap interval, under its readable label.
-from synthcxr.analysis import INTERVAL_METRICS, LABELS
+from synthcxr.analysis import COMPARED_METRICS, INTERVAL_METRICS, LABELS, interval_label
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
 METRICS = [*stats.METRICS, "majority_baseline_accuracy"]
@@ -41,16 +41,20 @@ def by_seed_table(metric_dicts, train_order, test_order):
 def summary_table(by_seed, intervals=None):
     """One row per train x test cell: mean over seeds of each metric, its std, and pooled counts.
 
+    Mean and std as :func:`synthcxr.stats.seed_mean_sd` (NaN when a seed's value is NaN).
     ``intervals`` (optional, from :func:`synthcxr.analysis.interval_table`): ``{metric}_ci_low`` and
     ``{metric}_ci_high`` per cell, placed after each metric's mean and std.
     """
     grouped = by_seed.groupby(["train", "test"], sort=False)
-    means = grouped[METRICS].mean()
-    std = grouped[METRICS].std(ddof=1).add_suffix("_std")
+    rows = {}
+    for key, frame in grouped:
+        mean, std = stats.seed_mean_sd(frame[METRICS].to_numpy(dtype=float))
+        rows[key] = {**dict(zip(METRICS, mean)), **{f"{name}_std": v for name, v in zip(METRICS, std)}}
     columns = []
     for name in METRICS:
         columns += [name, f"{name}_std"]
-    summary = means.join(std)[columns]
+    summary = pd.DataFrame.from_dict(rows, orient="index")[columns]
+    summary.index = pd.MultiIndex.from_tuples(summary.index, names=["train", "test"])
     if intervals is not None:
         intervals = intervals.set_index(["train", "test"])
         for name in reversed(METRICS):
@@ -84,8 +88,14 @@ def cell_text(row, name, marked=False, spread=True, digits=3, interval=True):
     return text + ("*" if marked else "")
 
 
+def compared_metrics_text():
+    """'accuracy, balanced accuracy, F1 and AUROC': the only metrics tested, so the only ones with a '*'."""
+    labels = [LABELS[name] for name in COMPARED_METRICS]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
 def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
-    """The main table as strings: one column per metric, 'mean ± sd (95% interval)', '*' if significant.
+    """The main table as strings: one column per metric, 'mean ± sd (interval)', '*' if significant.
 
     ``marks``: {(train, test, metric): True} from :func:`synthcxr.analysis.significance_marks`.
     """
@@ -113,12 +123,7 @@ def threshold_table(summary):
     return readable
 
 
-def markdown_table(summary, marks=None):
-    """The summary as a readable Markdown table: mean ± sd over seeds (95% interval), 3 decimals."""
-    return readable_table(summary, marks).to_markdown(index=False)
-
-
-def comparisons_readable(comparisons):
+def comparisons_readable(comparisons, alpha):
     """The comparison table as strings, one row per test, training domain and metric."""
     rows = []
     for row in comparisons.itertuples():
@@ -130,13 +135,13 @@ def comparisons_readable(comparisons):
                 "metric": LABELS.get(row.metric, row.metric),
                 "train value": f"{row.train_value:.3f}",
                 "reference value": f"{row.reference_value:.3f}",
-                "difference (95% CI)": "n/a"
+                f"difference ({interval_label(alpha)} CI)": "n/a"
                 if pd.isna(row.difference)
                 else f"{row.difference:+.3f} ({row.ci_low:+.3f} to {row.ci_high:+.3f})",
                 "p": "n/a" if pd.isna(row.p_value) else f"{row.p_value:.4f}",
                 "p (Holm)": "n/a" if pd.isna(row.p_holm) else f"{row.p_holm:.4f}",
                 "significant": "*" if row.significant else "",
-                "McNemar / DeLong, max p over seeds": ""
+                "McNemar / DeLong of each seed's two models, max p": ""
                 if not row.seedwise_test
                 else f"{row.seedwise_test}: " + ("n/a" if pd.isna(row.seedwise_p_max) else f"{row.seedwise_p_max:.4f}"),
             }
@@ -152,8 +157,8 @@ def latex_escape(text):
     return "".join(LATEX_SPECIAL.get(c, c) for c in str(text))
 
 
-def latex_table(summary, marks=None, reference="Original", metrics=INTERVAL_METRICS, alpha=0.05):
-    """The main table as LaTeX (booktabs): mean over seeds with the 95% interval below it.
+def latex_table(summary, marks, reference, alpha, metrics=INTERVAL_METRICS):
+    """The main table as LaTeX (booktabs): mean over seeds with its interval below it.
 
     Uses :meth:`pandas.io.formats.style.Styler.to_latex` (needs jinja2).
     """
@@ -183,10 +188,11 @@ def latex_table(summary, marks=None, reference="Original", metrics=INTERVAL_METR
     seeds = sorted(set(summary["n_seeds"]))
     caption = (
         f"Each CNN trained on one domain (Train) and tested on a held-out test split (Test): mean over "
-        f"{'/'.join(map(str, seeds))} seed(s) with the 95\\% bootstrap interval over test patient groups. "
-        f"Majority: accuracy of always predicting the majority class. "
-        f"* differs from the {latex_escape(reference)}-trained model on the same test images "
-        f"(paired bootstrap, Holm-adjusted $p < {alpha}$). PNEUMONIA is the positive class. "
+        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(interval_label(alpha))} bootstrap interval "
+        "over test patient groups. Majority: accuracy of always predicting the majority class. "
+        f"* differs from the {latex_escape(reference)}-trained models on the same test images (bootstrap over "
+        f"test patient groups and seeds, Holm-adjusted $p < {alpha}$); only {compared_metrics_text()} were "
+        "tested, the other columns carry no *. PNEUMONIA is the positive class. "
         "Research use only, not for diagnosis."
     )
     latex = table.style.hide(axis="index").to_latex(

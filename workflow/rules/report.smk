@@ -61,8 +61,8 @@ rule report_tables:
         seeds=SEEDS,
         n_boot_intervals=INTERVAL_BOOTSTRAP["n_boot"],
         n_boot_comparisons=COMPARISON_BOOTSTRAP["n_boot"],
-        alpha=COMPARISON_BOOTSTRAP["alpha"],
-        min_groups_per_class=COMPARISON_BOOTSTRAP["min_groups_per_class"],
+        alpha=ALPHA,
+        min_groups_per_class=MIN_GROUPS_PER_CLASS,
         demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
         code=code(
             "summary",

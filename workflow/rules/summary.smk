@@ -1,19 +1,23 @@
-# Statistics across cells. Settings are fixed here (not in the config) and stated in the report.
-# Intervals: percentile bootstrap over patient groups of the test split, same resamples for every seed.
+# Statistics across cells. Settings are fixed here (not in the config), once: the scripts take them
+# as params, and workflow/report/workflow.rst and README.md state them (tests/test_report.py checks).
 # Below 5 patient groups of a class in a test split, a bootstrap is degenerate: no interval, no test.
+MIN_GROUPS_PER_CLASS = 5
+# Level of the tests and 1 - coverage of every interval.
+ALPHA = 0.05
+# Intervals: percentile bootstrap over patient groups of the test split, same resamples for every seed.
 INTERVAL_BOOTSTRAP = {
     "n_boot": 2000,
-    "alpha": 0.05,
+    "alpha": ALPHA,
     "seed": 0,
-    "min_groups_per_class": 5,
+    "min_groups_per_class": MIN_GROUPS_PER_CLASS,
 }
-# Comparisons: paired bootstrap; 5000 resamples keep the smallest p-value (2/5001) small enough to
-# survive Holm correction over dozens of comparisons.
+# Comparisons: bootstrap over test patient groups and seeds; 5000 replicates keep the smallest
+# p-value (2/5001) small enough to survive Holm correction over dozens of comparisons.
 COMPARISON_BOOTSTRAP = {
     "n_boot": 5000,
-    "alpha": 0.05,
+    "alpha": ALPHA,
     "seed": 0,
-    "min_groups_per_class": 5,
+    "min_groups_per_class": MIN_GROUPS_PER_CLASS,
 }
 # Every training domain is compared with the first domain of the config (real images: Original).
 REFERENCE = REAL_DOMAINS[0]
