@@ -1,4 +1,5 @@
 # Domain tables and input functions. No torch here: a dry run needs only snakemake.
+import ast
 import functools
 import hashlib
 import os
@@ -80,12 +81,39 @@ wildcard_constraints:
 
 
 def code(*modules):
-    """Digests of the package modules a rule's script imports: a param, so a real edit to one reruns it.
+    """Digests of the package modules a rule's script imports, and of those they import: a param, so a
+    real edit to any of them reruns the rule.
 
     A param, not input files: the content decides (a touch or a fresh checkout reruns nothing), and
     the rerun trigger does not depend on where the run directory lies relative to the checkout.
     """
-    return {module: module_digest(module) for module in modules}
+    used = set().union(*(module_closure(module) for module in modules))
+    return {module: module_digest(module) for module in sorted(used)}
+
+
+def package_imports(module):
+    """The synthcxr modules that synthcxr.<module> imports itself."""
+    tree = ast.parse((SCRIPTS / "synthcxr" / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        package, _, name = (node.module or "").partition(".")
+        if package == "synthcxr":  # from synthcxr.x import f / from synthcxr import x
+            found |= {name} if name else {alias.name for alias in node.names}
+    return found
+
+
+@functools.cache
+def module_closure(module):
+    """``module`` and every synthcxr module it imports, directly or through another."""
+    closure, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current not in closure:
+            closure.add(current)
+            todo.extend(package_imports(current))
+    return frozenset(closure)
 
 
 @functools.cache

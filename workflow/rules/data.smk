@@ -13,7 +13,7 @@ rule make_demo_domain:
         seed=lambda w: DOMAINS[w.domain]["demo"].get("seed", config["demo_seed"]),
         classes=CLASSES,
         image_size=config["image_size"],
-        code=code("phantoms", "jobs"),
+        code=code("jobs", "phantoms"),
     script:
         "../../scripts/make_demo_domain.py"
 
@@ -43,7 +43,7 @@ rule prepare_domain:
         split_seed=config["split_seed"],
         group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
         on_bad_image=config["on_bad_image"],
-        code=code("prepare", "folders", "images", "splits", "jobs"),
+        code=code("jobs", "prepare"),
     script:
         "../../scripts/prepare_domain.py"
 
@@ -66,6 +66,6 @@ rule check_leakage:
         sources=lambda w: train_sources(w.train),
         test_domains=TEST_DOMAINS,
         leakage=config["leakage"],
-        code=code("evaluate", "stats", "prepare", "folders", "images", "splits", "jobs"),
+        code=code("evaluate", "jobs", "prepare"),
     script:
         "../../scripts/check_leakage.py"

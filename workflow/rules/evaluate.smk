@@ -19,17 +19,6 @@ rule evaluate_model:
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
-        code=code(
-            "evaluate",
-            "stats",
-            "model",
-            "train",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("data", "evaluate", "jobs", "model", "train"),
     script:
         "../../scripts/evaluate_model.py"

@@ -25,17 +25,7 @@ rule train_generator:
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/generators/{domain}.pt",
-        code=code(
-            "generators",
-            "train",
-            "model",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("data", "generators", "jobs", "train"),
     script:
         "../../scripts/train_generator.py"
 
@@ -68,18 +58,7 @@ rule evaluate_fidelity:
         },
         classes=CLASSES,
         device=config["device"],
-        code=code(
-            "fidelity",
-            "model",
-            "train",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("data", "fidelity", "jobs", "prepare", "train"),
     script:
         "../../scripts/evaluate_fidelity.py"
 
@@ -127,6 +106,6 @@ rule summarize_fidelity:
         domains=FIDELITY_DOMAINS,
         references=[fidelity_reference(d) for d in FIDELITY_DOMAINS],
         classes=CLASSES,
-        code=code("fidelity_summary", "figures", "stats", "jobs"),
+        code=code("fidelity_summary", "figures", "jobs"),
     script:
         "../../scripts/summarize_fidelity.py"

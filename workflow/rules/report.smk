@@ -64,18 +64,6 @@ rule report_tables:
         alpha=ALPHA,
         min_groups_per_class=MIN_GROUPS_PER_CLASS,
         demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
-        code=code(
-            "summary",
-            "analysis",
-            "findings",
-            "stats",
-            "data",
-            "fidelity_summary",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("analysis", "fidelity_summary", "findings", "jobs", "summary"),
     script:
         "../../scripts/report_tables.py"

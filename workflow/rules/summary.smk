@@ -51,17 +51,7 @@ rule summarize:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=INTERVAL_BOOTSTRAP,
-        code=code(
-            "summary",
-            "analysis",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("analysis", "jobs", "summary"),
     script:
         "../../scripts/summarize.py"
 
@@ -87,16 +77,7 @@ rule compare_domains:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=COMPARISON_BOOTSTRAP,
-        code=code(
-            "analysis",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("analysis", "jobs"),
     script:
         "../../scripts/compare_domains.py"
 
@@ -138,16 +119,6 @@ rule plot_figures:
         classes=CLASSES,
         reference=REFERENCE,
         sample_domains=REAL_DOMAINS,
-        code=code(
-            "figures",
-            "analysis",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("analysis", "figures", "jobs"),
     script:
         "../../scripts/plot_figures.py"

@@ -26,8 +26,6 @@ rule train_model:
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/{train}/seed{seed}.pt",
-        code=code(
-            "train", "model", "data", "prepare", "folders", "images", "splits", "jobs"
-        ),
+        code=code("data", "jobs", "train"),
     script:
         "../../scripts/train_model.py"

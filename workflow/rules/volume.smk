@@ -63,16 +63,6 @@ rule plot_volume_curve:
         cells=volume_cells(),
         bootstrap=INTERVAL_BOOTSTRAP,
         style=config["figures"],
-        code=code(
-            "analysis",
-            "figures",
-            "stats",
-            "data",
-            "prepare",
-            "folders",
-            "images",
-            "splits",
-            "jobs",
-        ),
+        code=code("analysis", "data", "figures", "jobs"),
     script:
         "../../scripts/plot_volume_curve.py"
