@@ -7,6 +7,7 @@ from synthcxr import stats
 
 # The main table: every metric with a bootstrap interval, under its readable label.
 from synthcxr.analysis import COMPARED_METRICS, INTERVAL_METRICS, LABELS, interval_label
+from synthcxr.findings import listing
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
 METRICS = [*stats.METRICS, "majority_baseline_accuracy"]
@@ -90,8 +91,7 @@ def cell_text(row, name, marked=False, spread=True, digits=3, interval=True):
 
 def compared_metrics_text():
     """'accuracy, balanced accuracy, F1 and AUROC': the only metrics tested, so the only ones with a '*'."""
-    labels = [LABELS[name] for name in COMPARED_METRICS]
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+    return listing(LABELS[name] for name in COMPARED_METRICS)
 
 
 def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
