@@ -9,6 +9,7 @@ from synthcxr.analysis import interval_label, significance_marks
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, findings, html_page, seed_caveat, to_html, to_markdown
 from synthcxr.jobs import logged, read_json
+from synthcxr.methods import render_methods
 from synthcxr.summary import (
     compared_metrics_text,
     comparisons_readable,
@@ -116,4 +117,5 @@ with logged(snakemake.log[0]):
             f"<h1>Paired comparisons</h1><p>{html.escape(comparison_text)}</p>\n{table_html(readable_comparisons)}",
         )
     )
+    Path(out.methods).write_text(render_methods(p.methods_settings))
     print(main.to_string())

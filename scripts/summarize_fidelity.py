@@ -3,7 +3,15 @@
 from synthcxr.figures import save
 import numpy as np
 
-from synthcxr.fidelity_summary import closest_pairs_figure, fidelity_figure, fidelity_rows, markdown
+from synthcxr.fidelity_summary import (
+    INTRO,
+    TITLE,
+    closest_pairs_figure,
+    fidelity_figure,
+    fidelity_rows,
+    html,
+    markdown,
+)
 from synthcxr.jobs import logged, read_json
 
 with logged(snakemake.log[0]):
@@ -12,13 +20,9 @@ with logged(snakemake.log[0]):
     table = fidelity_rows(metrics, p.references)
     table.to_csv(snakemake.output.csv, index=False)
     with open(snakemake.output.markdown, "w") as out:
-        out.write(
-            "# Fidelity, diversity and memorization of the synthetic domains\n\n"
-            "Computed only with what this workflow trains itself (no pretrained Inception weights), so these "
-            "distances are not comparable with published FID/KID values. Research use only.\n\n"
-            + markdown(table)
-            + "\n"
-        )
+        out.write(f"# {TITLE}\n\n{INTRO}\n\n{markdown(table)}\n")
+    with open(snakemake.output.html, "w") as out:
+        out.write(html(table))
     save(fidelity_figure(table), snakemake.output.figure_png[: -len(".png")], dpi=150)
     for domain, pairs_path, figure_path in zip(p.domains, snakemake.input.pairs, snakemake.output.pairs):
         with np.load(pairs_path, allow_pickle=False) as pairs:

@@ -8,12 +8,14 @@ import json
 import re
 import zipfile
 
+import jinja2
 import numpy as np
 import pandas as pd
 import pytest
 from oracles import holm
 from workflow_helpers import REPO, snakemake, tiny_config, write_config
 
+from synthcxr.methods import render_methods
 from synthcxr.summary import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
@@ -38,7 +40,7 @@ FIGURES = [
 ]
 INTERVAL_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
 REPORTED = ["summary.csv", "comparisons.csv", "summary.md", "summary.tex", "findings.md", "findings.html",
-            "summary.html", "comparisons.html"]
+            "summary.html", "comparisons.html", "methods.html"]
 
 
 @pytest.fixture(scope="module")
@@ -61,22 +63,66 @@ def summary_smk_settings():
     return namespace
 
 
-def test_workflow_description_and_readme_state_the_settings_of_summary_smk():
-    """The report's workflow description can read only the config, not summary.smk: check it by hand here."""
+def methods_settings(seeds=(1, 2)):
+    """The Methods page's variables as rule report_tables passes them, with summary.smk's real settings."""
+    settings = summary_smk_settings()
+    return {
+        "domains": ["Original", "GANs"],
+        "test_fraction": 0.2,
+        "mixed_name": "Mixed",
+        "mixed_members": ["Original", "GANs"],
+        "seeds": list(seeds),
+        "training": {"lr": 0.001, "batch_size": 16, "epochs": 5, "validation_fraction": 0.1},
+        "reference": "Original",
+        "n_boot_intervals": settings["INTERVAL_BOOTSTRAP"]["n_boot"],
+        "n_boot_comparisons": settings["COMPARISON_BOOTSTRAP"]["n_boot"],
+        "alpha": settings["ALPHA"],
+        "min_groups_per_class": settings["MIN_GROUPS_PER_CLASS"],
+    }
+
+
+def test_methods_page_and_docs_state_the_settings_of_summary_smk():
+    """The Methods page renders summary.smk's settings; docs/statistics.md states them by hand: check it here."""
     settings = summary_smk_settings()
     alpha, min_groups = settings["ALPHA"], settings["MIN_GROUPS_PER_CLASS"]
     intervals, comparisons = settings["INTERVAL_BOOTSTRAP"], settings["COMPARISON_BOOTSTRAP"]
     assert intervals["alpha"] == comparisons["alpha"] == alpha
     assert intervals["min_groups_per_class"] == comparisons["min_groups_per_class"] == min_groups
-    workflow = (REPO / "workflow" / "report" / "workflow.rst").read_text()
-    readme = (REPO / "README.md").read_text().split("## Statistics")[1].split("\n## ")[0]
+    methods = " ".join(render_methods(methods_settings()).split())
+    docs = " ".join((REPO / "docs" / "statistics.md").read_text().split())
     coverage = f"{100 * (1 - alpha):g}%"
-    for text in (workflow, readme):
+    for text in (methods, docs):
         assert f"{coverage} percentile bootstrap" in text and f"{coverage} interval" in text
         assert f"fewer than {min_groups} patient groups" in text
-    assert f"({intervals['n_boot']} resamples)" in workflow and f"{intervals['n_boot']:,} resamples" in readme
-    assert f"{comparisons['n_boot']} bootstrap" in workflow and f"{comparisons['n_boot']:,} bootstrap" in readme
-    assert f"error rate at {alpha}" in workflow and f"p-value is below {alpha}" in workflow
+    assert f"({intervals['n_boot']} resamples)" in methods and f"{intervals['n_boot']:,} resamples" in docs
+    assert f"{comparisons['n_boot']} bootstrap" in methods and f"{comparisons['n_boot']:,} bootstrap" in docs
+    assert f"error rate at {alpha}" in methods and f"p-value is below {alpha}" in methods
+    assert compared_metrics_text() in methods
+
+
+def test_methods_page_says_how_far_to_trust_few_seeds():
+    assert "between single models" in render_methods(methods_settings(seeds=[1]))
+    assert "treat the marks as provisional" in render_methods(methods_settings(seeds=[1, 2]))
+    many = render_methods(methods_settings(seeds=[1, 2, 3]))
+    assert "provisional" not in many and "between single models" not in many
+
+
+def test_methods_page_escapes_domain_names_and_needs_every_setting():
+    settings = methods_settings()
+    settings["domains"] = ["Original", "<b>GANs</b>"]
+    assert "&lt;b&gt;GANs&lt;/b&gt;" in render_methods(settings)
+    del settings["n_boot_intervals"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_methods(settings)
+
+
+def test_report_front_page_is_short_and_the_methods_have_their_own_entry():
+    """The front page only says what this is, the disclaimer and where to start (it must fit one screen)."""
+    front = (REPO / "workflow" / "report" / "workflow.rst").read_text()
+    assert len(front) < 2000 and "Research use only" in front and "Where to start" in front
+    assert "Holm" not in front and "bootstrap" not in front
+    rules = (REPO / "workflow" / "rules" / "report.smk").read_text()
+    assert '"results/methods.html"' in rules and 'category="Methods"' in rules
 
 
 def test_captions_name_the_only_metrics_that_can_carry_a_mark():
@@ -98,6 +144,13 @@ def test_report_zip_and_html_hold_every_figure_and_table(report_run):
     # captions and the workflow description are rendered into the report
     for phrase in ("vertical average", "Holm", "Research use only", "patient groups", "Okabe-Ito"):
         assert phrase in page, phrase
+
+
+def test_methods_page_states_this_runs_design(report_run):
+    methods = " ".join((report_run / "methods.html").read_text().split())
+    assert "Domains</strong>: Original, GANs, VAEs;" in methods and "each seed (1, 2)" in methods
+    assert "<em>Mixed</em> trains on the union of the training splits of Original, GANs, VAEs" in methods
+    assert "treat the marks as provisional" in methods and "Research use only" in methods
 
 
 def test_figures_exist_as_png_and_pdf(report_run):

@@ -1,11 +1,15 @@
 """The fidelity table and figure: one row per synthetic domain and class group."""
 
+from html import escape
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from synthcxr.findings import html_page  # noqa: E402
 
 
 def fidelity_rows(metrics_by_domain, references):
@@ -44,7 +48,16 @@ def fidelity_rows(metrics_by_domain, references):
     return pd.DataFrame(rows)
 
 
-def markdown(table):
+# Stated above the table wherever it is shown (Markdown and HTML).
+TITLE = "Fidelity, diversity and memorization of the synthetic domains"
+INTRO = (
+    "Computed only with what this workflow trains itself (no pretrained Inception weights), so these "
+    "distances are not comparable with published FID/KID values. Research use only."
+)
+
+
+def readable(table):
+    """The fidelity table as strings, one column per measure with its baseline beside it."""
     shown = table[["domain", "reference", "group", "n_synthetic"]].copy()
     shown["two-sample AUROC [95% CI]"] = [
         f"{a:.2f} [{lo:.2f}, {hi:.2f}]"
@@ -61,7 +74,19 @@ def markdown(table):
         f"{a:.2f} ({b:.2f})" for a, b in zip(table.nearest_is_train_share, table.nearest_is_train_expected)
     ]
     shown["exact copies"] = table.exact_copies
-    return shown.to_markdown(index=False)
+    return shown
+
+
+def markdown(table):
+    return readable(table).to_markdown(index=False)
+
+
+def html(table):
+    """The fidelity table as a standalone HTML page (the report shows it like the other tables)."""
+    return html_page(
+        TITLE,
+        f"<h1>{escape(TITLE)}</h1><p>{escape(INTRO)}</p>\n{readable(table).to_html(index=False, border=0)}",
+    )
 
 
 def fidelity_figure(table):
@@ -73,12 +98,13 @@ def fidelity_figure(table):
     left.errorbar(overall.two_sample_auroc, y, xerr=errors, fmt="o", color="#0072B2", capsize=4)
     left.axvline(0.5, color="grey", linestyle="--", label="indistinguishable")
     left.set_xlim(0.4, 1.02)
-    left.set_yticks(y, [f"{d} vs {r}" for d, r in zip(overall.domain, overall.reference)])
+    labels = [f"{d} vs {r}" for d, r in zip(overall.domain, overall.reference)]
+    left.set_yticks(y, labels)
     left.set_xlabel("real-vs-synthetic classifier AUROC (95% CI)")
     left.legend(loc="lower left", fontsize=8)
     right.barh(y, overall.kid_cnn, xerr=overall.kid_cnn_std, color="#E69F00", label="synthetic vs real train")
     right.scatter(overall.kid_cnn_real_baseline, y, color="black", marker="|", s=200, label="real test vs real train")
-    right.set_yticks(y, [""] * len(y))
+    right.set_yticks(y, labels)
     right.set_xlabel("KID in the study CNN's feature space")
     right.legend(loc="lower right", fontsize=8)
     fig.suptitle("Fidelity of synthetic domains (lower KID and AUROC near 0.5 = closer to real)")

@@ -233,6 +233,7 @@ def final_outputs():
         "results/tables/summary.html",
         "results/tables/comparisons.html",
         "results/tables/findings.html",
+        "results/methods.html",
         "results/provenance.json",
         *expand("results/figures/{name}.{ext}", name=FIGURES, ext=["png", "pdf"]),
     ]
@@ -244,6 +245,7 @@ def fidelity_outputs():
     return [
         "results/fidelity/summary.csv",
         "results/fidelity/summary.md",
+        "results/fidelity/summary.html",
         "results/figures/fidelity.png",
         "results/figures/fidelity.pdf",
         *expand("results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS),

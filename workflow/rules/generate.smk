@@ -76,7 +76,8 @@ rule summarize_fidelity:
                 f"results/fidelity/{domain}_closest_pairs.png",
                 caption="../report/closest_pairs.rst",
                 category="Fidelity",
-                labels={"figure": f"closest pairs, {domain}"},
+                subcategory="Closest pairs (memorization)",
+                labels={"domain": domain},
             )
             for domain in FIDELITY_DOMAINS
         ],
@@ -87,13 +88,22 @@ rule summarize_fidelity:
             "results/fidelity/summary.md",
             caption="../report/fidelity_table.rst",
             category="Fidelity",
-            labels={"table": "fidelity.md"},
+            subcategory="Overview",
+            labels={"result": "fidelity table", "format": "Markdown"},
+        ),
+        html=report(
+            "results/fidelity/summary.html",
+            caption="../report/fidelity_table.rst",
+            category="Fidelity",
+            subcategory="Overview",
+            labels={"result": "fidelity table", "format": "HTML"},
         ),
         figure_png=report(
             "results/figures/fidelity.png",
             caption="../report/fidelity.rst",
             category="Fidelity",
-            labels={"figure": "fidelity"},
+            subcategory="Overview",
+            labels={"result": "fidelity figure", "format": "PNG"},
         ),
         figure_pdf="results/figures/fidelity.pdf",
     log:

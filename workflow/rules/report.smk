@@ -4,6 +4,11 @@
 report: "../report/workflow.rst"
 
 
+# The report's front page (workflow.rst) stays short; design and statistics are the Methods entry,
+# rendered by synthcxr.methods from its template (a digest param: an edit reruns report_tables).
+METHODS_TEMPLATE = SCRIPTS / "synthcxr" / "methods.html.jinja2"
+
+
 rule report_tables:
     input:
         summary="results/summary.csv",
@@ -15,37 +20,50 @@ rule report_tables:
             "results/summary.md",
             caption="../report/summary_md.rst",
             category="Tables",
-            labels={"table": "summary.md"},
+            subcategory="Main table",
+            labels={"format": "Markdown"},
         ),
         latex=report(
             "results/summary.tex",
             caption="../report/summary_tex.rst",
             category="Tables",
-            labels={"table": "summary.tex (LaTeX)"},
+            subcategory="Main table",
+            labels={"format": "LaTeX"},
         ),
         findings=report(
             "results/findings.md",
             caption="../report/findings.rst",
             category="Findings",
-            labels={"document": "findings.md"},
+            subcategory="Findings from the numbers",
+            labels={"format": "Markdown"},
         ),
         findings_html=report(
             "results/tables/findings.html",
             caption="../report/findings.rst",
             category="Findings",
-            labels={"document": "findings"},
+            subcategory="Findings from the numbers",
+            labels={"format": "HTML"},
         ),
         summary_html=report(
             "results/tables/summary.html",
             caption="../report/summary_table.rst",
             category="Tables",
-            labels={"table": "main table"},
+            subcategory="Main table",
+            labels={"format": "HTML"},
         ),
         comparisons_html=report(
             "results/tables/comparisons.html",
             caption="../report/comparisons_table.rst",
             category="Tables",
-            labels={"table": "paired comparisons"},
+            subcategory="Paired comparisons",
+            labels={"format": "HTML"},
+        ),
+        methods=report(
+            "results/methods.html",
+            caption="../report/methods.rst",
+            category="Methods",
+            subcategory="Design and statistics",
+            labels={"document": "methods"},
         ),
     log:
         "results/logs/report_tables.log",
@@ -64,6 +82,23 @@ rule report_tables:
         alpha=ALPHA,
         min_groups_per_class=MIN_GROUPS_PER_CLASS,
         demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
-        code=code("analysis", "fidelity_summary", "findings", "jobs", "summary"),
+        # The Methods page: its text (an edit reruns this light rule) and every number it states.
+        methods_template=hashlib.sha256(METHODS_TEMPLATE.read_bytes()).hexdigest()[:16],
+        methods_settings={
+            "domains": list(config["domains"]),
+            "test_fraction": config["test_fraction"],
+            "mixed_name": MIXED,
+            "mixed_members": config["mixed"]["members"],
+            "seeds": SEEDS,
+            "training": config["training"],
+            "reference": REFERENCE,
+            "n_boot_intervals": INTERVAL_BOOTSTRAP["n_boot"],
+            "n_boot_comparisons": COMPARISON_BOOTSTRAP["n_boot"],
+            "alpha": ALPHA,
+            "min_groups_per_class": MIN_GROUPS_PER_CLASS,
+        },
+        code=code(
+            "analysis", "fidelity_summary", "findings", "jobs", "methods", "summary"
+        ),
     script:
         "../../scripts/report_tables.py"

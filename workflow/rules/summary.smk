@@ -1,5 +1,6 @@
 # Statistics across cells. Settings are fixed here (not in the config), once: the scripts take them
-# as params, and workflow/report/workflow.rst and README.md state them (tests/test_report.py checks).
+# as params (report_tables renders them into the Methods page); docs/statistics.md states them
+# (tests/test_report.py checks).
 # Below 5 patient groups of a class in a test split, a bootstrap is degenerate: no interval, no test.
 MIN_GROUPS_PER_CLASS = 5
 # Level of the tests and 1 - coverage of every interval.
@@ -37,7 +38,8 @@ rule summarize:
             "results/summary.csv",
             caption="../report/summary_csv.rst",
             category="Tables",
-            labels={"table": "summary.csv (all numbers)"},
+            subcategory="Main table",
+            labels={"format": "CSV (all numbers)"},
         ),
         by_seed="results/summary_by_seed.csv",
         provenance="results/provenance.json",
@@ -64,7 +66,8 @@ rule compare_domains:
             "results/comparisons.csv",
             caption="../report/comparisons_csv.rst",
             category="Tables",
-            labels={"table": "comparisons.csv (all numbers)"},
+            subcategory="Paired comparisons",
+            labels={"format": "CSV (all numbers)"},
         ),
     log:
         "results/logs/compare_domains.log",
@@ -80,6 +83,21 @@ rule compare_domains:
         code=code("analysis", "jobs"),
     script:
         "../../scripts/compare_domains.py"
+
+
+# Where each figure sits in the report (category Figures).
+FIGURE_SUBCATEGORIES = {
+    "heatmap_accuracy": "Heat maps",
+    "heatmap_balanced_accuracy": "Heat maps",
+    "heatmap_f1": "Heat maps",
+    "heatmap_auroc": "Heat maps",
+    "confusion_matrices": "Errors and calibration",
+    "roc_curves": "Errors and calibration",
+    "reliability": "Errors and calibration",
+    "training_curves": "Training",
+    "volume_curve": "Training",
+    "sample_images": "Data",
+}
 
 
 rule plot_figures:
@@ -101,6 +119,7 @@ rule plot_figures:
                 f"results/figures/{name}.png",
                 caption=f"../report/{name}.rst",
                 category="Figures",
+                subcategory=FIGURE_SUBCATEGORIES[name],
                 labels={"figure": name.replace("_", " ")},
             )
             for name in FIGURES

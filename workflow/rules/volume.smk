@@ -50,6 +50,7 @@ rule plot_volume_curve:
             "results/figures/volume_curve.png",
             caption="../report/volume_curve.rst",
             category="Figures",
+            subcategory=FIGURE_SUBCATEGORIES["volume_curve"],
             labels={"figure": "volume curve"},
         ),
         figure_pdf="results/figures/volume_curve.pdf",

@@ -1,0 +1,30 @@
+"""The report's Methods page: design and statistics, rendered from the run's own settings.
+
+The text is a Jinja template beside this module (methods.html.jinja2), so that it reads as prose; every
+number in it comes from the config or from the statistics settings of workflow/rules/summary.smk.
+"""
+
+from pathlib import Path
+
+import jinja2
+
+from synthcxr.findings import html_page
+from synthcxr.summary import compared_metrics_text
+
+TEMPLATE = Path(__file__).with_name("methods.html.jinja2")
+
+
+def render_methods(settings, template=TEMPLATE):
+    """The Methods page as a standalone HTML document.
+
+    ``settings``: the template's variables (domains, test_fraction, mixed_name, mixed_members, seeds,
+    training, reference, n_boot_intervals, n_boot_comparisons, alpha, min_groups_per_class). A variable
+    the template needs but ``settings`` lacks is an error, not a blank.
+    """
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    body = environment.from_string(Path(template).read_text()).render(
+        coverage=f"{100 * (1 - settings['alpha']):g}%",
+        compared_metrics=compared_metrics_text(),
+        **settings,
+    )
+    return html_page("Methods", body)

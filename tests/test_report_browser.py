@@ -1,0 +1,130 @@
+"""The Snakemake report as a reader sees it: rendered by headless Chromium at 1440x900.
+
+Snakemake's report is a JavaScript app, so these tests drive Debian's `chromium` with Selenium (and
+Debian's `chromium-driver`), click through it and read the rendered DOM. Screenshots of every view land
+in the test's temporary folder (look at them when changing the report). Skipped, with the reason, where
+Chromium, its driver or Selenium is missing (.ci/run installs them).
+"""
+
+import shutil
+
+import pytest
+from workflow_helpers import snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.workflow
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER):
+    pytest.skip(
+        "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (requirements-dev.txt)")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+WIDTH, HEIGHT = 1440, 900
+TINY_GENERATOR = {"epochs": 2, "base_channels": 4, "latent_dim": 8, "batch_size": 8}
+# What a reader finds under "Results": every category, each with its subcategories.
+CATEGORIES = {
+    "Findings": {"Findings from the numbers"},
+    "Tables": {"Main table", "Paired comparisons"},
+    "Figures": {"Heat maps", "Errors and calibration", "Training", "Data"},
+    "Fidelity": {"Overview", "Closest pairs (memorization)"},
+    "Methods": {"Design and statistics"},
+}
+
+
+@pytest.fixture(scope="module")
+def report_page(tmp_path_factory):
+    """report.html of one tiny run with a demo domain, a generated GAN domain (fidelity) and a volume curve."""
+    workdir = tmp_path_factory.mktemp("browser_run")
+    domains = {
+        "Original": {"demo": {"per_class": 10, "shift": "none"}},
+        "GANs": {"generated": {"model": "gan", "source": "Original", "per_class": 8, "settings": TINY_GENERATOR}},
+    }
+    config = tiny_config(domains)
+    config["fidelity"] = {"two_sample_epochs": 1, "n_boot": 20, "kid_subsets": 5, "msssim_pairs": 10}
+    config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
+    config = write_config(workdir / "config.yaml", config)
+    snakemake(workdir, "--configfile", config, "--cores", 2)
+    snakemake(workdir, "--configfile", config, "--report", "results/report.html")
+    return workdir / "results" / "report.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    # The viewport itself, not the window around it, is 1440x900.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False}
+    )
+    yield driver
+    driver.quit()
+
+
+def open_report(browser, page):
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.XPATH, "//a[span[normalize-space()='Findings']]"))
+
+
+def click_menu_item(browser, label):
+    """Click the navigation entry ``label`` (a category or subcategory) in the left-hand menu."""
+    browser.find_element(By.XPATH, f"//a[span[normalize-space()={label!r}]]").click()
+
+
+def box(browser, element):
+    return browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,"
+        " width: window.innerWidth, height: window.innerHeight};",
+        element,
+    )
+
+
+def test_front_page_title_and_notice_are_inside_the_viewport(report_page, browser, tmp_path):
+    open_report(browser, report_page)
+    title = browser.find_element(By.XPATH, "//h1[contains(., 'Cross-domain utility of synthetic chest X-rays')]")
+    notice = browser.find_element(By.XPATH, "//strong[normalize-space()='Research use only.']")
+    browser.save_screenshot(str(tmp_path / "front_page.png"))
+    viewport = box(browser, title)
+    assert (viewport["width"], viewport["height"]) == (WIDTH, HEIGHT)
+    for element in (title, notice):
+        rect = box(browser, element)
+        assert 0 <= rect["top"] < rect["bottom"] <= HEIGHT, (element.text, rect)
+        assert 0 <= rect["left"] < rect["right"] <= WIDTH, (element.text, rect)
+    # The front page says where to start, and the methods text has moved out of it.
+    front = browser.find_element(By.ID, "app").text
+    assert "Where to start" in front and "Holm" not in front
+
+
+def test_every_entry_has_a_real_subcategory_and_labels(report_page, browser):
+    open_report(browser, report_page)
+    categories = browser.execute_script("return categories;")
+    assert {name: set(subcategories) for name, subcategories in categories.items()} == CATEGORIES
+    results = browser.execute_script("return results;")
+    assert results and all(entry["labels"] for entry in results.values()), results.keys()
+
+
+@pytest.mark.parametrize("category", list(CATEGORIES))
+def test_each_category_opens_and_shows_its_entries(report_page, browser, tmp_path, category):
+    open_report(browser, report_page)
+    click_menu_item(browser, category)
+    for subcategory in sorted(CATEGORIES[category]):
+        if len(CATEGORIES[category]) > 1:  # a single subcategory opens at once
+            click_menu_item(browser, subcategory)
+        rows = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "table tbody tr"))
+        assert rows and all(row.is_displayed() for row in rows)
+        # Open the first entry that the browser can show (images, HTML), as a reader would.
+        buttons = rows[0].find_elements(By.CSS_SELECTOR, "a[href='#']")
+        buttons[0].click()
+        name = f"{category}_{subcategory}".replace(" ", "_").replace("(", "").replace(")", "")
+        browser.save_screenshot(str(tmp_path / f"{name}.png"))
+        if len(CATEGORIES[category]) > 1:  # back to the category's list of subcategories
+            open_report(browser, report_page)
+            click_menu_item(browser, category)
