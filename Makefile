@@ -3,13 +3,35 @@ VENV ?= .venv
 PYTHON ?= python3
 CORES ?= 2
 BIN := $(VENV)/bin
+# What a missing or old Python needs, named in the messages of check-python.
+PYTHON_NEEDED := 3.11
 
-.PHONY: demo test lint format bench dry-run clean
+.PHONY: demo test lint format bench dry-run clean check-python
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Stops at once, before anything is installed, when $(PYTHON) is missing, older than $(PYTHON_NEEDED),
+# or cannot create a virtual environment (Debian and Ubuntu ship venv and ensurepip separately).
+check-python:
+	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
+	    echo "make: '$(PYTHON)' was not found. synthcxr needs Python >= $(PYTHON_NEEDED):" \
+	         "install it (Debian/Ubuntu: apt install python$(PYTHON_NEEDED) python$(PYTHON_NEEDED)-venv)" \
+	         "and run make again, naming it if needed: make demo PYTHON=python$(PYTHON_NEEDED)" >&2; exit 1; }; \
+	major=$${version%%.*}; minor=$${version#*.}; \
+	if [ "$$major" -lt 3 ] || { [ "$$major" -eq 3 ] && [ "$$minor" -lt 11 ]; }; then \
+	    echo "make: synthcxr needs Python >= $(PYTHON_NEEDED), but $(PYTHON) is Python $$version." \
+	         "Install Python $(PYTHON_NEEDED) or newer (Debian/Ubuntu: apt install python$(PYTHON_NEEDED)" \
+	         "python$(PYTHON_NEEDED)-venv) and run: make demo PYTHON=python$(PYTHON_NEEDED)" >&2; exit 1; \
+	fi; \
+	if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
+	    echo "make: $(PYTHON) (Python $$version) cannot create a virtual environment: its venv or" \
+	         "ensurepip module is missing. Install it (Debian/Ubuntu: apt install python$$version-venv)" \
+	         "and run make again." >&2; exit 1; \
+	fi
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt | check-python
+	@echo "Installing into $(VENV): about 6 GB, most of it the CUDA build of torch (pip shows its progress)."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements-dev.txt
 	touch $@
 
 demo: $(BIN)/.installed
