@@ -149,7 +149,43 @@ def test_rules_reused_with_use_rule_take_the_code_param_of_their_original():
             assert f"code=rules.{original}.params.code" in block, block.splitlines()[0]
 
 
-def test_torch_env_pins_a_cuda_build():
-    # The login node that builds envs has no GPU: without this, conda solves a CPU-only PyTorch.
-    deps = yaml.safe_load((REPO / "envs" / "torch.yaml").read_text())["dependencies"]
-    assert any(re.match(r"pytorch\s+\S+\s+cuda\*", d) for d in deps if isinstance(d, str))
+ENVS = sorted((REPO / "envs").glob("*.yaml"))
+# Packages an env holds although no script imports them: python itself, pandas' optional to_markdown
+# backend, and the CUDA release of the PyTorch build.
+NOT_IMPORTED = {"data.yaml": {"python", "tabulate"}, "torch.yaml": {"python", "cuda-version"}}
+
+
+def env_dependencies(env_file):
+    return [dep for dep in yaml.safe_load(env_file.read_text())["dependencies"] if isinstance(dep, str)]
+
+
+@pytest.mark.parametrize("env", ENVS, ids=[env.name for env in ENVS])
+def test_envs_pin_exact_versions_from_conda_forge_only(env):
+    # As the Snakemake workflow catalog pins them: conda-forge, no default channels, one version each.
+    assert yaml.safe_load(env.read_text())["channels"] == ["conda-forge", "nodefaults"]
+    for dep in env_dependencies(env):
+        assert re.fullmatch(r"[a-z0-9_.-]+ =\d+(\.\d+)+( \S+)?", dep.split("#")[0].strip()), f"{env.name}: {dep}"
+
+
+@pytest.mark.parametrize("env", ENVS, ids=[env.name for env in ENVS])
+def test_envs_hold_only_what_their_rules_import(env):
+    needed = set()
+    for _, script, rule_env in RULES:
+        if rule_env.resolve() == env.resolve():
+            third_party = top_level(imported_modules(script)) - set(sys.stdlib_module_names) - LOCAL
+            needed |= {CONDA_NAME.get(m, m) for m in third_party}
+    assert needed, f"no rule uses {env.name}"
+    extra = env_packages(env) - needed - NOT_IMPORTED[env.name]
+    assert not extra, f"{env.name} holds {sorted(extra)}, which no script of its rules imports"
+
+
+def test_torch_env_pins_a_cuda_build_and_its_cuda_version():
+    # The login node that builds envs has no GPU: without the build string conda solves a CPU-only PyTorch.
+    deps = {dep.split()[0]: dep.split("#")[0].split() for dep in env_dependencies(REPO / "envs" / "torch.yaml")}
+    _, version, build = deps["pytorch"]
+    cuda = deps["cuda-version"][1].lstrip("=")
+    assert build == f"cuda{cuda.replace('.', '')}*", (build, cuda)
+    # The same torch as the local venv (requirements.txt), and the CUDA release the docs tell users to set.
+    assert f"torch=={version.lstrip('=')}" in (REPO / "requirements.txt").read_text().split()
+    for doc in ("README.md", "docs/slurm.md"):
+        assert f"CONDA_OVERRIDE_CUDA={cuda}" in (REPO / doc).read_text(), doc

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 from synthcxr import generators
+from synthcxr.fidelity_summary import fidelity_figure
 from workflow_helpers import snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
@@ -99,14 +100,27 @@ def test_fidelity_table_and_figures_exist_for_each_synthetic_domain(generated_ru
     for domain in ("GANs", "VAEs"):
         assert (generated_run / "fidelity" / f"{domain}_closest_pairs.png").exists()
     assert "not comparable with published FID" in (generated_run / "fidelity" / "summary.md").read_text()
+    # The HTML twin the report shows: the same rows as the Markdown table.
+    page = (generated_run / "fidelity" / "summary.html").read_text()
+    assert "not comparable with published FID" in page and "<table" in page
+    assert page.count("<tr>") == len(table) + 1 and "two-sample AUROC [95% CI]" in page
     assert len(pd.read_csv(generated_run / "summary.csv")) == 12
     summary = (generated_run / "summary.md").read_text()
     assert "## Fidelity, diversity and memorization of the synthetic domains" in summary
     assert summary.count("| GANs ") >= 3 and "two-sample AUROC" in summary
 
 
+def test_fidelity_figure_labels_the_domains_on_both_panels(generated_run):
+    table = pd.read_csv(generated_run / "fidelity" / "summary.csv")
+    figure = fidelity_figure(table)
+    left, right = figure.axes
+    names = [label.get_text() for label in left.get_yticklabels()]
+    assert names == ["GANs vs Original", "VAEs vs Original"]
+    assert [label.get_text() for label in right.get_yticklabels()] == names  # the KID panel too
+
+
 def test_the_report_holds_the_fidelity_table_and_figures(generated_run):
     workdir = generated_run.parent
     snakemake(workdir, "--configfile", workdir / "config.yaml", "--report", "results/report.zip")
     names = {name.rsplit("/", 1)[-1] for name in zipfile.ZipFile(generated_run / "report.zip").namelist()}
-    assert {"fidelity.png", "summary.md", "GANs_closest_pairs.png", "VAEs_closest_pairs.png"} <= names
+    assert {"fidelity.png", "summary.md", "summary.html", "GANs_closest_pairs.png", "VAEs_closest_pairs.png"} <= names
