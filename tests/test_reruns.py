@@ -186,6 +186,12 @@ def test_touching_code_without_changing_it_reruns_nothing(copy_of_run):
     assert plan(copy_of_run) == set()
 
 
+def test_editing_the_methods_page_template_reruns_report_tables_only(copy_of_run):
+    template = copy_of_run / "scripts" / "synthcxr" / "methods.html.jinja2"
+    template.write_text(template.read_text() + "\n<p>a real edit</p>\n")
+    assert plan(copy_of_run) == {("report_tables", "")}
+
+
 def test_changing_figure_styling_reruns_figures_only(copy_of_run):
     edit_config(copy_of_run, lambda c: c.update(figures={"dpi": 90, "colormap": "cividis"}))
     assert plan(copy_of_run) == {("plot_figures", "")}

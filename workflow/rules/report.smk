@@ -82,7 +82,7 @@ rule report_tables:
         alpha=ALPHA,
         min_groups_per_class=MIN_GROUPS_PER_CLASS,
         demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
-        # The Methods page: its text (an edit reruns this light rule) and every number it states.
+        # The Methods page: its template's digest (an edit reruns this light rule) and every number it states.
         methods_template=hashlib.sha256(METHODS_TEMPLATE.read_bytes()).hexdigest()[:16],
         methods_settings={
             "domains": list(config["domains"]),
