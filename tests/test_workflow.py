@@ -9,15 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import make_domain
-from workflow_helpers import (
-    REPO,
-    SNAKEMAKE,
-    TINY_STUDY_DOMAINS,
-    planned_jobs,
-    snakemake,
-    tiny_config,
-    write_config,
-)
+from workflow_helpers import REPO, SNAKEMAKE, TINY_STUDY_DOMAINS, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
