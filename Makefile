@@ -1,4 +1,5 @@
 # Two commands for a new user: `make demo` and `make test`. Both create the environment if missing.
+# While working: `make test-fast` (unit tests and dry runs, a few minutes) and `make lint`.
 VENV ?= .venv
 PYTHON ?= python3
 CORES ?= 2
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 # What a missing or old Python needs, named in the messages of check-python.
 PYTHON_NEEDED := 3.11
 
-.PHONY: demo test lint format bench dry-run clean check-python
+.PHONY: demo test test-fast lint format bench dry-run clean check-python
 
 # Stops at once, before anything is installed, when $(PYTHON) is missing, older than $(PYTHON_NEEDED),
 # or cannot create a virtual environment (Debian and Ubuntu ship venv and ensurepip separately).
@@ -43,7 +44,12 @@ dry-run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+# Everything but the tests marked slow (real snakemake runs, real training, the benchmark; see tests/conftest.py).
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not slow and not slurm"
+
 lint: $(BIN)/.installed
+	$(BIN)/ruff check .
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/
 

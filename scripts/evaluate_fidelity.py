@@ -4,7 +4,7 @@ against its real reference domain.
 snakemake.input: synthetic_images, synthetic_manifest (prepared cache of the synthetic domain; ALL its
     images, both splits, are used), real_images, real_manifest (the reference domain's cache: its train
     split = the generator's training images, its test split = held-out real images), feature_model
-    (state_dict .pt of an Original-trained StudyCNN; widths are read from the weights)
+    (state_dict .pt of the reference domain's StudyCNN; widths are read from the weights)
 snakemake.output: metrics (JSON), pairs (.npz of the closest synthetic/train pairs, drawn by summarize_fidelity)
 snakemake.params: settings (dict, see synthcxr.fidelity.DEFAULT_SETTINGS: widths, two_sample_epochs,
     seed, n_boot, ...), classes (class names, label order), device ("auto" | "cpu" | "cuda")

@@ -24,9 +24,9 @@ from synthcxr.generators import (  # noqa: E402
     PROGRESS_PER_CLASS,
     resolve_settings,
     sample,
-    sample_grid,
     save_generator,
     train_generator,
+    write_sample_grid,
     write_samples,
 )
 from synthcxr.jobs import logged, run_fingerprint  # noqa: E402
@@ -50,7 +50,7 @@ with logged(snakemake.log[0]):
     )
     progress_dir = snakemake.output.progress
     os.makedirs(progress_dir, exist_ok=True)
-    sample_grid(
+    write_sample_grid(
         images,
         labels,
         os.path.join(progress_dir, "real.png"),
@@ -73,7 +73,7 @@ with logged(snakemake.log[0]):
     save_generator(model, p.kind, settings, snakemake.output.model)
     generated, generated_labels = sample(p.kind, model, int(p.per_class), settings["seed"], device)
     counts = write_samples(generated, generated_labels, p.classes, snakemake.output.samples)
-    sample_grid(
+    write_sample_grid(
         generated,
         generated_labels,
         os.path.join(progress_dir, "final_samples.png"),

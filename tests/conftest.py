@@ -1,16 +1,39 @@
+"""Session-wide test machinery: the test tiers (slow, slurm), the SLURM test cluster and the shared tiny study.
+
+scripts/, tests/ and tests/slurm are on sys.path through pyproject.toml's [tool.pytest.ini_options] pythonpath.
+"""
+
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import workflow_helpers
+from workflow_helpers import TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(REPO / "tests" / "slurm"))
-
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 SKIP_EXIT = 77  # cluster.sh: SLURM cannot be started here (not root, no apt)
 cluster_state = pytest.StashKey[dict]()
+# Fixtures that run a real study with snakemake: a test that uses one, directly or through another fixture, is slow.
+STUDY_FIXTURES = frozenset(
+    {"tiny_study", "demo_run", "report_run", "finished_run", "generated_run", "slurm_and_local_runs"}
+)
+
+
+def pytest_itemcollected(item):
+    """Mark slow every test that uses a study fixture or the SLURM cluster (`make test-fast` leaves them out).
+
+    Called as each test is collected, so before `-m` selects a tier.
+    """
+    if STUDY_FIXTURES.intersection(item.fixturenames) or item.get_closest_marker("slurm"):
+        item.add_marker(pytest.mark.slow)
+
+
+# tryfirst: before the test's fixtures are set up, since a module-scoped study fixture runs snakemake then.
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test not marked slow that runs snakemake for real fails at once, naming the missing mark."""
+    workflow_helpers.real_runs_allowed = item.get_closest_marker("slow") is not None
 
 
 # trylast: after pytest's own -m/-k deselection, so `pytest -m "not slurm"` starts no cluster.
@@ -44,3 +67,17 @@ def slurm_cluster(request):
     if state is None or state["returncode"] != 0:
         pytest.fail(f"the SLURM test cluster did not start:\n{state and state['output']}")
     return state
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory):
+    """A finished tiny study (workflow_helpers.TINY_STUDY_DOMAINS, 1 seed, 1 epoch), run once per session.
+
+    Returns (workdir, config path). Read-only for its users: a test that changes files or results works on a copy
+    (``shutil.copytree(workdir, copy, symlinks=True)`` keeps mtimes and Snakemake's metadata, so the copy has
+    nothing to do either).
+    """
+    workdir = tmp_path_factory.mktemp("tiny_study")
+    config = write_config(workdir / "config.yaml", tiny_config(TINY_STUDY_DOMAINS))
+    snakemake(workdir, "--configfile", config, "--cores", 2)
+    return workdir, config

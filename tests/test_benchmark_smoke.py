@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
 
@@ -15,6 +16,7 @@ def load_benchmark():
     return module
 
 
+@pytest.mark.slow  # trains and times on real tensors: ~10 s
 def test_benchmark_runs_on_8_tiny_images_and_prints_every_section(tmp_path):
     bench = load_benchmark()
     args = bench.parse_args(
@@ -49,6 +51,7 @@ def test_placeholder_domains_are_class_folders_of_links(tmp_path):
     assert np.asarray(bench.Image.open(tmp_path / "Domain1" / "NORMAL" / "img_00000.png")).shape == (8, 8)
 
 
+@pytest.mark.slow  # ten snakemake starts: ~10 s
 def test_workflow_overhead_splits_the_dry_run_into_start_up_loading_and_dag(tmp_path):
     bench = load_benchmark()
     measured = bench.workflow_overhead(tmp_path, n_domains=2, per_domain=10, n_seeds=1, skip_noop=True)

@@ -64,7 +64,7 @@ def test_train_sample_and_write_layout(kind, tmp_path):
         assert png.mode == "L" and png.size == (SIZE, SIZE)
         assert np.array_equal(np.asarray(png), out[4])
 
-    grid = gen.sample_grid(out, out_labels, tmp_path / "grid.png", per_class=3)
+    grid = gen.write_sample_grid(out, out_labels, tmp_path / "grid.png", per_class=3)
     assert grid.ndim == 2 and (tmp_path / "grid.png").is_file()
 
 

@@ -9,7 +9,10 @@ from workflow_helpers import REPO
 from synthcxr.prepare import prepare_domain
 
 SAMPLE = REPO.parent / "shared" / "data" / "kermany-sample"
-pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"real X-ray sample not found at {SAMPLE}")
+pytestmark = [
+    pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"real X-ray sample not found at {SAMPLE}"),
+    pytest.mark.slow,  # decodes 806 real X-rays from disk
+]
 
 
 def test_patient_groups_are_detected_and_never_straddle_the_split():

@@ -6,6 +6,7 @@ intervals and tests (fewer give no interval, by design).
 
 import json
 import re
+import shutil
 import zipfile
 
 import jinja2
@@ -13,18 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from oracles import holm
-from workflow_helpers import REPO, snakemake, tiny_config, write_config
+from workflow_helpers import REPO, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
 from synthcxr.methods import render_methods
 from synthcxr.summary import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
 
-DEMO = {
-    "Original": {"demo": {"per_class": 25, "shift": "none"}},
-    "GANs": {"demo": {"per_class": 25, "shift": "gan"}},
-    "VAEs": {"demo": {"per_class": 25, "shift": "vae"}},
-}
+DEMO = TINY_STUDY_DOMAINS  # 25 images per class
 TRAIN = ["Original", "GANs", "VAEs", "Mixed"]
 TEST = ["Original", "GANs", "VAEs"]
 FIGURES = [
@@ -44,8 +41,10 @@ REPORTED = ["summary.csv", "comparisons.csv", "summary.md", "summary.tex", "find
 
 
 @pytest.fixture(scope="module")
-def report_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("report_run")
+def report_run(tiny_study, tmp_path_factory):
+    """A copy of the session's tiny study with a second seed and a volume curve added, and its report."""
+    workdir = tmp_path_factory.mktemp("report_run") / "run"
+    shutil.copytree(tiny_study[0], workdir, symlinks=True)  # mtimes and Snakemake's metadata: seed 1 is done
     config = tiny_config(DEMO, seeds=(1, 2))
     config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
     config = write_config(workdir / "config.yaml", config)

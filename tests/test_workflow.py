@@ -9,25 +9,19 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import make_domain
-from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
+from workflow_helpers import REPO, SNAKEMAKE, TINY_STUDY_DOMAINS, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
-TINY_DEMO = {
-    "Original": {"demo": {"per_class": 8, "shift": "none"}},
-    "GANs": {"demo": {"per_class": 8, "shift": "gan"}},
-    "VAEs": {"demo": {"per_class": 6, "shift": "vae"}},
-}
+TINY_DEMO = TINY_STUDY_DOMAINS
 TRAIN = ["Original", "GANs", "VAEs", "Mixed"]
 TEST = ["Original", "GANs", "VAEs"]
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("demo_run")
-    config = write_config(workdir / "config.yaml", tiny_config(TINY_DEMO))
-    snakemake(workdir, "--configfile", config, "--cores", 2)
-    return workdir, config
+@pytest.fixture
+def demo_run(tiny_study):
+    """The session's shared tiny study (tests/conftest.py): (workdir, config); tests copy it before changing it."""
+    return tiny_study
 
 
 def test_default_config_dry_run_lists_4_trainings_and_12_evaluations_per_seed(tmp_path):
@@ -154,6 +148,7 @@ def test_missing_domain_folder_fails_before_any_job_naming_domain_and_folder(dem
     assert after == before  # nothing already computed was touched
 
 
+@pytest.mark.slow
 def test_unreadable_image_stops_before_training_naming_the_file(tmp_path):
     for name in TEST:
         make_domain(tmp_path / "data" / name, per_class=6, seed=len(name))
@@ -196,6 +191,7 @@ def test_mixed_training_images_are_in_no_test_split(demo_run):
         assert metrics["train_test_overlap"]["images"] == 0
 
 
+@pytest.mark.slow
 def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
     import shutil
 

@@ -9,11 +9,26 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+# Options with which snakemake only plans or reads what exists: a second or two, allowed in the fast tier.
+PLANNING_OPTIONS = {"--dry-run", "-n", "--lint", "--report", "--list-rules", "--summary"}
+# The shared tiny study (tests/conftest.py, fixture tiny_study): three demo domains + Mixed, 1 seed, 1 epoch.
+# 25 images per class give test splits of 5 patient groups per class, the fewest for which the workflow computes
+# intervals and tests, so that test_report.py can extend a copy of it with a second seed.
+TINY_STUDY_DOMAINS = {
+    "Original": {"demo": {"per_class": 25, "shift": "none"}},
+    "GANs": {"demo": {"per_class": 25, "shift": "gan"}},
+    "VAEs": {"demo": {"per_class": 25, "shift": "vae"}},
+}
+# Set by tests/conftest.py before each test: only tests marked slow may run snakemake for real.
+real_runs_allowed = True
 
 
 def snakemake(workdir, *args, check=True, timeout=900):
     """Run snakemake on the repository's Snakefile in ``workdir``; return the completed process."""
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *map(str, args)]
+    args = [str(arg) for arg in args]
+    if not real_runs_allowed and not PLANNING_OPTIONS.intersection(args):
+        raise AssertionError("this test runs snakemake for real: mark it @pytest.mark.slow (see tests/conftest.py)")
+    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")

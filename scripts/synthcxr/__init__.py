@@ -3,5 +3,3 @@
 The workflow's rules call thin entry points in ``scripts/``; the logic lives here so that it can be
 unit-tested without Snakemake. Research use only, not for diagnosis.
 """
-
-CLASS_LABELS = {"NORMAL": 0, "PNEUMONIA": 1}

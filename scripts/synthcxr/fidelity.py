@@ -1,7 +1,7 @@
 """Fidelity, diversity and memorisation of a synthetic domain against its real reference domain.
 
 Everything works on uint8 images (N, H, W) with 0/1 labels, per class and overall. No pretrained
-network is downloaded: the learned feature space is the study CNN trained on the Original domain.
+network is downloaded: the learned feature space is the study CNN trained on the reference domain.
 
 Fidelity
     - Classifier two-sample test (:func:`two_sample_test`): a StudyCNN learns real (0) vs synthetic (1)
@@ -12,7 +12,7 @@ Fidelity
       MMD^2 with the polynomial kernel ``(x.y / d + 1) ** 3``, mean and std over random subsets) in two
       feature spaces, both reduced by a PCA fitted on the REAL reference images only
       (:class:`FeatureSpace`): ``cnn`` = flattened penultimate (last conv block) features of the
-      Original-trained StudyCNN, ``pixel`` = raw pixels in [0, 1]. The PCA scores are divided by one
+      reference domain's StudyCNN, ``pixel`` = raw pixels in [0, 1]. The PCA scores are divided by one
       scalar (the root mean variance of the real scores) so that both spaces have unit mean variance per
       component; distances therefore compare within a space, not across spaces. The PCA is needed
       because the flattened CNN features have 32768 dimensions at 128 px, far more than there are
@@ -75,7 +75,7 @@ __all__ = [
     "nearest_neighbours",
     "memorization",
     "memorization_summary",
-    "closest_pairs_figure",
+    "closest_pairs",
     "evaluate_fidelity",
 ]
 

@@ -46,7 +46,7 @@ __all__ = [
     "train_generator",
     "sample",
     "write_samples",
-    "sample_grid",
+    "write_sample_grid",
     "save_generator",
     "load_generator",
     "milestone_epochs",
@@ -265,7 +265,7 @@ def _write_progress(progress, progress_dir, class_names):
         return
     for epoch, grid in progress.items():
         labels = np.repeat(np.arange(N_CLASSES), PROGRESS_PER_CLASS)
-        sample_grid(
+        write_sample_grid(
             grid.numpy(),
             labels,
             Path(progress_dir) / f"epoch_{int(epoch):04d}.png",
@@ -581,7 +581,7 @@ def write_samples(images, labels, class_names, out_dir):
     return counts
 
 
-def sample_grid(images, labels, path, per_class=8, class_names=("NORMAL", "PNEUMONIA"), title=None, gap=2):
+def write_sample_grid(images, labels, path, per_class=8, class_names=("NORMAL", "PNEUMONIA"), title=None, gap=2):
     """Save a PNG grid: one row per class (the first ``per_class`` images of it), class name on the left.
 
     Returns the grid as a uint8 array.
