@@ -5,8 +5,10 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-# A config file given with --configfile replaces this default as a whole (no merging of domain tables).
-if not config:
+# The default config, read from the working directory unless a --configfile is given: that replaces it
+# as a whole (no merging of domain tables). --config key=value overrides apply on top of either.
+# (Used as a module with `config: config`, Snakemake skips this and takes the importing workflow's config.)
+if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
 

@@ -7,7 +7,25 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from snakemake.sourcecache import LocalSourceFile
+
+
+def checkout_root():
+    """This workflow's own checkout, also when another workflow uses it as a module (then
+    workflow.basedir is the importing workflow's folder): the folder two above this file.
+    """
+    rules_folder = workflow.current_basedir
+    if not isinstance(rules_folder, LocalSourceFile):
+        raise WorkflowError(
+            f"synthcxr must be used from a local checkout (its scripts import the synthcxr package), "
+            f"not from {rules_folder.get_path_or_uri(secret_free=True)}: clone the repository and give "
+            f"the module the path of its Snakefile"
+        )
+    return Path(rules_folder.get_path_or_uri(secret_free=False)).parents[1]
+
+
+SCRIPTS = checkout_root() / "scripts"
+sys.path.insert(0, str(SCRIPTS))
 from synthcxr.folders import DomainError, check_class_sizes, fingerprint, list_domain
 
 CLASSES = config["classes"]
@@ -21,7 +39,6 @@ SEEDS = config["seeds"]
 VOLUME_DOMAINS = config["volume"]["domains"]
 # 100% is the main training; only the smaller parts are trained again.
 VOLUME_PERCENTS = sorted(p for p in config["volume"]["percents"] if p < 100)
-SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
 def check_config_references():
