@@ -1,8 +1,21 @@
 # Cross-domain utility of synthetic chest X-rays: train one CNN per domain, test it on every domain.
 # Research use only, not for diagnosis. See README.md.
+from pathlib import Path
+
+from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# This checkout's own folder, also when another workflow uses it as a module (workflow.basedir is then
+# the importing workflow's folder). The job scripts import the synthcxr package from it: it must be local.
+if not isinstance(workflow.current_basedir, LocalSourceFile):
+    raise WorkflowError(
+        f"synthcxr must be used from a local checkout, not from "
+        f"{workflow.current_basedir.get_path_or_uri(secret_free=True)} (its scripts import the synthcxr "
+        f"package from the checkout): clone the repository and give the module the path of its Snakefile"
+    )
+CHECKOUT = Path(workflow.current_basedir.get_path_or_uri(secret_free=False))
 
 
 # The default config, read from the working directory unless a --configfile is given: that replaces it

@@ -7,24 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.sourcecache import LocalSourceFile
-
-
-def checkout_root():
-    """This workflow's own checkout, also when another workflow uses it as a module (then
-    workflow.basedir is the importing workflow's folder): the folder two above this file.
-    """
-    rules_folder = workflow.current_basedir
-    if not isinstance(rules_folder, LocalSourceFile):
-        raise WorkflowError(
-            f"synthcxr must be used from a local checkout (its scripts import the synthcxr package), "
-            f"not from {rules_folder.get_path_or_uri(secret_free=True)}: clone the repository and give "
-            f"the module the path of its Snakefile"
-        )
-    return Path(rules_folder.get_path_or_uri(secret_free=False)).parents[1]
-
-
-SCRIPTS = checkout_root() / "scripts"
+# CHECKOUT (Snakefile): this checkout, also when used as a module.
+SCRIPTS = CHECKOUT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 from synthcxr.folders import DomainError, check_class_sizes, fingerprint, list_domain
 
