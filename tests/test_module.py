@@ -78,6 +78,22 @@ def test_the_module_runs_to_the_summary_and_then_has_nothing_to_do(importing_wor
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-3000:]
 
 
+def test_a_module_source_that_is_not_a_local_checkout_is_one_clear_error(tmp_path):
+    """gitfile() stands in for snakedeploy's github(): a source whose files are not on this disk.
+
+    It reads the committed HEAD of this checkout, so it tests what is committed."""
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("this checkout is not a git repository")
+    importing_folder(tmp_path, "workflow/Snakefile")
+    source = f'gitfile(repo_path="{REPO}", path="workflow/Snakefile", ref="{head.stdout.strip()}")'
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text(snakefile.read_text().replace(f'"{REPO / "workflow/Snakefile"}"', source))
+    result = run_in(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "synthcxr must be used from a local checkout" in result.stdout + result.stderr
+
+
 @pytest.fixture
 def default_config_folder(tmp_path):
     """A working folder with the default config where Snakemake looks for it (config/config.yaml)."""
