@@ -330,7 +330,8 @@ def _finish_epoch(
     )
     seconds = time.perf_counter() - started
     losses = " ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch")
-    timer.report(f"epoch {epoch + 1}/{settings['epochs']}: {losses} ({n_images / seconds:.0f} images/s)", done=epoch + 1)
+    message = f"epoch {epoch + 1}/{settings['epochs']}: {losses} ({n_images / seconds:.0f} images/s)"
+    timer.report(message, done=epoch + 1)
 
 
 def _report_batch(timer, settings, epoch, start, n_images):
