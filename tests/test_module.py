@@ -109,11 +109,13 @@ def trained(jobs):
 def test_config_overrides_apply_on_top_of_the_default_config(default_config_folder):
     default = trained(planned_jobs(default_config_folder, "--config", "device=cpu"))
     assert "seed=1,train=Original" in default and "seed=2,train=Mixed" in default
-    # Snakemake reads a list or table given with --config as text: names work, numbers do not.
     renamed = trained(
         planned_jobs(default_config_folder, "--config", "device=cpu", "mixed={name: Blend, members: [Original, GANs]}")
     )
     assert renamed == {w.replace("Mixed", "Blend") for w in default}
+    # Snakemake reads a list given with --config as text (["3"]); the schema's types apply.
+    reseeded = trained(planned_jobs(default_config_folder, "--config", "seeds=[3]"))
+    assert reseeded == {w.replace("seed=1", "seed=3") for w in default if "seed=1" in w}
 
 
 def test_a_bad_override_is_checked_like_the_config(default_config_folder):

@@ -4,12 +4,10 @@ import functools
 import hashlib
 import os
 import re
-import sys
 from pathlib import Path
 
-# CHECKOUT (Snakefile): this checkout, also when used as a module.
+# CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
-sys.path.insert(0, str(SCRIPTS))
 from synthcxr.folders import DomainError, check_class_sizes, fingerprint, list_domain
 
 CLASSES = config["classes"]
