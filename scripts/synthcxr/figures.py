@@ -204,7 +204,7 @@ def training_curves(histories, train_domains):
                 plot_mean_curve(ax, histories.get(train, []), prefix + key, i, train)
                 for i, train in enumerate(train_domains)
             ]
-            if not any(drawn):
+            if prefix and not any(drawn):
                 note = f"no {where}\n(training.validation_fraction: 0)"
                 ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
             ax.set_ylabel(f"{name}\n{where}")
