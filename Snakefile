@@ -1,17 +1,38 @@
 # Cross-domain utility of synthetic chest X-rays: train one CNN per domain, test it on every domain.
 # Research use only, not for diagnosis. See README.md.
+import sys
+from pathlib import Path
+
+import yaml
+from snakemake.sourcecache import LocalSourceFile
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+# This checkout's own folder, also when another workflow uses it as a module (workflow.basedir is then
+# the importing workflow's folder). The job scripts import the synthcxr package from it: it must be local.
+if not isinstance(workflow.current_basedir, LocalSourceFile):
+    raise WorkflowError(
+        f"synthcxr must be used from a local checkout, not from "
+        f"{workflow.current_basedir.get_path_or_uri(secret_free=True)} (its scripts import the synthcxr "
+        f"package from the checkout): clone the repository and give the module the path of its Snakefile"
+    )
+CHECKOUT = Path(workflow.current_basedir.get_path_or_uri(secret_free=False))
+sys.path.insert(0, str(CHECKOUT / "scripts"))
+from synthcxr.config_values import typed
 
-# A config file given with --configfile replaces this default as a whole (no merging of domain tables).
-if not config:
+# The default config, read from the working directory unless a --configfile is given: that replaces it
+# as a whole (no merging of domain tables). --config key=value overrides apply on top of either.
+# (Used as a module with `config: config`, Snakemake skips this and takes the importing workflow's config.)
+if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# --config 'seeds=[3]' arrives as text (["3"]): give such values the types the schema asks for.
+SCHEMA = "workflow/schemas/config.schema.yaml"
+config.update(typed(dict(config), yaml.safe_load((CHECKOUT / SCHEMA).read_text())))
+validate(config, SCHEMA)
 
 
 include: "workflow/rules/common.smk"

@@ -45,7 +45,10 @@ with logged(snakemake.log[0]):
     fingerprint = run_fingerprint(
         [p.settings, p.percent, p.split_seed, p.code], [*snakemake.input.images, *snakemake.input.manifests]
     )
-    model, history = train_model(images, labels, p.settings, device, p.checkpoint, fingerprint, log=print)
+    validation = (validation_images, [row["label"] for row in validation_rows])
+    model, history = train_model(
+        images, labels, p.settings, device, p.checkpoint, fingerprint, log=print, validation=validation
+    )
     # The evaluations choose their decision threshold on these predictions, never on a test split.
     probabilities = np.round(predict_proba(model, validation_images, device).astype(np.float64), 6)
     write_predictions(prediction_rows(validation_rows, probabilities), snakemake.output.validation)

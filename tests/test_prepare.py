@@ -155,3 +155,14 @@ def test_a_linked_subfolder_is_followed(tmp_path):
     (folder / "NORMAL" / "more").symlink_to(elsewhere / "NORMAL")
     listing = list_domain("GANs", folder, CLASSES)
     assert "NORMAL/more/normal_001.png" in listing.images["NORMAL"] and len(listing.images["NORMAL"]) == 7
+
+
+def test_decoding_logs_progress_with_the_time_left(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=5)
+    lines = []
+    prepare(folder, log=lines.append, log_interval=0)
+    assert len(lines) == 10 and " GANs: 1/10 images decoded (elapsed " in lines[0]
+    assert " GANs: 10/10 images decoded (elapsed " in lines[-1] and lines[-1].endswith(", about 0:00 left)")
+    quiet = []
+    prepare(folder, log=quiet.append)  # every 30 s by default: nothing for a small domain
+    assert quiet == []

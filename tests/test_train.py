@@ -1,8 +1,11 @@
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from synthcxr.jobs import run_fingerprint
+from synthcxr.progress import Progress, duration
 from synthcxr.train import pick_device, predict_proba, train_model
 
 
@@ -65,7 +68,7 @@ def test_a_checkpoint_is_resumed_only_with_the_same_code_and_data(tmp_path, chan
     _, history = train_model(images, labels, SETTINGS, "cpu", checkpoint, run_fingerprint(SETTINGS, [data, code]), log=messages.append)
     resumed = any("resuming from checkpoint" in m for m in messages)
     assert resumed == (change == "nothing")
-    assert messages[0].startswith("resuming" if resumed else "epoch 1/3")
+    assert messages[0].startswith("resuming") if resumed else " epoch 1/3: " in messages[0]
 
 
 def test_predict_proba_gives_one_probability_per_image(tmp_path):
@@ -82,3 +85,65 @@ def test_mixed_precision_is_never_used_on_the_cpu(tmp_path):
     mixed, _ = train_model(images, labels, dict(SETTINGS, mixed_precision=True), "cpu", tmp_path / "b.pt", "fp", log=lambda m: None)
     for name, tensor in plain.state_dict().items():
         assert torch.equal(tensor, mixed.state_dict()[name])
+
+
+def test_validation_scores_each_epoch_without_changing_the_training(tmp_path):
+    torch.use_deterministic_algorithms(True)
+    images, labels = tiny_data()
+    validation = tiny_data(n=10)
+    plain, plain_history = train_model(images, labels, SETTINGS, "cpu", tmp_path / "a.pt", "fp", log=lambda m: None)
+    scored, history = train_model(
+        images, labels, SETTINGS, "cpu", tmp_path / "b.pt", "fp", log=lambda m: None, validation=validation
+    )
+    for name, tensor in plain.state_dict().items():
+        assert torch.equal(tensor, scored.state_dict()[name])
+    assert [{k: r[k] for k in ("epoch", "loss", "accuracy")} for r in history] == plain_history
+    last = history[-1]
+    expected = predict_proba(scored, validation[0], "cpu")
+    assert last["validation_accuracy"] == pytest.approx(np.mean((expected > 0.5) == validation[1]))
+    log_probability = np.log(np.where(validation[1] == 1, expected, 1 - expected))
+    assert last["validation_loss"] == pytest.approx(-log_probability.mean(), rel=1e-4)
+    assert "validation_loss" not in plain_history[0]
+    # An empty validation slice (validation_fraction: 0) adds nothing.
+    empty = (images[:0], labels[:0])
+    _, unscored = train_model(images, labels, SETTINGS, "cpu", tmp_path / "c.pt", "fp", log=lambda m: None, validation=empty)
+    assert unscored == plain_history
+
+
+EPOCH_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC epoch (\d)/3: loss \d\.\d{4} accuracy \d\.\d{4}, "
+    r"validation loss \d+\.\d{4} accuracy \d\.\d{4} \(\d+ images/s\) \(elapsed \d+:\d\d, about (\d+):(\d\d) left\)$"
+)
+
+
+def test_each_epoch_logs_a_time_stamp_the_time_elapsed_and_the_time_left(tmp_path):
+    images, labels = tiny_data()
+    messages = []
+    train_model(images, labels, SETTINGS, "cpu", tmp_path / "a.pt", "fp", log=messages.append, validation=tiny_data(n=10))
+    matches = [EPOCH_LINE.match(m) for m in messages]
+    assert all(matches), messages
+    assert [int(m.group(1)) for m in matches] == [1, 2, 3]
+    assert matches[-1].group(2, 3) == ("0", "00")  # nothing left after the last epoch
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_estimates_the_time_left_from_the_pace_of_this_run():
+    clock, lines = FakeClock(), []
+    progress = Progress(10, done=4, log=lines.append, interval=30, clock=clock)  # resumed after 4 of 10
+    clock.now += 20
+    assert not progress.due()
+    progress.report("epoch 5/10", done=5)
+    clock.now += 45
+    assert progress.due()
+    progress.report("epoch 6/10: batch 1/2", done=5.5)
+    assert lines[0].endswith(" epoch 5/10 (elapsed 0:20, about 1:40 left)")  # 20 s per epoch, 5 left
+    assert lines[1].endswith(" epoch 6/10: batch 1/2 (elapsed 1:05, about 3:15 left)")  # 65 s for 1.5 epochs, 4.5 left
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", lines[0])
+    assert duration(3725) == "1:02:05" and duration(59.6) == "1:00"

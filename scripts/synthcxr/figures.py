@@ -21,6 +21,25 @@ def line_style(index):
     return {"color": OKABE_ITO[index % len(OKABE_ITO)], "linestyle": LINESTYLES[index % len(LINESTYLES)]}
 
 
+def colour_range(*grids, step=0.05):
+    """The colour scale of a heat-map: from the lowest to the highest finite number in ``grids`` (the
+    means and their intervals), rounded outward to ``step`` within 0-1, at least ``step`` wide.
+
+    A fixed 0-1 scale makes 0.79 and 0.95 look alike; a scale that covers the intervals too does not
+    make differences within the uncertainty look large.
+    """
+    finite = np.concatenate([np.ravel(grid)[np.isfinite(np.ravel(grid))] for grid in grids])
+    if finite.size == 0:
+        return 0.0, 1.0
+    # The small tolerance keeps 0.95 at 0.95 (0.95 / 0.05 is 18.999... in floating point).
+    low = max(0.0, np.floor(finite.min() / step + 1e-9) * step)
+    high = min(1.0, np.ceil(finite.max() / step - 1e-9) * step)
+    if high - low < step:
+        low = max(0.0, min(low, 1.0 - step))
+        high = low + step
+    return round(float(low), 2), round(float(high), 2)
+
+
 def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None):
     """Train x test heat-map of ``metric`` (mean over seeds) with its 95% interval in each cell.
 
@@ -39,7 +58,9 @@ def heatmap(summary, metric, train_domains, test_domains, style, marks=None, ref
     low, high = grid(f"{metric}_ci_low"), grid(f"{metric}_ci_high")
     has_interval = not np.isnan(low).all()
     fig, ax = plt.subplots(figsize=(1.9 * len(test_domains) + 2.4, 1.05 * len(train_domains) + 1.8))
-    image = ax.imshow(values, cmap=style["colormap"], vmin=0, vmax=1)
+    vmin, vmax = colour_range(values, low, high)
+    # aspect auto: the grid fills the axes, so no empty margin is left beside it.
+    image = ax.imshow(values, cmap=style["colormap"], vmin=vmin, vmax=vmax, aspect="auto")
     for i, train in enumerate(train_domains):
         for j, test in enumerate(test_domains):
             if np.isnan(values[i, j]):
@@ -65,7 +86,7 @@ def heatmap(summary, metric, train_domains, test_domains, style, marks=None, ref
     if reference and marks:
         title += f"\n* differs from {reference}-trained model (Holm-adjusted)"
     ax.set_title(title, fontsize=10)
-    fig.colorbar(image, ax=ax, label=label)
+    fig.colorbar(image, ax=ax, label=f"{label}\n(colour scale fitted to the values shown, not 0-1)")
     fig.tight_layout()
     return fig
 
@@ -163,35 +184,54 @@ def roc_curves(cells, summary, train_domains, test_domains):
     return fig
 
 
-def training_curves(histories, train_domains):
-    """Loss and accuracy per epoch on the training split, mean over seeds (band ± sd), per training domain.
+# Panels of the training curves: (history key prefix, where it is measured) x (key, axis name).
+CURVE_ROWS = (("", "training split"), ("validation_", "validation slice"))
+CURVE_COLUMNS = (("loss", "cross-entropy loss"), ("accuracy", "accuracy"))
 
-    ``histories``: {train_domain: [per-seed list of {"epoch", "loss", "accuracy"}]}.
+
+def training_curves(histories, train_domains):
+    """Loss and accuracy per epoch on the training split (top) and on the validation slice held out of
+    it (bottom), mean over seeds (band ± sd), per training domain.
+
+    ``histories``: {train_domain: [per-seed list of {"epoch", "loss", "accuracy", and optionally
+    "validation_loss", "validation_accuracy"}]}.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    for i, train in enumerate(train_domains):
-        runs = histories.get(train, [])
-        if not runs:
-            continue
-        epochs = min(len(run) for run in runs)
-        x = np.arange(1, epochs + 1)
-        for ax, key in zip(axes, ("loss", "accuracy")):
-            values = np.array([[record[key] for record in run[:epochs]] for run in runs], dtype=float)
-            mean = values.mean(axis=0)
-            style = line_style(i)
-            ax.plot(x, mean, marker="o", markersize=3, linewidth=1.6, label=f"{train} ({len(runs)} seed(s))", **style)
-            if len(runs) > 1:
-                sd = values.std(axis=0, ddof=1)
-                ax.fill_between(x, mean - sd, mean + sd, color=style["color"], alpha=0.15, linewidth=0)
-    for ax, key in zip(axes, ("cross-entropy loss", "accuracy")):
+    fig, axes = plt.subplots(2, 2, figsize=(9.5, 6.8), sharex=True, sharey="col")
+    for row, (prefix, where) in enumerate(CURVE_ROWS):
+        for column, (key, name) in enumerate(CURVE_COLUMNS):
+            ax = axes[row, column]
+            drawn = [
+                plot_mean_curve(ax, histories.get(train, []), prefix + key, i, train)
+                for i, train in enumerate(train_domains)
+            ]
+            if prefix and not any(drawn):
+                note = f"no {where}\n(training.validation_fraction: 0)"
+                ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
+            ax.set_ylabel(f"{name}\n{where}")
+            ax.xaxis.get_major_locator().set_params(integer=True)
+    for ax in axes[1]:
         ax.set_xlabel("epoch")
-        ax.set_ylabel(f"training {key}")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[1].set_ylim(0, 1.01)
-    axes[0].legend(title="training domain", fontsize=8, title_fontsize=8)
-    fig.suptitle("Training curves on each training split: mean over seeds, band ± sd")
+    axes[0, 1].set_ylim(0, 1.01)
+    axes[0, 0].legend(title="training domain", fontsize=8, title_fontsize=8)
+    fig.suptitle("Training curves: training split and validation slice, mean over seeds, band ± sd")
     fig.tight_layout()
     return fig
+
+
+def plot_mean_curve(ax, runs, key, index, train):
+    """Mean over seeds of ``key`` per epoch (band ± sd with several seeds); False when no run has it."""
+    runs = [run for run in runs if run and all(key in record for record in run)]
+    if not runs:
+        return False
+    epochs = min(len(run) for run in runs)
+    x = np.arange(1, epochs + 1)
+    values = np.array([[record[key] for record in run[:epochs]] for run in runs], dtype=float)
+    mean, style = values.mean(axis=0), line_style(index)
+    ax.plot(x, mean, marker="o", markersize=3, linewidth=1.6, label=f"{train} ({len(runs)} seed(s))", **style)
+    if len(runs) > 1:
+        sd = values.std(axis=0, ddof=1)
+        ax.fill_between(x, mean - sd, mean + sd, color=style["color"], alpha=0.15, linewidth=0)
+    return True
 
 
 def sample_indices(manifest, label, split=None, per_class=4):

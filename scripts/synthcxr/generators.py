@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from synthcxr.model import to_input
+from synthcxr.progress import Progress
 from synthcxr.train import epoch_order, load_checkpoint, save_atomically, seed_everything
 
 __all__ = [
@@ -308,7 +309,7 @@ def _finish_epoch(
     fingerprint,
     progress_dir,
     class_names,
-    log,
+    timer,
     started,
     n_images,
 ):
@@ -329,7 +330,17 @@ def _finish_epoch(
     )
     seconds = time.perf_counter() - started
     losses = " ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch")
-    log(f"epoch {epoch + 1}/{settings['epochs']}: {losses} ({n_images / seconds:.0f} images/s)")
+    message = f"epoch {epoch + 1}/{settings['epochs']}: {losses} ({n_images / seconds:.0f} images/s)"
+    timer.report(message, done=epoch + 1)
+
+
+def _report_batch(timer, settings, epoch, start, n_images):
+    """A progress line within a long epoch, every ``timer.interval`` seconds."""
+    if timer.due():
+        batch_size = settings["batch_size"]
+        index, n_batches = start // batch_size + 1, -(-n_images // batch_size)
+        message = f"epoch {epoch + 1}/{settings['epochs']}: batch {index}/{n_batches}"
+        timer.report(message, done=epoch + index / n_batches)
 
 
 def _resume(model, optimizers, checkpoint, checkpoint_path, progress_dir, class_names, log):
@@ -372,6 +383,7 @@ def train_vae(
         model, optimizers, checkpoint, checkpoint_path, progress_dir, class_names, log
     )
     z_fixed, y_fixed = _progress_inputs(settings["latent_dim"], settings["seed"])
+    timer = Progress(settings["epochs"], done=start_epoch, log=log)
     n, batch_size, beta = len(y_all), settings["batch_size"], settings["beta"]
     for epoch in range(start_epoch, settings["epochs"]):
         started = time.perf_counter()
@@ -392,6 +404,7 @@ def train_vae(
             loss.backward()
             optimizer.step()
             totals += torch.stack([loss.detach() * len(batch), recon.detach().sum(), kl.detach().sum()]).double()
+            _report_batch(timer, settings, epoch, start, n)
         loss, recon, kl = (totals / n).tolist()
         record = {"epoch": epoch + 1, "loss": loss, "reconstruction": recon, "kl": kl}
         _finish_epoch(
@@ -409,7 +422,7 @@ def train_vae(
             fingerprint,
             progress_dir,
             class_names,
-            log,
+            timer,
             started,
             n,
         )
@@ -446,6 +459,7 @@ def train_gan(
         model, optimizers, checkpoint, checkpoint_path, progress_dir, class_names, log
     )
     z_fixed, y_fixed = _progress_inputs(settings["latent_dim"], settings["seed"])
+    timer = Progress(settings["epochs"], done=start_epoch, log=log)
     n, batch_size, latent_dim = len(y_all), settings["batch_size"], settings["latent_dim"]
     bce = nn.BCEWithLogitsLoss()
     G, D = model.generator, model.discriminator
@@ -479,6 +493,7 @@ def train_gan(
                     torch.sigmoid(d_fake.detach()).sum(),
                 ]
             ).double()
+            _report_batch(timer, settings, epoch, start, n)
         loss_d, loss_g, p_real, p_fake = (totals / n).tolist()
         record = {"epoch": epoch + 1, "loss_d": loss_d, "loss_g": loss_g, "d_real": p_real, "d_fake": p_fake}
         _finish_epoch(
@@ -496,7 +511,7 @@ def train_gan(
             fingerprint,
             progress_dir,
             class_names,
-            log,
+            timer,
             started,
             n,
         )

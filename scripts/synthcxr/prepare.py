@@ -16,6 +16,7 @@ import numpy as np
 from synthcxr.folders import DomainError, check_class_sizes, list_domain
 from synthcxr.images import BadImageError, load_image
 from synthcxr.jobs import file_sha256
+from synthcxr.progress import Progress
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
 
 MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group"]
@@ -52,8 +53,13 @@ def prepare_domain(
     group_pattern=None,
     on_bad_image="error",
     threads=1,
+    log=lambda message: None,
+    log_interval=30.0,
 ):
-    """Decode, split and cache one domain. Returns (images, manifest rows, intake report)."""
+    """Decode, split and cache one domain. Returns (images, manifest rows, intake report).
+
+    ``log`` gets a progress line every ``log_interval`` seconds of decoding (big domains take minutes).
+    """
     folder = Path(folder)
     listing = list_domain(domain, folder, class_names)
     check_class_sizes(domain, listing, test_fraction)
@@ -62,7 +68,11 @@ def prepare_domain(
     images, rows, bad = [], [], []
     sizes, modes = Counter(), Counter()
     labels_of = {rel: (name, label) for rel, name, label in items}
-    for rel, decoded, error in decode_domain(folder, [rel for rel, _, _ in items], image_size, threads):
+    progress = Progress(len(items), log=log, interval=log_interval)
+    decoded_images = decode_domain(folder, [rel for rel, _, _ in items], image_size, threads)
+    for count, (rel, decoded, error) in enumerate(decoded_images, start=1):
+        if progress.due():
+            progress.report(f"{domain}: {count}/{len(items)} images decoded", done=count)
         if error:
             bad.append(error)
             continue

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from synthcxr.model import StudyCNN, to_input
+from synthcxr.progress import Progress
 
 
 def seed_everything(seed):
@@ -88,12 +89,15 @@ def load_checkpoint(path, fingerprint):
     return checkpoint if checkpoint.get("fingerprint") == fingerprint else None
 
 
-def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print):
+def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print, validation=None):
     """Train a StudyCNN on uint8 ``images`` (N, H, W) with integer ``labels``.
 
-    ``settings``: epochs, batch_size, lr, widths, seed, optional mixed_precision. Returns (model,
-    history), where history holds the mean training loss and accuracy of each epoch. A checkpoint (model, optimizer, epoch, history)
-    is written after each epoch; a matching checkpoint found at start is resumed.
+    ``settings``: epochs, batch_size, lr, widths, seed, optional mixed_precision. ``validation``:
+    optional (images, labels) scored after each epoch, without changing the training. Returns (model,
+    history), where history holds per epoch the mean training loss and accuracy, and the validation
+    loss and accuracy when ``validation`` has images. A checkpoint (model, optimizer, epoch, history)
+    is written after each epoch; a matching checkpoint found at start is resumed. ``log`` gets a
+    line per epoch, and one every 30 s within a long epoch, with the time elapsed and left.
     """
     device = torch.device(device)
     if device.type == "cpu":
@@ -101,7 +105,6 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
     seed_everything(settings["seed"])
     model = StudyCNN(widths=tuple(settings["widths"]), image_size=images.shape[-1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
-    loss_fn = nn.CrossEntropyLoss()
     history, start_epoch = [], 0
     checkpoint = load_checkpoint(checkpoint_path, fingerprint)
     if checkpoint is not None:
@@ -111,33 +114,17 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
         log(f"resuming from checkpoint {checkpoint_path} after epoch {start_epoch}")
 
     x_all = torch.as_tensor(images).to(device)  # uint8 on the device: 16 KB per image
-    # Optional bf16 autocast on a GPU (no loss scaling needed); off by default so results match the
-    # fp32 definition of the study. On the CPU it is never used.
-    mixed_precision = bool(settings.get("mixed_precision", False)) and device.type == "cuda"
     y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
-    batch_size = settings["batch_size"]
+    has_validation = validation is not None and len(validation[1]) > 0
+    if has_validation:
+        x_validation = torch.as_tensor(validation[0]).to(device)
+        y_validation = torch.as_tensor(validation[1], dtype=torch.long).to(device)
+    progress = Progress(settings["epochs"], done=start_epoch, log=log)
     for epoch in range(start_epoch, settings["epochs"]):
         started = time.perf_counter()
-        model.train()
-        order = epoch_order(len(y_all), settings["seed"], epoch).to(device)
-        total_loss = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            x, y = to_input(x_all[batch]), y_all[batch]
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed_precision):
-                logits = model(x)
-                loss = loss_fn(logits, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.detach() * len(batch)
-            correct += (logits.argmax(1) == y).sum()
-        record = {
-            "epoch": epoch + 1,
-            "loss": total_loss.item() / len(y_all),
-            "accuracy": correct.item() / len(y_all),
-        }
+        record = {"epoch": epoch + 1, **train_epoch(model, optimizer, x_all, y_all, epoch, settings, progress)}
+        if has_validation:
+            record |= validation_scores(model, x_validation, y_validation)
         history.append(record)
         save_atomically(
             {
@@ -149,12 +136,63 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
             },
             checkpoint_path,
         )
-        seconds = time.perf_counter() - started
-        log(
-            f"epoch {epoch + 1}/{settings['epochs']}: loss {record['loss']:.4f} "
-            f"accuracy {record['accuracy']:.4f} ({len(y_all) / seconds:.0f} images/s)"
-        )
+        speed = len(y_all) / (time.perf_counter() - started)
+        progress.report(f"{epoch_summary(record, settings['epochs'])} ({speed:.0f} images/s)", done=epoch + 1)
     return model, history
+
+
+def epoch_summary(record, epochs):
+    line = f"epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f} accuracy {record['accuracy']:.4f}"
+    if "validation_loss" in record:
+        line += f", validation loss {record['validation_loss']:.4f} accuracy {record['validation_accuracy']:.4f}"
+    return line
+
+
+def train_epoch(model, optimizer, x_all, y_all, epoch, settings, progress):
+    """Epoch ``epoch`` (from 0): one pass over the images in the epoch's order; {"loss", "accuracy"},
+    means over the pass.
+
+    Optional bf16 autocast on a GPU (no loss scaling needed); off by default so results match the
+    fp32 definition of the study. On the CPU it is never used.
+    """
+    device = x_all.device
+    mixed_precision = bool(settings.get("mixed_precision", False)) and device.type == "cuda"
+    batch_size = settings["batch_size"]
+    order = epoch_order(len(y_all), settings["seed"], epoch).to(device)
+    n_batches = -(-len(order) // batch_size)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    for index, start in enumerate(range(0, len(order), batch_size)):
+        batch = order[start : start + batch_size]
+        x, y = to_input(x_all[batch]), y_all[batch]
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed_precision):
+            logits = model(x)
+            loss = loss_fn(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.detach() * len(batch)
+        correct += (logits.argmax(1) == y).sum()
+        if progress.due():
+            message = f"epoch {epoch + 1}/{settings['epochs']}: batch {index + 1}/{n_batches}"
+            progress.report(message, done=epoch + (index + 1) / n_batches)
+    return {"loss": total_loss.item() / len(order), "accuracy": correct.item() / len(order)}
+
+
+@torch.inference_mode()
+def validation_scores(model, images, labels, batch_size=512):
+    """Mean cross-entropy and accuracy on uint8 ``images``: eval mode and no gradients, so the
+    weights, the optimizer and the random streams of training are untouched."""
+    model.eval()
+    total_loss, correct = torch.zeros((), device=images.device), torch.zeros((), device=images.device)
+    for start in range(0, len(labels), batch_size):
+        logits = model(to_input(images[start : start + batch_size])).float()
+        y = labels[start : start + batch_size]
+        total_loss += nn.functional.cross_entropy(logits, y, reduction="sum")
+        correct += (logits.argmax(1) == y).sum()
+    return {"validation_loss": total_loss.item() / len(labels), "validation_accuracy": correct.item() / len(labels)}
 
 
 @torch.inference_mode()

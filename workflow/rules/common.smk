@@ -4,10 +4,10 @@ import functools
 import hashlib
 import os
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+# CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
+SCRIPTS = CHECKOUT / "scripts"
 from synthcxr.folders import DomainError, check_class_sizes, fingerprint, list_domain
 
 CLASSES = config["classes"]
@@ -21,7 +21,6 @@ SEEDS = config["seeds"]
 VOLUME_DOMAINS = config["volume"]["domains"]
 # 100% is the main training; only the smaller parts are trained again.
 VOLUME_PERCENTS = sorted(p for p in config["volume"]["percents"] if p < 100)
-SCRIPTS = Path(workflow.basedir) / "scripts"
 
 
 def check_config_references():
