@@ -7,8 +7,9 @@ training domain on the same test split; both facts are checked, since the pairin
 Decisions (stated in summary.md, findings.md and the report):
 
 - Seeds are combined by averaging the metric over seeds (the number in the summary table). The
-  interval of that mean resamples the test images, as whole patient groups (``group`` column), with
-  the same resample applied to every seed (:func:`synthcxr.stats.seed_averaged_intervals`).
+  interval of that mean comes from a two-level bootstrap (:func:`synthcxr.stats.seed_averaged_intervals`):
+  each replicate resamples the patient groups of the test split (``group`` column) and the cell's seeds,
+  the scheme of the comparisons below, so that it covers the seed-to-seed variation too.
 - A comparison is one training domain against the reference (real, first) domain on the same test
   images: the difference of the seed-averaged metrics, and a bootstrap of it for the interval and a
   two-sided p-value (:func:`synthcxr.stats.paired_bootstrap_differences`) in which each replicate
@@ -26,7 +27,7 @@ Decisions (stated in summary.md, findings.md and the report):
   [1, 1] from two images) and spurious p-values.
 
 The bootstrap settings (``n_boot``, ``alpha``, ``seed``, ``min_groups_per_class``) have no defaults
-here: workflow/rules/summary.smk sets them, once.
+here: the config's ``statistics`` section sets them, once (defaults in workflow/schemas/config.schema.yaml).
 """
 
 import re
