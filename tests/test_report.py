@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from oracles import holm
 from workflow_helpers import REPO, snakemake, tiny_config, write_config
 
@@ -53,29 +54,25 @@ def report_run(tmp_path_factory):
     return workdir / "results"
 
 
-def summary_smk_settings():
-    """The statistics settings of workflow/rules/summary.smk: its Python preamble, before the first rule."""
-    text = (REPO / "workflow" / "rules" / "summary.smk").read_text()
-    namespace = {"REAL_DOMAINS": ["Original"]}
-    exec(text[: text.index("\nrule ")], namespace)
-    return namespace
+def statistics_defaults():
+    """The defaults of the config's statistics section, from the schema (what a config without the section gets)."""
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return {key: spec["default"] for key, spec in schema["properties"]["statistics"]["properties"].items()}
 
 
-def test_workflow_description_and_readme_state_the_settings_of_summary_smk():
-    """The report's workflow description can read only the config, not summary.smk: check it by hand here."""
-    settings = summary_smk_settings()
-    alpha, min_groups = settings["ALPHA"], settings["MIN_GROUPS_PER_CLASS"]
-    intervals, comparisons = settings["INTERVAL_BOOTSTRAP"], settings["COMPARISON_BOOTSTRAP"]
-    assert intervals["alpha"] == comparisons["alpha"] == alpha
-    assert intervals["min_groups_per_class"] == comparisons["min_groups_per_class"] == min_groups
+def test_workflow_description_and_readme_state_the_default_statistics_settings():
+    """The report's workflow description and the README state the defaults; check them by hand here."""
+    settings = statistics_defaults()
+    alpha, min_groups = settings["alpha"], settings["min_groups_per_class"]
+    n_intervals, n_comparisons = settings["interval_resamples"], settings["comparison_resamples"]
     workflow = (REPO / "workflow" / "report" / "workflow.rst").read_text()
     readme = (REPO / "README.md").read_text().split("## Statistics")[1].split("\n## ")[0]
     coverage = f"{100 * (1 - alpha):g}%"
     for text in (workflow, readme):
         assert f"{coverage} percentile bootstrap" in text and f"{coverage} interval" in text
         assert f"fewer than {min_groups} patient groups" in text
-    assert f"({intervals['n_boot']} resamples)" in workflow and f"{intervals['n_boot']:,} resamples" in readme
-    assert f"{comparisons['n_boot']} bootstrap" in workflow and f"{comparisons['n_boot']:,} bootstrap" in readme
+    assert f"({n_intervals} resamples)" in workflow and f"{n_intervals:,} resamples" in readme
+    assert f"{n_comparisons} bootstrap" in workflow and f"{n_comparisons:,} bootstrap" in readme
     assert f"error rate at {alpha}" in workflow and f"p-value is below {alpha}" in workflow
 
 

@@ -30,6 +30,7 @@ The bootstrap settings (``n_boot``, ``alpha``, ``seed``, ``min_groups_per_class`
 here: the config's ``statistics`` section sets them, once (defaults in workflow/schemas/config.schema.yaml).
 """
 
+import math
 import re
 from collections import defaultdict
 
@@ -39,6 +40,7 @@ import pandas as pd
 from synthcxr.data import read_predictions
 from synthcxr.stats import (
     METRICS,
+    bootstrap_p_floor,
     classification_metrics,
     delong_test,
     holm_adjust,
@@ -122,6 +124,41 @@ def too_few_groups_note(min_groups_per_class):
 def interval_label(alpha):
     """'95%' for alpha = 0.05: the coverage of the intervals, as the tables and findings name it."""
     return f"{100 * (1 - alpha):g}%"
+
+
+# What a cell's interval resamples (provenance.json, tables, findings; the report captions say the same).
+INTERVAL_RESAMPLING = "two-level bootstrap: the cell's seeds and the patient groups of the test split resampled"
+
+
+def cell_interval_text(alpha):
+    """'95% two-level bootstrap interval (seeds and test patient groups resampled)': what a cell interval is."""
+    return f"{interval_label(alpha)} two-level bootstrap interval (seeds and test patient groups resampled)"
+
+
+def at_p_floor(p_value, n_boot):
+    """Whether a bootstrap p-value is the smallest ``n_boot`` replicates can give (the true one may be smaller)."""
+    return not pd.isna(p_value) and p_value <= bootstrap_p_floor(n_boot) * (1 + 1e-9)
+
+
+def p_value_text(p_value, n_boot, name="", raw_p_value=None):
+    """A p-value as tables and findings print it: '0.0123'; '< 0.0004' at the floor of a bootstrap of
+    ``n_boot`` replicates. An adjusted p-value (``raw_p_value`` given) whose raw p-value is at the floor is
+    an upper bound: '≤ 0.0144'. With ``name``: 'p = 0.0123', 'p < 0.0004'. CSV files keep the numbers.
+    """
+    if pd.isna(p_value):
+        relation, number = "=", "n/a"
+    elif raw_p_value is None and at_p_floor(p_value, n_boot):
+        # rounded up to 2 significant digits, so that '<' stays true
+        floor = bootstrap_p_floor(n_boot)
+        scale = 10 ** (1 - math.floor(math.log10(floor)))
+        relation, number = "<", f"{math.ceil(floor * scale) / scale:g}"
+    elif raw_p_value is not None and at_p_floor(raw_p_value, n_boot):
+        relation, number = "≤", f"{p_value:.4f}"
+    else:
+        relation, number = "=", f"{p_value:.4f}"
+    if name:
+        return f"{name} {relation} {number}"
+    return number if relation == "=" else f"{relation} {number}"
 
 
 def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class):

@@ -1,24 +1,4 @@
-# Statistics across cells. Settings are fixed here (not in the config), once: the scripts take them
-# as params, and workflow/report/workflow.rst and README.md state them (tests/test_report.py checks).
-# Below 5 patient groups of a class in a test split, a bootstrap is degenerate: no interval, no test.
-MIN_GROUPS_PER_CLASS = 5
-# Level of the tests and 1 - coverage of every interval.
-ALPHA = 0.05
-# Intervals: percentile bootstrap over patient groups of the test split, same resamples for every seed.
-INTERVAL_BOOTSTRAP = {
-    "n_boot": 2000,
-    "alpha": ALPHA,
-    "seed": 0,
-    "min_groups_per_class": MIN_GROUPS_PER_CLASS,
-}
-# Comparisons: bootstrap over test patient groups and seeds; 5000 replicates keep the smallest
-# p-value (2/5001) small enough to survive Holm correction over dozens of comparisons.
-COMPARISON_BOOTSTRAP = {
-    "n_boot": 5000,
-    "alpha": ALPHA,
-    "seed": 0,
-    "min_groups_per_class": MIN_GROUPS_PER_CLASS,
-}
+# Statistics across cells; their settings are the config's statistics section (common.smk: bootstrap_settings).
 # Every training domain is compared with the first domain of the config (real images: Original).
 REFERENCE = REAL_DOMAINS[0]
 
@@ -50,7 +30,7 @@ rule summarize:
     params:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
-        bootstrap=INTERVAL_BOOTSTRAP,
+        bootstrap=bootstrap_settings("interval_resamples"),
         code=code("analysis", "jobs", "summary"),
     script:
         "../../scripts/summarize.py"
@@ -76,7 +56,7 @@ rule compare_domains:
         reference=REFERENCE,
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
-        bootstrap=COMPARISON_BOOTSTRAP,
+        bootstrap=bootstrap_settings("comparison_resamples"),
         code=code("analysis", "jobs"),
     script:
         "../../scripts/compare_domains.py"
@@ -118,6 +98,7 @@ rule plot_figures:
         test_domains=TEST_DOMAINS,
         classes=CLASSES,
         reference=REFERENCE,
+        alpha=STATISTICS["alpha"],
         sample_domains=REAL_DOMAINS,
         code=code("analysis", "figures", "jobs"),
     script:
