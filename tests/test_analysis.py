@@ -12,10 +12,18 @@ from scipy import stats as scipy_stats
 from sklearn.metrics import roc_auc_score
 
 from synthcxr import analysis, findings, stats
-from synthcxr.figures import FPR_GRID, confusion_grid, mean_roc, row_shares
-from synthcxr.summary import latex_table, readable_table
+from synthcxr.figures import (
+    FPR_GRID,
+    confusion_grid,
+    confusion_grid_by_seed,
+    heatmap,
+    mean_roc,
+    row_shares,
+    volume_curve,
+)
+from synthcxr.summary import comparisons_readable, latex_table, readable_table
 
-# Bootstrap settings besides n_boot (the workflow's are in workflow/rules/summary.smk).
+# Bootstrap settings besides n_boot (the workflow takes them from the config: statistics).
 BOOT = {"alpha": 0.05, "seed": 0, "min_groups_per_class": 5}
 
 
@@ -433,14 +441,17 @@ def test_findings_sentences_carry_the_comparison_numbers(study):
         if row.train == "Mixed":
             continue
         clause = (
-            f"{analysis.LABELS[row.metric]} by {row.difference:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}; "
+            f"{analysis.LABELS[row.metric]} by {row.difference:+.3f} (unadjusted 95% CI {row.ci_low:+.3f} to "
+            f"{row.ci_high:+.3f}; "
             f"{row.train_value:.3f} vs {row.reference_value:.3f})"
         )
         assert clause in text, clause
     vaes = comparisons[(comparisons.train == "VAEs") & comparisons.significant & (comparisons.difference < 0)]
     assert not vaes.empty
     for row in vaes.itertuples():
-        assert f"Holm-adjusted p = {row.p_holm:.4f}" in text
+        # a raw p-value at the floor of 1000 replicates (2/1001) makes the adjusted one an upper bound
+        relation = "≤" if row.p_value <= 2 / 1001 * (1 + 1e-9) else "="
+        assert f"Holm-adjusted p {relation} {row.p_holm:.4f}" in text
     assert "VAEs-trained models fall significantly short of Original-trained ones" in text
     assert f"the {len(comparisons)} p-values" in text and "Holm-corrected" in text
     assert findings.DISCLAIMER in text
@@ -496,7 +507,7 @@ def test_findings_hand_made_table():
     comparisons = pd.DataFrame(
         [
             # test, train, metric, train value, reference value, diff, low, high, p, p_holm, significant
-            ("Original", "GANs", "balanced_accuracy", 0.712, 0.832, -0.120, -0.180, -0.050, 0.001, 0.004, True),
+            ("Original", "GANs", "balanced_accuracy", 0.712, 0.832, -0.120, -0.180, -0.050, 0.003, 0.004, True),
             ("Original", "GANs", "auroc", 0.900, 0.910, -0.010, -0.040, 0.020, 0.400, 0.800, False),
             ("Original", "Mixed", "balanced_accuracy", 0.870, 0.832, 0.038, 0.010, 0.070, 0.010, 0.030, True),
             ("Original", "Mixed", "auroc", 0.950, 0.910, 0.040, 0.000, 0.080, 0.040, 0.080, False),
@@ -518,8 +529,8 @@ def test_findings_hand_made_table():
     text = _text(findings.findings(summary, comparisons, context))
     assert (
         "On the Original test split (100 images, 50 patient groups), training on GANs instead of Original changed "
-        "balanced accuracy by -0.120 (95% CI -0.180 to -0.050; 0.712 vs 0.832) and AUROC by -0.010 "
-        "(95% CI -0.040 to +0.020; 0.900 vs 0.910)"
+        "balanced accuracy by -0.120 (unadjusted 95% CI -0.180 to -0.050; 0.712 vs 0.832) and AUROC by -0.010 "
+        "(unadjusted 95% CI -0.040 to +0.020; 0.900 vs 0.910)"
     ) in text
     assert "significant after Holm correction: lower balanced accuracy (Holm-adjusted p = 0.0040)" in text
     assert "Mixed beats Original on 1 of 1 test splits (Original)." in text
@@ -529,6 +540,71 @@ def test_findings_hand_made_table():
     assert findings.DEMO_NOTE in text
     page = findings.to_html(findings.findings(summary, comparisons, context))
     assert page.startswith("<!DOCTYPE html>") and "<h2>Does Mixed beat Original?</h2>" in page
+
+
+def test_p_values_at_the_bootstrap_floor_read_as_bounds():
+    floor = 2 / 5001  # the smallest p-value of 5000 replicates
+    assert stats.bootstrap_p_floor(5000) == floor
+    assert analysis.p_value_text(floor, 5000) == "< 0.0004"
+    assert analysis.p_value_text(floor, 5000, "p") == "p < 0.0004"
+    assert analysis.p_value_text(2 / 1001, 1000, "p") == "p < 0.002"
+    assert analysis.p_value_text(3 / 5001, 5000, "p") == "p = 0.0006"  # above the floor: the number
+    assert analysis.p_value_text(0.0144, 5000, "Holm-adjusted p", raw_p_value=floor) == "Holm-adjusted p ≤ 0.0144"
+    assert analysis.p_value_text(0.0144, 5000, "Holm-adjusted p", raw_p_value=0.001) == "Holm-adjusted p = 0.0144"
+    assert analysis.p_value_text(float("nan"), 5000) == "n/a"
+    # the bootstrap really returns the floor when every replicate lies on one side of zero
+    assert stats.bootstrap_p_value(np.full(5000, 0.3)) == pytest.approx(floor)
+
+
+def _unadjusted_versus_holm():
+    """GANs: balanced accuracy significant at the bootstrap's floor; AUROC's unadjusted interval excludes zero
+    but its Holm-adjusted p-value is not significant; F1 neither."""
+    floor = 2 / 1001
+    return pd.DataFrame(
+        [
+            # metric, train value, reference value, diff, low, high, p, p_holm, significant
+            ("balanced_accuracy", 0.712, 0.832, -0.120, -0.180, -0.050, floor, 3 * floor, True),
+            ("auroc", 0.880, 0.910, -0.030, -0.055, -0.004, 0.020, 0.040 * 2, False),
+            ("f1", 0.800, 0.810, -0.010, -0.040, 0.020, 0.400, 0.800, False),
+        ],
+        columns=["metric", "train_value", "reference_value", "difference", "ci_low", "ci_high", "p_value",
+                 "p_holm", "significant"],
+    ).assign(test="Original", train="GANs", reference="Original", n_test=100, n_groups=50, note="",
+             seedwise_test="", seedwise_p_max=float("nan"))
+
+
+def test_findings_tell_an_unadjusted_interval_from_a_holm_significant_difference():
+    comparisons = _unadjusted_versus_holm()
+    summary = pd.DataFrame({"train": ["Original", "GANs"], "test": ["Original"] * 2, "accuracy": 0.9,
+                            "majority_baseline_accuracy": 0.6})
+    context = dict(CONTEXT, synthetic=["GANs"], mixed=None, test_domains=["Original"])
+    text = _text(findings.findings(summary, comparisons, context))
+    assert (
+        "significant after Holm correction: lower balanced accuracy (Holm-adjusted p ≤ 0.0060); not significant "
+        "after Holm correction although the unadjusted interval excludes zero: AUROC (unadjusted p = 0.0200, "
+        "Holm-adjusted p = 0.0800)."
+    ) in text
+    assert "AUROC by -0.030 (unadjusted 95% CI -0.055 to -0.004; 0.880 vs 0.910)" in text
+    assert "F1 (" not in text.split("significant after Holm")[-1]  # F1's interval holds zero: no such remark
+    assert "A p-value written 'p < 0.002' is at the resolution floor" in text
+    # with no significant difference the sentence still says which is which
+    alone = comparisons[comparisons.metric != "balanced_accuracy"]
+    text = _text(findings.findings(summary, alone, context))
+    assert (
+        "none of these differences is significant after Holm correction; not significant after Holm correction "
+        "although the unadjusted interval excludes zero: AUROC"
+    ) in text
+
+
+def test_comparison_table_text_marks_floor_p_values_and_unadjusted_intervals():
+    readable = comparisons_readable(_unadjusted_versus_holm(), 0.05, 1000).set_index("metric")
+    assert list(readable["p (unadjusted)"]) == ["< 0.002", "0.0200", "0.4000"]
+    assert list(readable["p (Holm)"]) == ["≤ 0.0060", "0.0800", "0.8000"]
+    assert list(readable["significant (Holm)"]) == [
+        "*", "no (after Holm), although the unadjusted CI excludes 0", ""
+    ]
+    assert "difference (unadjusted 95% CI)" in readable.columns
+    assert readable.loc["AUROC", "difference (unadjusted 95% CI)"] == "-0.030 (-0.055 to -0.004)"
 
 
 def test_main_tables_mark_significant_cells(study):
@@ -563,6 +639,34 @@ def test_confusion_cells_are_shaded_by_their_share_of_the_true_class():
     # the 90% cell is dark, so its text is white
     texts = {text.get_text(): text.get_color() for text in ax.texts}
     assert texts["90\n90%"] == "white" and texts["10\n10%"] == "black"
+
+
+def test_confusion_matrices_by_seed_show_each_model_beside_the_pooled_counts():
+    """Two seeds at opposite operating points: pooled, they look like a coin flip; by seed, each stands alone."""
+    everything_pneumonia, everything_normal = np.array([[0, 50], [0, 50]]), np.array([[50, 0], [50, 0]])
+    by_seed = {(("GANs", 1), "Original"): everything_pneumonia, (("GANs", 2), "Original"): everything_normal}
+    figure = confusion_grid_by_seed(by_seed, ["GANs"], ["Original"], ["NORMAL", "PNEUMONIA"], [1, 2])
+    first, second = figure.axes
+    np.testing.assert_allclose(np.asarray(first.images[0].get_array()), [[0, 1], [0, 1]])
+    np.testing.assert_allclose(np.asarray(second.images[0].get_array()), [[1, 0], [1, 0]])
+    assert "seed 1" in first.get_ylabel() and "seed 2" in second.get_ylabel()
+    assert "not pooled" in figure._suptitle.get_text()
+    pooled = confusion_grid({("GANs", "Original"): everything_pneumonia + everything_normal}, ["GANs"], ["Original"],
+                            ["NORMAL", "PNEUMONIA"], 2)
+    np.testing.assert_allclose(np.asarray(pooled.axes[0].images[0].get_array()), [[0.5, 0.5], [0.5, 0.5]])
+    assert "pooled over the models of 2 seed(s)" in pooled._suptitle.get_text()
+
+
+def test_figure_titles_state_the_coverage_that_alpha_gives():
+    summary = pd.DataFrame({"train": ["GANs"], "test": ["Original"], "auroc": [0.8], "auroc_std": [0.1],
+                            "auroc_ci_low": [0.6], "auroc_ci_high": [0.9]})
+    style = {"colormap": "viridis"}
+    title = heatmap(summary, "auroc", ["GANs"], ["Original"], style, alpha=0.1).axes[0].get_title()
+    assert "[90% interval]" in title and "seeds and test patient groups" in title and "95%" not in title
+    assert "[95% interval]" in heatmap(summary, "auroc", ["GANs"], ["Original"], style, alpha=0.05).axes[0].get_title()
+    table = summary.assign(percent=100)
+    curve = volume_curve(table, ["auroc"], analysis.LABELS, alpha=0.1)
+    assert "band: 90% interval (seeds and test patient groups resampled)" in curve._suptitle.get_text()
 
 
 def test_mean_roc_area_is_the_mean_auroc():

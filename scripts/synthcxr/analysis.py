@@ -140,6 +140,13 @@ def at_p_floor(p_value, n_boot):
     return not pd.isna(p_value) and p_value <= bootstrap_p_floor(n_boot) * (1 + 1e-9)
 
 
+def p_floor_text(n_boot):
+    """The floor of :func:`at_p_floor` rounded up to 2 significant digits ('0.0004' for 5000), so that 'p < x' holds."""
+    floor = bootstrap_p_floor(n_boot)
+    scale = 10 ** (1 - math.floor(math.log10(floor)))
+    return f"{math.ceil(floor * scale) / scale:g}"
+
+
 def p_value_text(p_value, n_boot, name="", raw_p_value=None):
     """A p-value as tables and findings print it: '0.0123'; '< 0.0004' at the floor of a bootstrap of
     ``n_boot`` replicates. An adjusted p-value (``raw_p_value`` given) whose raw p-value is at the floor is
@@ -148,10 +155,7 @@ def p_value_text(p_value, n_boot, name="", raw_p_value=None):
     if pd.isna(p_value):
         relation, number = "=", "n/a"
     elif raw_p_value is None and at_p_floor(p_value, n_boot):
-        # rounded up to 2 significant digits, so that '<' stays true
-        floor = bootstrap_p_floor(n_boot)
-        scale = 10 ** (1 - math.floor(math.log10(floor)))
-        relation, number = "<", f"{math.ceil(floor * scale) / scale:g}"
+        relation, number = "<", p_floor_text(n_boot)
     elif raw_p_value is not None and at_p_floor(raw_p_value, n_boot):
         relation, number = "≤", f"{p_value:.4f}"
     else:
