@@ -32,12 +32,14 @@ FIGURES = [
     "heatmap_f1",
     "heatmap_auroc",
     "confusion_matrices",
+    "confusion_matrices_by_seed",
     "roc_curves",
     "reliability",
     "training_curves",
     "sample_images",
 ]
 INTERVAL_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
+STATISTICS = {"alpha": 0.1, "interval_resamples": 1000, "comparison_resamples": 2000}
 REPORTED = ["summary.csv", "comparisons.csv", "summary.md", "summary.tex", "findings.md", "findings.html",
             "summary.html", "comparisons.html"]
 
@@ -47,6 +49,8 @@ def report_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("report_run")
     config = tiny_config(DEMO, seeds=(1, 2))
     config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
+    # Not the defaults: every coverage text and every bootstrap must follow the config.
+    config["statistics"] = STATISTICS
     config = write_config(workdir / "config.yaml", config)
     snakemake(workdir, "--configfile", config, "--cores", 2)
     for report in ("results/report.html", "results/report.zip"):
@@ -97,6 +101,27 @@ def test_report_zip_and_html_hold_every_figure_and_table(report_run):
         assert phrase in page, phrase
 
 
+def test_captions_state_the_coverage_of_the_configured_alpha(report_run):
+    """Captions are rendered with the config: alpha 0.1 gives 90% intervals, and each says what it resamples."""
+    page = (report_run / "report.html").read_text()
+    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in page
+    assert "unadjusted 90% bootstrap interval" in page
+    assert "pooled over the models of 2 seed(s)" in page
+    markdown = (report_run / "summary.md").read_text()
+    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in markdown
+    assert "difference (unadjusted 90% CI)" in markdown and "95%" not in markdown
+    assert "90\\% two-level bootstrap interval" in (report_run / "summary.tex").read_text()
+
+
+def test_per_seed_counts_stand_beside_the_pooled_ones(report_run):
+    by_seed = pd.read_csv(report_run / "summary_by_seed.csv")
+    summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
+    pooled = by_seed.groupby(["train", "test"])[["tn", "fp", "fn", "tp"]].sum()
+    for count in ("tn", "fp", "fn", "tp"):
+        assert (summary[f"{count}_pooled"] == pooled[count].reindex(summary.index)).all()
+    assert len(by_seed) == 2 * len(summary)
+
+
 def test_figures_exist_as_png_and_pdf(report_run):
     for figure in FIGURES:
         for ext in ("png", "pdf"):
@@ -116,7 +141,9 @@ def test_summary_has_mean_sd_and_bootstrap_interval_per_cell(report_run):
     for row in summary.itertuples():
         assert row.f1 == pytest.approx(means[(row.train, row.test)])
     provenance = json.loads((report_run / "provenance.json").read_text())
-    assert provenance["statistics"]["intervals"]["n_boot"] == 2000
+    intervals = provenance["statistics"]["intervals"]
+    assert intervals["n_boot"] == 1000 and intervals["alpha"] == 0.1
+    assert "seeds" in intervals["resampling"] and "patient groups" in intervals["resampling"]
 
 
 def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
@@ -125,7 +152,8 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
     np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
-    assert (comparisons["significant"] == (comparisons["p_holm"] < 0.05)).all()
+    assert (comparisons["significant"] == (comparisons["p_holm"] < STATISTICS["alpha"])).all()
+    assert comparisons["p_value"].min() >= 2 / (STATISTICS["comparison_resamples"] + 1) - 1e-12
     summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
     for row in comparisons.itertuples():
         expected = summary.loc[(row.train, row.test), row.metric] - summary.loc[(row.reference, row.test), row.metric]
@@ -137,13 +165,17 @@ def test_findings_are_generated_from_the_numbers(report_run):
     comparisons = pd.read_csv(report_run / "comparisons.csv")
     labels = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "f1": "F1", "auroc": "AUROC"}
     for row in comparisons.itertuples():
-        clause = f"{labels[row.metric]} by {row.difference:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}"
+        clause = (
+            f"{labels[row.metric]} by {row.difference:+.3f} (unadjusted 90% CI {row.ci_low:+.3f} to "
+            f"{row.ci_high:+.3f}"
+        )
         assert clause in text, clause
     for heading in ("Training on synthetic instead of real images", "Does Mixed beat Original?",
                     "Where synthetic training falls short", "Against the majority-class baseline"):
         assert f"## {heading}" in text
     assert "Research use only" in text and "not X-rays" in text
     assert "the 36 p-values" in text
+    assert "two-level bootstrap (1000 replicates per cell" in text and "95%" not in text
 
 
 def test_main_tables_markdown_and_latex(report_run):
