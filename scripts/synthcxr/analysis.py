@@ -285,6 +285,11 @@ def seedwise_test(cell, base, metric):
     return name, float(np.max(p_values))
 
 
+def excludes_zero(row):
+    """Whether a comparison row's unadjusted interval lies wholly above or below zero (False without one)."""
+    return bool(row.ci_low > 0 or row.ci_high < 0)
+
+
 def significance_marks(comparisons):
     """{(train, test, metric): True} for the significant rows of a comparison table."""
     marked = comparisons[comparisons["significant"].astype(bool)]

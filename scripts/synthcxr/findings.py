@@ -8,7 +8,7 @@ import html
 
 import pandas as pd
 
-from synthcxr.analysis import LABELS, interval_label, p_floor_text, p_value_text
+from synthcxr.analysis import LABELS, excludes_zero, interval_label, p_floor_text, p_value_text
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "
@@ -67,7 +67,7 @@ def pair_rows(comparisons, train, test):
 
 
 def change_clause(row, alpha):
-    """'balanced accuracy by -0.120 (95% CI -0.180 to -0.050; 0.712 vs 0.832)'."""
+    """'balanced accuracy by -0.120 (unadjusted 95% CI -0.180 to -0.050; 0.712 vs 0.832)'."""
     return (
         f"{LABELS[row.metric]} by {signed(row.difference)} ({interval(row, alpha)}; "
         f"{plain(row.train_value)} vs {plain(row.reference_value)})"
@@ -90,24 +90,23 @@ def significance_clause(rows, n_boot):
         note = next((row.note for row in rows if isinstance(row.note, str) and row.note), "")
         return "not tested" + (f" ({note})" if note else "")
     significant = [row for row in rows if bool(row.significant)]
-    unadjusted_only = [
-        row for row in rows if not bool(row.significant) and (row.ci_low > 0 or row.ci_high < 0)
+    unadjusted_only = [row for row in rows if not bool(row.significant) and excludes_zero(row)]
+    higher_or_lower = (
+        f"{'higher' if row.difference > 0 else 'lower'} {LABELS[row.metric]} ({holm_p(row, n_boot)})"
+        for row in significant
+    )
+    parts = [
+        "significant after Holm correction: " + listing(higher_or_lower)
+        if significant
+        else "none of these differences is significant after Holm correction"
     ]
-    parts = []
-    if significant:
-        parts.append("significant after Holm correction: " + listing(
-            f"{'higher' if row.difference > 0 else 'lower'} {LABELS[row.metric]} ({holm_p(row, n_boot)})"
-            for row in significant
-        ))
     if unadjusted_only:
-        parts.append("not significant after Holm correction although the unadjusted interval excludes zero: " + listing(
+        p_values = (
             f"{LABELS[row.metric]} ({p_value_text(row.p_value, n_boot, 'unadjusted p')}, {holm_p(row, n_boot)})"
             for row in unadjusted_only
-        ))
-    if not parts:
-        return "none of these differences is significant after Holm correction"
-    if not significant:
-        parts.insert(0, "none of these differences is significant after Holm correction")
+        )
+        parts.append("not significant after Holm correction although the unadjusted interval excludes zero: "
+                     + listing(p_values))
     return "; ".join(parts)
 
 

@@ -11,6 +11,7 @@ from synthcxr.analysis import (
     INTERVAL_METRICS,
     LABELS,
     cell_interval_text,
+    excludes_zero,
     interval_label,
     p_value_text,
 )
@@ -128,11 +129,6 @@ def threshold_table(summary):
                 cell_text(row, prefix + name, interval=False) for _, row in summary.iterrows()
             ]
     return readable
-
-
-def excludes_zero(row):
-    """Whether a comparison's (unadjusted) interval lies wholly above or below zero."""
-    return bool(row.ci_low > 0 or row.ci_high < 0)
 
 
 def significance_text(row):
