@@ -581,7 +581,7 @@ def test_findings_tell_an_unadjusted_interval_from_a_holm_significant_difference
     text = _text(findings.findings(summary, comparisons, context))
     assert (
         "significant after Holm correction: lower balanced accuracy (Holm-adjusted p ≤ 0.0060); not significant "
-        "after Holm correction although the unadjusted interval excludes zero: AUROC (unadjusted p = 0.0200, "
+        "after Holm correction, although the unadjusted interval excludes zero: AUROC (unadjusted p = 0.0200, "
         "Holm-adjusted p = 0.0800)."
     ) in text
     assert "AUROC by -0.030 (unadjusted 95% CI -0.055 to -0.004; 0.880 vs 0.910)" in text
@@ -591,8 +591,8 @@ def test_findings_tell_an_unadjusted_interval_from_a_holm_significant_difference
     alone = comparisons[comparisons.metric != "balanced_accuracy"]
     text = _text(findings.findings(summary, alone, context))
     assert (
-        "none of these differences is significant after Holm correction; not significant after Holm correction "
-        "although the unadjusted interval excludes zero: AUROC"
+        "none of these differences is significant after Holm correction, although the unadjusted interval excludes "
+        "zero for AUROC (unadjusted p = 0.0200, Holm-adjusted p = 0.0800)."
     ) in text
 
 

@@ -95,19 +95,19 @@ def significance_clause(rows, n_boot):
         f"{'higher' if row.difference > 0 else 'lower'} {LABELS[row.metric]} ({holm_p(row, n_boot)})"
         for row in significant
     )
-    parts = [
-        "significant after Holm correction: " + listing(higher_or_lower)
-        if significant
-        else "none of these differences is significant after Holm correction"
-    ]
-    if unadjusted_only:
-        p_values = (
-            f"{LABELS[row.metric]} ({p_value_text(row.p_value, n_boot, 'unadjusted p')}, {holm_p(row, n_boot)})"
-            for row in unadjusted_only
-        )
-        parts.append("not significant after Holm correction although the unadjusted interval excludes zero: "
-                     + listing(p_values))
-    return "; ".join(parts)
+    if not significant:
+        clause = "none of these differences is significant after Holm correction"
+        joint = ", although the unadjusted interval excludes zero for "
+    else:
+        clause = "significant after Holm correction: " + listing(higher_or_lower)
+        joint = "; not significant after Holm correction, although the unadjusted interval excludes zero: "
+    if not unadjusted_only:
+        return clause
+    p_values = (
+        f"{LABELS[row.metric]} ({p_value_text(row.p_value, n_boot, 'unadjusted p')}, {holm_p(row, n_boot)})"
+        for row in unadjusted_only
+    )
+    return clause + joint + listing(p_values)
 
 
 def verdict(rows):
