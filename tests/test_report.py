@@ -103,7 +103,8 @@ def test_report_zip_and_html_hold_every_figure_and_table(report_run):
 
 def test_captions_state_the_coverage_of_the_configured_alpha(report_run):
     """Captions are rendered with the config: alpha 0.1 gives 90% intervals, and each says what it resamples."""
-    page = " ".join((report_run / "report.html").read_text().split())  # captions keep their line breaks
+    # captions keep their line breaks, as "\\n" inside the page's JSON
+    page = re.sub(r"(\\n|\s)+", " ", (report_run / "report.html").read_text())
     assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in page
     assert "unadjusted 90% bootstrap interval" in page
     assert "pooled over the models of 2 seed(s)" in page
