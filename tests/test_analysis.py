@@ -114,6 +114,7 @@ def test_two_level_interval_covers_every_seed_when_seeds_disagree_strongly():
     assert min(per_seed) < 0.2 and max(per_seed) > 0.95  # seeds disagree strongly
     low, high = stats.seed_averaged_intervals(y, probs, ["specificity"], groups=groups, n_boot=2000)["specificity"]
     assert all(low <= value <= high for value in per_seed), (low, high, per_seed)
+    assert high == 1.0  # the scaled seed deviations reach past 1; a specificity cannot
     old_low, old_high = _groups_only_interval(y, probs, groups, "specificity", 2000, 0)
     assert not any(old_low <= value <= old_high for value in per_seed), (old_low, old_high, per_seed)
 

@@ -101,11 +101,13 @@ def confusion_panel(ax, counts, class_names):
 def confusion_figure(matrices, rows, test_domains, class_names, title):
     """Grid of confusion matrices: one row per ``(row label, key)`` of ``rows``, one column per test domain;
     ``matrices[(key, test)]`` holds the counts of a panel."""
+    # constrained layout keeps the title clear of the panels whatever the number of rows
     fig, axes = plt.subplots(
         len(rows),
         len(test_domains),
         figsize=(2.4 * len(test_domains) + 1, 2.2 * len(rows) + 0.8),
         squeeze=False,
+        layout="constrained",
     )
     for i, (label, key) in enumerate(rows):
         for j, test in enumerate(test_domains):
@@ -116,7 +118,6 @@ def confusion_figure(matrices, rows, test_domains, class_names, title):
             if j == 0:
                 ax.set_ylabel(f"{label}\ntrue")
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

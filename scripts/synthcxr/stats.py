@@ -348,6 +348,10 @@ def _resampled_metrics(y_true, y_prob, weights, threshold, metrics=METRICS):
     return resampled
 
 
+# Range of each metric of METRICS: MCC lies in [-1, 1], every other one in [0, 1].
+METRIC_RANGES = {name: (-1.0, 1.0) if name == "mcc" else (0.0, 1.0) for name in METRICS}
+
+
 def _percentile_interval(values, alpha):
     """(low, high) percentile interval of the non-NaN values."""
     values = values[~np.isnan(values)]
@@ -500,7 +504,8 @@ def seed_averaged_intervals(
     The models (one per seed) were tested on the same images in the same order. Each replicate
     resamples the images (whole groups when ``groups`` is given) and, with replacement, the seeds;
     the metric is computed per seed on the resampled images and averaged over the resampled seeds
-    (deviations scaled as in :func:`paired_bootstrap_differences`, the same scheme). The interval
+    (deviations scaled as in :func:`paired_bootstrap_differences`, the same scheme; bounds beyond the
+    metric's range, :data:`METRIC_RANGES`, which that scaling can reach, are clipped to it). The interval
     therefore covers seed-to-seed variation as well as the finite test set: it says where the
     seed-averaged metric of the training domain lies, not only that of these models. With one seed
     there is nothing to resample among seeds and it equals :func:`bootstrap_intervals` with the same
@@ -535,7 +540,10 @@ def seed_averaged_intervals(
     rng = np.random.default_rng(seed)
     weights = _bootstrap_weights(y_true.size, groups, n_boot, rng)
     replicates = _two_level_replicates(y_true, y_probs, weights, rng, threshold, metrics)
-    return {name: _percentile_interval(replicates[name], alpha) for name in metrics}
+    # The small-sample scaling of the seeds' deviations can carry a replicate past a bound of the metric
+    # (an AUROC above 1 when 2 seeds disagree strongly); the seed-averaged metric cannot lie there.
+    intervals = {name: _percentile_interval(replicates[name], alpha) for name in metrics}
+    return {name: tuple(float(np.clip(bound, *METRIC_RANGES[name])) for bound in intervals[name]) for name in metrics}
 
 
 # ---------------------------------------------------------------------------
