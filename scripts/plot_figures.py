@@ -13,6 +13,7 @@ import pandas as pd
 from synthcxr.analysis import load_cells, significance_marks
 from synthcxr.figures import (
     confusion_grid,
+    confusion_grid_by_seed,
     heatmap,
     reliability_grid,
     roc_curves,
@@ -33,17 +34,20 @@ with logged(snakemake.log[0]):
     summary = pd.read_csv(snakemake.input.summary)
     marks = significance_marks(pd.read_csv(snakemake.input.comparisons))
     for metric in HEATMAPS:
-        figure = heatmap(summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference)
+        figure = heatmap(summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference, alpha=p.alpha)
         save(figure, out_dir / f"heatmap_{metric}", dpi)
 
-    pooled, seeds = defaultdict(lambda: np.zeros((2, 2), dtype=int)), set()
+    pooled, by_seed = defaultdict(lambda: np.zeros((2, 2), dtype=int)), {}
     for path in snakemake.input.metrics:
         metrics = read_json(path)
-        provenance = metrics["provenance"]
-        pooled[(provenance["train_domain"], provenance["test_domain"])] += np.asarray(metrics["confusion_matrix"]["counts"])
-        seeds.add(provenance["seed"])
-    grid = confusion_grid(pooled, p.train_domains, p.test_domains, p.classes, len(seeds))
-    save(grid, out_dir / "confusion_matrices", dpi)
+        train, test, seed = (metrics["provenance"][key] for key in ("train_domain", "test_domain", "seed"))
+        counts = np.asarray(metrics["confusion_matrix"]["counts"])
+        pooled[(train, test)] += counts
+        by_seed[((train, seed), test)] = counts
+    seeds = sorted({seed for (_, seed), _ in by_seed})
+    save(confusion_grid(pooled, p.train_domains, p.test_domains, p.classes, len(seeds)), out_dir / "confusion_matrices", dpi)
+    grid = confusion_grid_by_seed(by_seed, p.train_domains, p.test_domains, p.classes, seeds)
+    save(grid, out_dir / "confusion_matrices_by_seed", dpi)
 
     cells = load_cells(snakemake.input.predictions)
     save(roc_curves(cells, summary, p.train_domains, p.test_domains), out_dir / "roc_curves", dpi)

@@ -18,5 +18,5 @@ with logged(snakemake.log[0]):
     table = volume_table(points, VOLUME_METRICS, **p.bootstrap)
     table.to_csv(snakemake.output.csv, index=False)
     stem = Path(snakemake.output.figure_png).with_suffix("")
-    save(volume_curve(table, VOLUME_METRICS, LABELS), stem, p.style["dpi"])
+    save(volume_curve(table, VOLUME_METRICS, LABELS, alpha=p.bootstrap["alpha"]), stem, p.style["dpi"])
     print(table.to_string())

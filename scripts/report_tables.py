@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synthcxr.analysis import interval_label, significance_marks
+from synthcxr.analysis import cell_interval_text, interval_label, significance_marks
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, findings, html_page, seed_caveat, to_html, to_markdown
 from synthcxr.jobs import logged, read_json
@@ -32,9 +32,10 @@ with logged(snakemake.log[0]):
     coverage, caveat = interval_label(p.alpha), seed_caveat(len(seeds))
     intro = (
         f"Each row: a CNN trained on `train`, tested on the held-out test split of `test`. Each metric: mean ± "
-        f"standard deviation over seeds {seeds}, then (in brackets) the {coverage} percentile bootstrap interval of "
-        f"the seed-averaged metric, resampling patient groups of the test split ({p.n_boot_intervals} resamples, "
-        "the same for every seed). PNEUMONIA is the positive class; `majority baseline` is the accuracy of always "
+        f"standard deviation over seeds {seeds}, then (in brackets) the {cell_interval_text(p.alpha)} of the "
+        f"seed-averaged metric ({p.n_boot_intervals} replicates, each resampling the cell's seeds and the patient "
+        "groups of the test split, as the paired comparisons do). PNEUMONIA is the positive class; `majority "
+        "baseline` is the accuracy of always "
         f"predicting the test split's majority class. `*`: differs from the {p.reference}-trained models on the "
         f"same test images (bootstrap of the difference of seed means over test patient groups and each domain's "
         f"seeds, {p.n_boot_comparisons} replicates; Holm correction across all {n_tests} comparisons; adjusted "
@@ -45,13 +46,17 @@ with logged(snakemake.log[0]):
     main = readable_table(summary, marks)
     comparison_text = (
         f"Each training domain minus the {p.reference}-trained models on the same test images, for each metric: "
-        f"difference of seed-averaged metrics with its {coverage} bootstrap interval (test patient groups, the same "
-        "for both domains, and each domain's seeds resampled), raw and Holm-adjusted p-values (two-sided). For "
+        f"difference of seed-averaged metrics with its unadjusted {coverage} bootstrap interval (test patient groups, "
+        "the same for both domains, and each domain's seeds resampled), raw and Holm-adjusted p-values (two-sided). "
+        "An unadjusted interval can exclude zero while the difference is not significant after Holm correction: the "
+        "significance column says so. A p-value shown as '< x' is at the resolution floor of "
+        f"{p.n_boot_comparisons} replicates (2 / (replicates + 1)); its Holm-adjusted value is then an upper bound "
+        "('≤'). For "
         "accuracy and AUROC, McNemar's exact test and DeLong's test between the two models of each seed are given "
         "beside it (largest p over seeds): they compare single models, not training domains, and treat images as "
         "independent, so they do not decide the marks."
     )
-    readable_comparisons = comparisons_readable(comparisons, p.alpha)
+    readable_comparisons = comparisons_readable(comparisons, p.alpha, p.n_boot_comparisons)
     thresholds = threshold_table(summary)
     threshold_text = (
         "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "

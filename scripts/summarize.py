@@ -2,7 +2,7 @@
 
 import datetime
 
-from synthcxr.analysis import interval_table, load_cells
+from synthcxr.analysis import INTERVAL_RESAMPLING, interval_table, load_cells
 from synthcxr.jobs import code_version, logged, package_versions, read_json, repository_root, run_environment, write_json
 from synthcxr.summary import by_seed_table, summary_table
 
@@ -21,7 +21,7 @@ with logged(snakemake.log[0]):
             "environment": run_environment(),
             "code_version": code_version(repository_root()),
             "packages": package_versions(),
-            "statistics": {"intervals": dict(p.bootstrap, resampling="patient groups of the test split")},
+            "statistics": {"intervals": dict(p.bootstrap, resampling=INTERVAL_RESAMPLING)},
             "trainings": {path: read_json(path) for path in snakemake.input.run_info},
             "cells": [
                 {"metrics": path, "provenance": m["provenance"]} for path, m in zip(snakemake.input.metrics, metrics)

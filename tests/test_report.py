@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from oracles import holm
 from workflow_helpers import REPO, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
@@ -30,12 +31,14 @@ FIGURES = [
     "heatmap_f1",
     "heatmap_auroc",
     "confusion_matrices",
+    "confusion_matrices_by_seed",
     "roc_curves",
     "reliability",
     "training_curves",
     "sample_images",
 ]
 INTERVAL_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
+STATISTICS = {"alpha": 0.1, "interval_resamples": 1000, "comparison_resamples": 2000}
 REPORTED = ["summary.csv", "comparisons.csv", "summary.md", "summary.tex", "findings.md", "findings.html",
             "summary.html", "comparisons.html", "methods.html"]
 
@@ -47,6 +50,8 @@ def report_run(tiny_study, tmp_path_factory):
     shutil.copytree(tiny_study[0], workdir, symlinks=True)  # mtimes and Snakemake's metadata: seed 1 is done
     config = tiny_config(DEMO, seeds=(1, 2))
     config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
+    # Not the defaults: every coverage text and every bootstrap must follow the config.
+    config["statistics"] = STATISTICS
     config = write_config(workdir / "config.yaml", config)
     snakemake(workdir, "--configfile", config, "--cores", 2)
     for report in ("results/report.html", "results/report.zip"):
@@ -54,17 +59,15 @@ def report_run(tiny_study, tmp_path_factory):
     return workdir / "results"
 
 
-def summary_smk_settings():
-    """The statistics settings of workflow/rules/summary.smk: its Python preamble, before the first rule."""
-    text = (REPO / "workflow" / "rules" / "summary.smk").read_text()
-    namespace = {"REAL_DOMAINS": ["Original"]}
-    exec(text[: text.index("\nrule ")], namespace)
-    return namespace
+def statistics_defaults():
+    """The defaults of the config's statistics section, from the schema (what a config without the section gets)."""
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return {key: spec["default"] for key, spec in schema["properties"]["statistics"]["properties"].items()}
 
 
 def methods_settings(seeds=(1, 2)):
-    """The Methods page's variables as rule report_tables passes them, with summary.smk's real settings."""
-    settings = summary_smk_settings()
+    """The Methods page's variables as rule report_tables passes them, with the default statistics settings."""
+    settings = statistics_defaults()
     return {
         "domains": ["Original", "GANs"],
         "test_fraction": 0.2,
@@ -73,28 +76,26 @@ def methods_settings(seeds=(1, 2)):
         "seeds": list(seeds),
         "training": {"lr": 0.001, "batch_size": 16, "epochs": 5, "validation_fraction": 0.1},
         "reference": "Original",
-        "n_boot_intervals": settings["INTERVAL_BOOTSTRAP"]["n_boot"],
-        "n_boot_comparisons": settings["COMPARISON_BOOTSTRAP"]["n_boot"],
-        "alpha": settings["ALPHA"],
-        "min_groups_per_class": settings["MIN_GROUPS_PER_CLASS"],
+        "n_boot_intervals": settings["interval_resamples"],
+        "n_boot_comparisons": settings["comparison_resamples"],
+        "alpha": settings["alpha"],
+        "min_groups_per_class": settings["min_groups_per_class"],
     }
 
 
-def test_methods_page_and_docs_state_the_settings_of_summary_smk():
-    """The Methods page renders summary.smk's settings; docs/statistics.md states them by hand: check it here."""
-    settings = summary_smk_settings()
-    alpha, min_groups = settings["ALPHA"], settings["MIN_GROUPS_PER_CLASS"]
-    intervals, comparisons = settings["INTERVAL_BOOTSTRAP"], settings["COMPARISON_BOOTSTRAP"]
-    assert intervals["alpha"] == comparisons["alpha"] == alpha
-    assert intervals["min_groups_per_class"] == comparisons["min_groups_per_class"] == min_groups
+def test_methods_page_and_docs_state_the_default_statistics_settings():
+    """The Methods page renders the statistics settings; docs/statistics.md states the defaults by hand: check it here."""
+    settings = statistics_defaults()
+    alpha, min_groups = settings["alpha"], settings["min_groups_per_class"]
+    n_intervals, n_comparisons = settings["interval_resamples"], settings["comparison_resamples"]
     methods = " ".join(render_methods(methods_settings()).split())
     docs = " ".join((REPO / "docs" / "statistics.md").read_text().split())
     coverage = f"{100 * (1 - alpha):g}%"
     for text in (methods, docs):
         assert f"{coverage} percentile bootstrap" in text and f"{coverage} interval" in text
         assert f"fewer than {min_groups} patient groups" in text
-    assert f"({intervals['n_boot']} resamples)" in methods and f"{intervals['n_boot']:,} resamples" in docs
-    assert f"{comparisons['n_boot']} bootstrap" in methods and f"{comparisons['n_boot']:,} bootstrap" in docs
+    assert f"({n_intervals} resamples)" in methods and f"{n_intervals:,} resamples" in docs
+    assert f"{n_comparisons} bootstrap" in methods and f"{n_comparisons:,} bootstrap" in docs
     assert f"error rate at {alpha}" in methods and f"p-value is below {alpha}" in methods
     assert compared_metrics_text() in methods
 
@@ -152,6 +153,28 @@ def test_methods_page_states_this_runs_design(report_run):
     assert "treat the marks as provisional" in methods and "Research use only" in methods
 
 
+def test_captions_state_the_coverage_of_the_configured_alpha(report_run):
+    """Captions are rendered with the config: alpha 0.1 gives 90% intervals, and each says what it resamples."""
+    # captions keep their line breaks, as "\\n" inside the page's JSON
+    page = re.sub(r"(\\n|\s)+", " ", (report_run / "report.html").read_text())
+    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in page
+    assert "unadjusted 90% bootstrap interval" in page
+    assert "pooled over the models of 2 seed(s)" in page
+    markdown = " ".join((report_run / "summary.md").read_text().split())
+    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in markdown
+    assert "difference (unadjusted 90% CI)" in markdown and "95%" not in markdown
+    assert "90\\% two-level bootstrap interval" in (report_run / "summary.tex").read_text()
+
+
+def test_per_seed_counts_stand_beside_the_pooled_ones(report_run):
+    by_seed = pd.read_csv(report_run / "summary_by_seed.csv")
+    summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
+    pooled = by_seed.groupby(["train", "test"])[["tn", "fp", "fn", "tp"]].sum()
+    for count in ("tn", "fp", "fn", "tp"):
+        assert (summary[f"{count}_pooled"] == pooled[count].reindex(summary.index)).all()
+    assert len(by_seed) == 2 * len(summary)
+
+
 def test_figures_exist_as_png_and_pdf(report_run):
     for figure in FIGURES:
         for ext in ("png", "pdf"):
@@ -171,7 +194,9 @@ def test_summary_has_mean_sd_and_bootstrap_interval_per_cell(report_run):
     for row in summary.itertuples():
         assert row.f1 == pytest.approx(means[(row.train, row.test)])
     provenance = json.loads((report_run / "provenance.json").read_text())
-    assert provenance["statistics"]["intervals"]["n_boot"] == 2000
+    intervals = provenance["statistics"]["intervals"]
+    assert intervals["n_boot"] == 1000 and intervals["alpha"] == 0.1
+    assert "seeds" in intervals["resampling"] and "patient groups" in intervals["resampling"]
 
 
 def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
@@ -180,7 +205,8 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
     np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
-    assert (comparisons["significant"] == (comparisons["p_holm"] < 0.05)).all()
+    assert (comparisons["significant"] == (comparisons["p_holm"] < STATISTICS["alpha"])).all()
+    assert comparisons["p_value"].min() >= 2 / (STATISTICS["comparison_resamples"] + 1) - 1e-12
     summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
     for row in comparisons.itertuples():
         expected = summary.loc[(row.train, row.test), row.metric] - summary.loc[(row.reference, row.test), row.metric]
@@ -192,13 +218,17 @@ def test_findings_are_generated_from_the_numbers(report_run):
     comparisons = pd.read_csv(report_run / "comparisons.csv")
     labels = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "f1": "F1", "auroc": "AUROC"}
     for row in comparisons.itertuples():
-        clause = f"{labels[row.metric]} by {row.difference:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}"
+        clause = (
+            f"{labels[row.metric]} by {row.difference:+.3f} (unadjusted 90% CI {row.ci_low:+.3f} to "
+            f"{row.ci_high:+.3f}"
+        )
         assert clause in text, clause
     for heading in ("Training on synthetic instead of real images", "Does Mixed beat Original?",
                     "Where synthetic training falls short", "Against the majority-class baseline"):
         assert f"## {heading}" in text
     assert "Research use only" in text and "not X-rays" in text
     assert "the 36 p-values" in text
+    assert "two-level bootstrap (1000 replicates per cell" in text and "95%" not in text
 
 
 def test_main_tables_markdown_and_latex(report_run):

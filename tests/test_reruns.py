@@ -197,6 +197,20 @@ def test_changing_figure_styling_reruns_figures_only(copy_of_run):
     assert plan(copy_of_run) == {("plot_figures", "")}
 
 
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("alpha", 0.1, SUMMARY),
+        ("interval_resamples", 500, {("summarize", ""), ("report_tables", ""), ("plot_figures", "")}),
+        ("comparison_resamples", 1000, {("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}),
+        ("bootstrap_seed", 3, {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}),
+    ],
+)
+def test_statistics_settings_rerun_the_statistics_only(copy_of_run, key, value, expected):
+    edit_config(copy_of_run, lambda c: c.update(statistics={key: value}))
+    assert plan(copy_of_run) == expected
+
+
 def test_two_clean_runs_are_byte_identical(finished_run, tmp_path):
     again = tmp_path / "again"
     again.mkdir()

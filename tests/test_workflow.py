@@ -170,6 +170,15 @@ def test_invalid_config_names_the_key(tmp_path):
     assert "test_fraction" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("key, value", [("alpha", 0.7), ("interval_resamples", 0), ("typo_resamples", 100)])
+def test_invalid_statistics_setting_names_the_key(tmp_path, key, value):
+    config = tiny_config(TINY_DEMO)
+    config["statistics"] = {key: value}
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "-n", check=False)
+    assert result.returncode != 0
+    assert key in result.stdout + result.stderr
+
+
 def test_lint_is_clean_and_workflow_is_formatted():
     lint = subprocess.run([SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr

@@ -7,8 +7,9 @@ training domain on the same test split; both facts are checked, since the pairin
 Decisions (stated in summary.md, findings.md and the report):
 
 - Seeds are combined by averaging the metric over seeds (the number in the summary table). The
-  interval of that mean resamples the test images, as whole patient groups (``group`` column), with
-  the same resample applied to every seed (:func:`synthcxr.stats.seed_averaged_intervals`).
+  interval of that mean comes from a two-level bootstrap (:func:`synthcxr.stats.seed_averaged_intervals`):
+  each replicate resamples the patient groups of the test split (``group`` column) and the cell's seeds,
+  the scheme of the comparisons below, so that it covers the seed-to-seed variation too.
 - A comparison is one training domain against the reference (real, first) domain on the same test
   images: the difference of the seed-averaged metrics, and a bootstrap of it for the interval and a
   two-sided p-value (:func:`synthcxr.stats.paired_bootstrap_differences`) in which each replicate
@@ -26,9 +27,10 @@ Decisions (stated in summary.md, findings.md and the report):
   [1, 1] from two images) and spurious p-values.
 
 The bootstrap settings (``n_boot``, ``alpha``, ``seed``, ``min_groups_per_class``) have no defaults
-here: workflow/rules/summary.smk sets them, once.
+here: the config's ``statistics`` section sets them, once (defaults in workflow/schemas/config.schema.yaml).
 """
 
+import math
 import re
 from collections import defaultdict
 
@@ -38,6 +40,7 @@ import pandas as pd
 from synthcxr.data import read_predictions
 from synthcxr.stats import (
     METRICS,
+    bootstrap_p_floor,
     classification_metrics,
     delong_test,
     holm_adjust,
@@ -121,6 +124,45 @@ def too_few_groups_note(min_groups_per_class):
 def interval_label(alpha):
     """'95%' for alpha = 0.05: the coverage of the intervals, as the tables and findings name it."""
     return f"{100 * (1 - alpha):g}%"
+
+
+# What a cell's interval resamples (provenance.json, tables, findings; the report captions say the same).
+INTERVAL_RESAMPLING = "two-level bootstrap: the cell's seeds and the patient groups of the test split resampled"
+
+
+def cell_interval_text(alpha):
+    """'95% two-level bootstrap interval (seeds and test patient groups resampled)': what a cell interval is."""
+    return f"{interval_label(alpha)} two-level bootstrap interval (seeds and test patient groups resampled)"
+
+
+def at_p_floor(p_value, n_boot):
+    """Whether a bootstrap p-value is the smallest ``n_boot`` replicates can give (the true one may be smaller)."""
+    return not pd.isna(p_value) and p_value <= bootstrap_p_floor(n_boot) * (1 + 1e-9)
+
+
+def p_floor_text(n_boot):
+    """The floor of :func:`at_p_floor` rounded up to 2 significant digits ('0.0004' for 5000), so that 'p < x' holds."""
+    floor = bootstrap_p_floor(n_boot)
+    scale = 10 ** (1 - math.floor(math.log10(floor)))
+    return f"{math.ceil(floor * scale) / scale:g}"
+
+
+def p_value_text(p_value, n_boot, name="", raw_p_value=None):
+    """A p-value as tables and findings print it: '0.0123'; '< 0.0004' at the floor of a bootstrap of
+    ``n_boot`` replicates. An adjusted p-value (``raw_p_value`` given) whose raw p-value is at the floor is
+    an upper bound: '≤ 0.0144'. With ``name``: 'p = 0.0123', 'p < 0.0004'. CSV files keep the numbers.
+    """
+    if pd.isna(p_value):
+        relation, number = "=", "n/a"
+    elif raw_p_value is None and at_p_floor(p_value, n_boot):
+        relation, number = "<", p_floor_text(n_boot)
+    elif raw_p_value is not None and at_p_floor(raw_p_value, n_boot):
+        relation, number = "≤", f"{p_value:.4f}"
+    else:
+        relation, number = "=", f"{p_value:.4f}"
+    if name:
+        return f"{name} {relation} {number}"
+    return number if relation == "=" else f"{relation} {number}"
 
 
 def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class):
@@ -241,6 +283,11 @@ def seedwise_test(cell, base, metric):
         else:
             p_values.append(delong_test(cell["y"], prob, base_prob)["p_value"])
     return name, float(np.max(p_values))
+
+
+def excludes_zero(row):
+    """Whether a comparison row's unadjusted interval lies wholly above or below zero (False without one)."""
+    return bool(row.ci_low > 0 or row.ci_high < 0)
 
 
 def significance_marks(comparisons):

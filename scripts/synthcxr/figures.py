@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
+from synthcxr.analysis import interval_label  # noqa: E402
 from synthcxr.stats import reliability_curve  # noqa: E402
 
 FPR_GRID = np.linspace(0.0, 1.0, 201)
@@ -40,8 +41,8 @@ def colour_range(*grids, step=0.05):
     return round(float(low), 2), round(float(high), 2)
 
 
-def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None):
-    """Train x test heat-map of ``metric`` (mean over seeds) with its 95% interval in each cell.
+def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None, *, alpha):
+    """Train x test heat-map of ``metric`` (mean over seeds) with its ``1 - alpha`` interval in each cell.
 
     Falls back to ± sd over seeds when the summary has no interval columns. ``marks``:
     {(train, test, metric): True} for cells that differ significantly from the ``reference`` row.
@@ -81,7 +82,11 @@ def heatmap(summary, metric, train_domains, test_domains, style, marks=None, ref
     label = metric.replace("_", " ")
     if metric in ("f1", "auroc"):
         label = {"f1": "F1", "auroc": "AUROC"}[metric]
-    detail = "mean over seeds [95% bootstrap interval]" if has_interval else "mean ± sd over seeds"
+    detail = (
+        f"mean over seeds [{interval_label(alpha)} interval]\n(two-level bootstrap: seeds and test patient groups)"
+        if has_interval
+        else "mean ± sd over seeds"
+    )
     title = f"{label}: {detail}"
     if reference and marks:
         title += f"\n* differs from {reference}-trained model (Holm-adjusted)"
@@ -102,32 +107,57 @@ def row_shares(counts):
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
 
-def confusion_grid(matrices, train_domains, test_domains, class_names, n_seeds):
-    """Grid of confusion matrices (rows: training domain, columns: test domain), pooled over seeds."""
+def confusion_panel(ax, counts, class_names):
+    """One confusion matrix: counts and % of the true class in each cell, shaded by that %."""
+    counts = np.asarray(counts)
+    shares = row_shares(counts)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (r, c), value in np.ndenumerate(counts):
+        share = shares[r, c]
+        ax.text(c, r, f"{value}\n{share:.0%}", ha="center", va="center", color="black" if share < 0.6 else "white")
+    ax.set_xticks([0, 1], class_names, fontsize=8)
+    ax.set_yticks([0, 1], class_names, fontsize=8, rotation=90, va="center")
+
+
+def confusion_figure(matrices, rows, test_domains, class_names, title):
+    """Grid of confusion matrices: one row per ``(row label, key)`` of ``rows``, one column per test domain;
+    ``matrices[(key, test)]`` holds the counts of a panel."""
+    # constrained layout keeps the title clear of the panels whatever the number of rows
     fig, axes = plt.subplots(
-        len(train_domains),
+        len(rows),
         len(test_domains),
-        figsize=(2.4 * len(test_domains) + 1, 2.2 * len(train_domains) + 0.8),
+        figsize=(2.4 * len(test_domains) + 1, 2.2 * len(rows) + 0.8),
         squeeze=False,
+        layout="constrained",
     )
-    for i, train in enumerate(train_domains):
+    for i, (label, key) in enumerate(rows):
         for j, test in enumerate(test_domains):
             ax = axes[i, j]
-            counts = np.asarray(matrices[(train, test)])
-            shares = row_shares(counts)
-            ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-            for (r, c), value in np.ndenumerate(counts):
-                share = shares[r, c]
-                ax.text(c, r, f"{value}\n{share:.0%}", ha="center", va="center", color="black" if share < 0.6 else "white")
-            ax.set_xticks([0, 1], class_names, fontsize=8)
-            ax.set_yticks([0, 1], class_names, fontsize=8, rotation=90, va="center")
-            if i == len(train_domains) - 1:
+            confusion_panel(ax, matrices[(key, test)], class_names)
+            if i == len(rows) - 1:
                 ax.set_xlabel(f"predicted\n(test: {test})")
             if j == 0:
-                ax.set_ylabel(f"train: {train}\ntrue")
-    fig.suptitle(f"Confusion matrices, counts pooled over {n_seeds} seed(s); % of each true class")
-    fig.tight_layout()
+                ax.set_ylabel(f"{label}\ntrue")
+    fig.suptitle(title)
     return fig
+
+
+def confusion_grid(matrices, train_domains, test_domains, class_names, n_seeds):
+    """Grid of confusion matrices (rows: training domain, columns: test domain), pooled over seeds."""
+    rows = [(f"train: {train}", train) for train in train_domains]
+    title = f"Confusion matrices, counts pooled over the models of {n_seeds} seed(s); % of each true class"
+    return confusion_figure(matrices, rows, test_domains, class_names, title)
+
+
+def confusion_grid_by_seed(matrices, train_domains, test_domains, class_names, seeds):
+    """Confusion matrix of each seed's model: one row per training domain and seed, one column per test domain.
+
+    ``matrices``: {((train, seed), test): counts}. Pooled counts hide seeds at opposite operating points
+    (one seed predicting nearly all PNEUMONIA, another nearly all NORMAL); here each model stands alone.
+    """
+    rows = [(f"train: {train}, seed {seed}", (train, seed)) for train in train_domains for seed in seeds]
+    title = "Confusion matrices of each seed's model (not pooled); % of each true class"
+    return confusion_figure(matrices, rows, test_domains, class_names, title)
 
 
 def mean_roc(y_true, probs, grid=FPR_GRID):
@@ -312,9 +342,10 @@ def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
     return fig
 
 
-def volume_curve(table, metrics, labels):
+def volume_curve(table, metrics, labels, *, alpha):
     """Test metrics against the share of the train split a model learned from: one panel per metric and
-    test domain, one line per training domain (mean over seeds), band: 95% bootstrap interval."""
+    test domain, one line per training domain (mean over seeds), band: the ``1 - alpha`` two-level bootstrap
+    interval (seeds and test patient groups resampled)."""
     tests = list(dict.fromkeys(table["test"]))
     trains = list(dict.fromkeys(table["train"]))
     fig, axes = plt.subplots(
@@ -339,7 +370,10 @@ def volume_curve(table, metrics, labels):
             if j == 0:
                 ax.set_ylabel(labels[metric], fontsize=9)
     axes[0, 0].legend(title="training domain", fontsize=7, title_fontsize=7)
-    fig.suptitle("Volume curve: test metrics against training data volume; mean over seeds, band: 95% interval")
+    fig.suptitle(
+        "Volume curve: test metrics against training data volume; mean over seeds, band: "
+        f"{interval_label(alpha)} interval (seeds and test patient groups resampled)"
+    )
     fig.tight_layout()
     return fig
 

@@ -8,7 +8,7 @@ import html
 
 import pandas as pd
 
-from synthcxr.analysis import LABELS, interval_label
+from synthcxr.analysis import LABELS, excludes_zero, interval_label, p_floor_text, p_value_text
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "
@@ -39,9 +39,10 @@ def listing(items):
 
 
 def interval(row, alpha):
+    """A comparison's interval: per comparison, so 'unadjusted' (the Holm correction applies to the p-values)."""
     if pd.isna(row.ci_low) or pd.isna(row.ci_high):
         return "no interval"
-    return f"{interval_label(alpha)} CI {signed(row.ci_low)} to {signed(row.ci_high)}"
+    return f"unadjusted {interval_label(alpha)} CI {signed(row.ci_low)} to {signed(row.ci_high)}"
 
 
 def seed_caveat(n_seeds):
@@ -66,27 +67,47 @@ def pair_rows(comparisons, train, test):
 
 
 def change_clause(row, alpha):
-    """'balanced accuracy by -0.120 (95% CI -0.180 to -0.050; 0.712 vs 0.832)'."""
+    """'balanced accuracy by -0.120 (unadjusted 95% CI -0.180 to -0.050; 0.712 vs 0.832)'."""
     return (
         f"{LABELS[row.metric]} by {signed(row.difference)} ({interval(row, alpha)}; "
         f"{plain(row.train_value)} vs {plain(row.reference_value)})"
     )
 
 
-def significance_clause(rows):
-    """Which of a pair's differences survive Holm correction, with their adjusted p-values."""
+def holm_p(row, n_boot):
+    """'Holm-adjusted p = 0.0040' ('≤' where the raw p-value is at the bootstrap's floor)."""
+    return p_value_text(row.p_holm, n_boot, "Holm-adjusted p", raw_p_value=row.p_value)
+
+
+def significance_clause(rows, n_boot):
+    """Which of a pair's differences survive Holm correction, with their adjusted p-values, and which do not
+    although their unadjusted interval excludes zero (so that neither is mistaken for the other).
+
+    ``n_boot``: replicates of the comparisons' bootstrap (p-values at its floor read 'p < x').
+    """
     rows = list(rows)
     if rows and all(pd.isna(row.p_value) for row in rows):
         note = next((row.note for row in rows if isinstance(row.note, str) and row.note), "")
         return "not tested" + (f" ({note})" if note else "")
     significant = [row for row in rows if bool(row.significant)]
-    if not significant:
-        return "none of these differences is significant after Holm correction"
-    parts = [
-        f"{'higher' if row.difference > 0 else 'lower'} {LABELS[row.metric]} (Holm-adjusted p = {row.p_holm:.4f})"
+    unadjusted_only = [row for row in rows if not bool(row.significant) and excludes_zero(row)]
+    higher_or_lower = (
+        f"{'higher' if row.difference > 0 else 'lower'} {LABELS[row.metric]} ({holm_p(row, n_boot)})"
         for row in significant
-    ]
-    return "significant after Holm correction: " + listing(parts)
+    )
+    if not significant:
+        clause = "none of these differences is significant after Holm correction"
+        joint = ", although the unadjusted interval excludes zero for "
+    else:
+        clause = "significant after Holm correction: " + listing(higher_or_lower)
+        joint = "; not significant after Holm correction, although the unadjusted interval excludes zero: "
+    if not unadjusted_only:
+        return clause
+    p_values = (
+        f"{LABELS[row.metric]} ({p_value_text(row.p_value, n_boot, 'unadjusted p')}, {holm_p(row, n_boot)})"
+        for row in unadjusted_only
+    )
+    return clause + joint + listing(p_values)
 
 
 def verdict(rows):
@@ -113,6 +134,7 @@ def findings(summary, comparisons, context):
     the intervals and the tests), min_groups_per_class, demo (bool).
     """
     ref, mixed, alpha = context["reference"], context.get("mixed"), context["alpha"]
+    n_boot = context["n_boot_comparisons"]
     metrics = [m for m in SENTENCE_METRICS if m in set(comparisons["metric"])]
     n_tests = int(comparisons["p_value"].notna().sum())
     trains = list(dict.fromkeys(summary["train"]))
@@ -131,16 +153,21 @@ def findings(summary, comparisons, context):
                 f"{len(trains)} training domains ({listing(trains)}) were each tested on the held-out test splits "
                 f"of {len(context['test_domains'])} domains ({listing(context['test_domains'])}), with "
                 f"{len(context['seeds'])} seed(s) per training domain (seeds {listing(map(str, context['seeds']))}). "
-                f"Every number is a mean over seeds. Intervals are {interval_label(alpha)} percentile bootstrap "
-                f"intervals that resample patient groups of the test split ({context['n_boot_intervals']} "
-                "resamples per cell, the same resamples for every seed). Each training domain is compared with the "
+                f"Every number is a mean over seeds. A cell's interval is the {interval_label(alpha)} percentile "
+                f"interval of a two-level bootstrap ({context['n_boot_intervals']} replicates per cell, each resampling "
+                "the cell's seeds and the patient groups of the test split), so it covers the seed-to-seed variation "
+                "as well as the finite test set. Each training domain is compared with the "
                 f"{ref}-trained models on the same test images by a bootstrap of the difference of seed means "
                 f"({context['n_boot_comparisons']} replicates) that resamples the test patient groups (the same "
                 "for both domains) and each domain's seeds, so that a significant difference is one between "
                 "training domains, not only between these particular models; "
                 + (
                     f"the {n_tests} p-values ({listing(LABELS[m] for m in metrics)} for every pair) are Holm-corrected "
-                    f"together and a difference is called significant when its adjusted p-value is below {alpha}. "
+                    f"together and a difference is called significant when its adjusted p-value is below {alpha}; "
+                    "the intervals of the differences are unadjusted, so one can exclude zero for a difference that "
+                    "is not significant after the correction, and the sentences below say which is which. "
+                    f"A p-value written 'p < {p_floor_text(n_boot)}' is at the "
+                    "resolution floor of the bootstrap. "
                     if n_tests
                     else "no comparison could be tested. "
                 )
@@ -163,7 +190,7 @@ def findings(summary, comparisons, context):
             paragraphs.append(
                 f"On the {test} test split ({first.n_test} images, {first.n_groups} patient groups), training on "
                 f"{train} instead of {ref} changed {listing(changes)}; "
-                f"{significance_clause(rows[m] for m in metrics if m in rows)}."
+                f"{significance_clause((rows[m] for m in metrics if m in rows), n_boot)}."
             )
     sections.append(("Training on synthetic instead of real images", paragraphs or ["No synthetic domain."]))
 
@@ -179,7 +206,7 @@ def findings(summary, comparisons, context):
             changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
             paragraphs.append(
                 f"On the {test} test split, {mixed} {word} {ref}: training on {mixed} instead of {ref} changed "
-                f"{listing(changes)}; {significance_clause(rows[m] for m in metrics if m in rows)}."
+                f"{listing(changes)}; {significance_clause((rows[m] for m in metrics if m in rows), n_boot)}."
             )
         count = len(context["test_domains"])
         paragraphs.insert(
@@ -200,8 +227,8 @@ def findings(summary, comparisons, context):
             text = f"{train}: no metric is significantly lower than with {ref} training on any test split."
         else:
             parts = [
-                f"{LABELS[row.metric]} on {row.test} ({signed(row.difference)}, {interval(row, alpha)}, Holm-adjusted "
-                f"p = {row.p_holm:.4f})"
+                f"{LABELS[row.metric]} on {row.test} ({signed(row.difference)}, {interval(row, alpha)}, "
+                f"{holm_p(row, n_boot)})"
                 for row in lower.itertuples()
             ]
             text = f"{train}-trained models fall significantly short of {ref}-trained ones in {listing(parts)}."

@@ -30,6 +30,7 @@ __all__ = [
     "seed_averaged_intervals",
     "paired_bootstrap_differences",
     "bootstrap_p_value",
+    "bootstrap_p_floor",
     "seed_mean_sd",
     "mcnemar_test",
     "delong_test",
@@ -347,6 +348,10 @@ def _resampled_metrics(y_true, y_prob, weights, threshold, metrics=METRICS):
     return resampled
 
 
+# Range of each metric of METRICS: MCC lies in [-1, 1], every other one in [0, 1].
+METRIC_RANGES = {name: (-1.0, 1.0) if name == "mcc" else (0.0, 1.0) for name in METRICS}
+
+
 def _percentile_interval(values, alpha):
     """(low, high) percentile interval of the non-NaN values."""
     values = values[~np.isnan(values)]
@@ -423,13 +428,16 @@ def bootstrap_interval(
 
 
 # ---------------------------------------------------------------------------
-# Several seeds of one model: the seed-averaged metric and its interval
+# Several seeds of one training domain: the seed-averaged metric and its interval
 #
 # A cell of the study has one model per training seed, all tested on the same
-# images. Its headline number is the mean over seeds of each metric; the
-# interval below is that of the mean, with the test images (or groups) as the
-# only source of resampling: each resample is drawn once and applied to every
-# seed, and the metric is averaged over seeds within the resample.
+# images. Its headline number is the mean over seeds of each metric. Its
+# interval comes from a two-level bootstrap, the scheme of every interval and
+# test of the study (:func:`seed_averaged_intervals` for a cell,
+# :func:`paired_bootstrap_differences` for two cells): each replicate resamples
+# the patient groups of the test split and, with replacement, the cell's seeds
+# (separate models), so that it covers the luck of the seeds as well as the
+# finite test set.
 
 
 def _check_seed_probs(y_true, y_probs):
@@ -458,56 +466,9 @@ def _per_seed_resamples(y_true, y_probs, weights, threshold, metrics, chunk=1000
     return resampled
 
 
-def seed_averaged_intervals(
-    y_true, y_probs, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
-):
-    """Percentile bootstrap intervals of metrics averaged over several seeds' models.
-
-    The models (one per seed) were tested on the same images in the same order.
-    Each resample of images (or of whole groups) is applied to every seed, the
-    metric is computed per seed and averaged over seeds, and the interval is
-    taken over resamples. Seed-to-seed variation is averaged out, not
-    resampled: report the standard deviation over seeds beside it. With one
-    seed this equals :func:`bootstrap_intervals` with the same ``seed``.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True 0/1 labels.
-    y_probs : array-like of shape (n_seeds, n_samples) or (n_samples,)
-        Predicted probability of class 1 from each seed's model.
-    metrics : sequence of str, default=METRICS
-        Names from :data:`METRICS`.
-    groups : array-like of shape (n_samples,), default=None
-        Patient-group id of each image (cluster bootstrap).
-    n_boot : int, default=1000
-        Number of bootstrap resamples.
-    alpha : float, default=0.05
-        Interval covers ``1 - alpha``.
-    seed : int, default=0
-        Seed of :func:`numpy.random.default_rng` (the resampling, not a model seed).
-    threshold : float, default=0.5
-        Predict class 1 when ``y_prob >= threshold``.
-
-    Returns
-    -------
-    intervals : dict
-        Metric name -> ``(low, high)`` floats (NaN when undefined in every resample).
-    """
-    y_true, y_probs = _check_seed_probs(y_true, y_probs)
-    _check_metric_names(metrics)
-    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
-    resampled = _per_seed_resamples(y_true, y_probs, weights, threshold, metrics)
-    return {name: _percentile_interval(resampled[name].mean(axis=0), alpha) for name in metrics}
-
-
-# ---------------------------------------------------------------------------
-# Two training domains, several seeds each, on the same test images
-#
-# A claim about training domains must survive both the finite test set and
-# the luck of the seeds: each replicate resamples the test groups (the same
-# draw for both domains, so the comparison stays paired on images) and,
-# independently per domain, that domain's seeds (separate models).
+def _seed_counts(n_seeds, n_boot, rng):
+    """(n_boot, n_seeds): how many times each seed is drawn in each replicate (n_seeds draws with replacement)."""
+    return rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=n_boot)
 
 
 def _resample_seeds(per_seed, counts):
@@ -524,6 +485,76 @@ def _resample_seeds(per_seed, counts):
     return np.einsum("bs,sb->b", counts, per_seed) / n_seeds
 
 
+def _two_level_replicates(y_true, y_probs, weights, rng, threshold, metrics):
+    """Seed-averaged ``metrics`` of one domain in each replicate: name -> (n_boot,).
+
+    Replicate b weighs the test images by row b of ``weights`` (the resampled patient groups) and
+    averages the metric over a resample of the domain's seeds drawn here from ``rng``.
+    """
+    resampled = _per_seed_resamples(y_true, y_probs, weights, threshold, metrics)
+    counts = _seed_counts(y_probs.shape[0], weights.shape[0], rng)
+    return {name: _resample_seeds(resampled[name], counts) for name in metrics}
+
+
+def seed_averaged_intervals(
+    y_true, y_probs, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
+):
+    """Two-level percentile bootstrap intervals of metrics averaged over several seeds' models.
+
+    The models (one per seed) were tested on the same images in the same order. Each replicate
+    resamples the images (whole groups when ``groups`` is given) and, with replacement, the seeds;
+    the metric is computed per seed on the resampled images and averaged over the resampled seeds
+    (deviations scaled as in :func:`paired_bootstrap_differences`, the same scheme; bounds beyond the
+    metric's range, :data:`METRIC_RANGES`, which that scaling can reach, are clipped to it). The interval
+    therefore covers seed-to-seed variation as well as the finite test set: it says where the
+    seed-averaged metric of the training domain lies, not only that of these models. With one seed
+    there is nothing to resample among seeds and it equals :func:`bootstrap_intervals` with the same
+    ``seed``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True 0/1 labels.
+    y_probs : array-like of shape (n_seeds, n_samples) or (n_samples,)
+        Predicted probability of class 1 from each seed's model.
+    metrics : sequence of str, default=METRICS
+        Names from :data:`METRICS`.
+    groups : array-like of shape (n_samples,), default=None
+        Patient-group id of each image (cluster bootstrap).
+    n_boot : int, default=1000
+        Number of bootstrap replicates.
+    alpha : float, default=0.05
+        Interval covers ``1 - alpha``.
+    seed : int, default=0
+        Seed of :func:`numpy.random.default_rng` (the resampling, not a model seed).
+    threshold : float, default=0.5
+        Predict class 1 when ``y_prob >= threshold``.
+
+    Returns
+    -------
+    intervals : dict
+        Metric name -> ``(low, high)`` floats (NaN when undefined in every replicate).
+    """
+    y_true, y_probs = _check_seed_probs(y_true, y_probs)
+    _check_metric_names(metrics)
+    rng = np.random.default_rng(seed)
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, rng)
+    replicates = _two_level_replicates(y_true, y_probs, weights, rng, threshold, metrics)
+    # The small-sample scaling of the seeds' deviations can carry a replicate past a bound of the metric
+    # (an AUROC above 1 when 2 seeds disagree strongly); the seed-averaged metric cannot lie there.
+    intervals = {name: _percentile_interval(replicates[name], alpha) for name in metrics}
+    return {name: tuple(float(np.clip(bound, *METRIC_RANGES[name])) for bound in intervals[name]) for name in metrics}
+
+
+# ---------------------------------------------------------------------------
+# Two training domains, several seeds each, on the same test images
+#
+# A claim about training domains must survive both the finite test set and
+# the luck of the seeds: each replicate resamples the test groups (the same
+# draw for both domains, so the comparison stays paired on images) and,
+# independently per domain, that domain's seeds (separate models).
+
+
 def bootstrap_p_value(differences):
     """Two-sided bootstrap p-value of "no difference" from bootstrap differences ``d*``.
 
@@ -537,6 +568,14 @@ def bootstrap_p_value(differences):
         return float("nan")
     tail = min(np.sum(differences <= 0), np.sum(differences >= 0))
     return float(min(1.0, 2 * (1 + tail) / (differences.size + 1)))
+
+
+def bootstrap_p_floor(n_boot):
+    """The smallest p-value :func:`bootstrap_p_value` can return from ``n_boot`` replicates: 2 / (n_boot + 1).
+
+    A p-value at this floor says only that the true p-value is about this small or smaller.
+    """
+    return 2 / (n_boot + 1)
 
 
 def paired_bootstrap_differences(
@@ -594,11 +633,8 @@ def paired_bootstrap_differences(
     everything = np.ones((1, y_true.size), dtype=int)
     point, boot = {}, {}
     for name, domain_probs in checked.items():
-        n_seeds = len(domain_probs)
         point[name] = _per_seed_resamples(y_true, domain_probs, everything, threshold, metrics)
-        resampled = _per_seed_resamples(y_true, domain_probs, weights, threshold, metrics)
-        seeds = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=n_boot)
-        boot[name] = {metric: _resample_seeds(resampled[metric], seeds) for metric in metrics}
+        boot[name] = _two_level_replicates(y_true, domain_probs, weights, rng, threshold, metrics)
     nan = float("nan")
     result = {}
     for name in checked:

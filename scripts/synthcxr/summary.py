@@ -6,7 +6,15 @@ import pandas as pd
 from synthcxr import stats
 
 # The main table: every metric with a bootstrap interval, under its readable label.
-from synthcxr.analysis import COMPARED_METRICS, INTERVAL_METRICS, LABELS, interval_label
+from synthcxr.analysis import (
+    COMPARED_METRICS,
+    INTERVAL_METRICS,
+    LABELS,
+    cell_interval_text,
+    excludes_zero,
+    interval_label,
+    p_value_text,
+)
 from synthcxr.findings import listing
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
@@ -123,8 +131,19 @@ def threshold_table(summary):
     return readable
 
 
-def comparisons_readable(comparisons, alpha):
-    """The comparison table as strings, one row per test, training domain and metric."""
+def significance_text(row):
+    """'*' when significant after Holm; else says when the unadjusted interval excludes zero anyway."""
+    if row.significant:
+        return "*"
+    return "no (after Holm), although the unadjusted CI excludes 0" if excludes_zero(row) else ""
+
+
+def comparisons_readable(comparisons, alpha, n_boot):
+    """The comparison table as strings, one row per test, training domain and metric.
+
+    ``n_boot``: replicates of the comparisons' bootstrap; a p-value at its floor reads '< x'
+    (:func:`synthcxr.analysis.p_value_text`).
+    """
     rows = []
     for row in comparisons.itertuples():
         rows.append(
@@ -135,12 +154,12 @@ def comparisons_readable(comparisons, alpha):
                 "metric": LABELS.get(row.metric, row.metric),
                 "train value": f"{row.train_value:.3f}",
                 "reference value": f"{row.reference_value:.3f}",
-                f"difference ({interval_label(alpha)} CI)": "n/a"
+                f"difference (unadjusted {interval_label(alpha)} CI)": "n/a"
                 if pd.isna(row.difference)
                 else f"{row.difference:+.3f} ({row.ci_low:+.3f} to {row.ci_high:+.3f})",
-                "p": "n/a" if pd.isna(row.p_value) else f"{row.p_value:.4f}",
-                "p (Holm)": "n/a" if pd.isna(row.p_holm) else f"{row.p_holm:.4f}",
-                "significant": "*" if row.significant else "",
+                "p (unadjusted)": p_value_text(row.p_value, n_boot),
+                "p (Holm)": p_value_text(row.p_holm, n_boot, raw_p_value=row.p_value),
+                "significant (Holm)": significance_text(row),
                 "McNemar / DeLong of each seed's two models, max p": ""
                 if not row.seedwise_test
                 else f"{row.seedwise_test}: " + ("n/a" if pd.isna(row.seedwise_p_max) else f"{row.seedwise_p_max:.4f}"),
@@ -188,8 +207,8 @@ def latex_table(summary, marks, reference, alpha, metrics=INTERVAL_METRICS):
     seeds = sorted(set(summary["n_seeds"]))
     caption = (
         f"Each CNN trained on one domain (Train) and tested on a held-out test split (Test): mean over "
-        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(interval_label(alpha))} bootstrap interval "
-        "over test patient groups. Majority: accuracy of always predicting the majority class. "
+        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(cell_interval_text(alpha))}. "
+        "Majority: accuracy of always predicting the majority class. "
         f"* differs from the {latex_escape(reference)}-trained models on the same test images (bootstrap over "
         f"test patient groups and seeds, Holm-adjusted $p < {alpha}$); only {compared_metrics_text()} were "
         "tested, the other columns carry no *. PNEUMONIA is the positive class. "

@@ -214,6 +214,7 @@ FIGURES = [
     "heatmap_f1",
     "heatmap_auroc",
     "confusion_matrices",
+    "confusion_matrices_by_seed",
     "roc_curves",
     "reliability",
     "training_curves",
@@ -295,3 +296,19 @@ def volume_outputs():
         "results/figures/volume_curve.png",
         "results/figures/volume_curve.pdf",
     ]
+
+
+STATISTICS = config["statistics"]
+
+
+def bootstrap_settings(resamples):
+    """Keyword arguments of the package's bootstrap functions, from the config's statistics section.
+
+    ``resamples``: the key of the number of replicates (interval_resamples or comparison_resamples).
+    """
+    return {
+        "n_boot": STATISTICS[resamples],
+        "alpha": STATISTICS["alpha"],
+        "seed": STATISTICS["bootstrap_seed"],
+        "min_groups_per_class": STATISTICS["min_groups_per_class"],
+    }

@@ -1,25 +1,4 @@
-# Statistics across cells. Settings are fixed here (not in the config), once: the scripts take them
-# as params (report_tables renders them into the Methods page); docs/statistics.md states them
-# (tests/test_report.py checks).
-# Below 5 patient groups of a class in a test split, a bootstrap is degenerate: no interval, no test.
-MIN_GROUPS_PER_CLASS = 5
-# Level of the tests and 1 - coverage of every interval.
-ALPHA = 0.05
-# Intervals: percentile bootstrap over patient groups of the test split, same resamples for every seed.
-INTERVAL_BOOTSTRAP = {
-    "n_boot": 2000,
-    "alpha": ALPHA,
-    "seed": 0,
-    "min_groups_per_class": MIN_GROUPS_PER_CLASS,
-}
-# Comparisons: bootstrap over test patient groups and seeds; 5000 replicates keep the smallest
-# p-value (2/5001) small enough to survive Holm correction over dozens of comparisons.
-COMPARISON_BOOTSTRAP = {
-    "n_boot": 5000,
-    "alpha": ALPHA,
-    "seed": 0,
-    "min_groups_per_class": MIN_GROUPS_PER_CLASS,
-}
+# Statistics across cells; their settings are the config's statistics section (common.smk: bootstrap_settings).
 # Every training domain is compared with the first domain of the config (real images: Original).
 REFERENCE = REAL_DOMAINS[0]
 
@@ -38,8 +17,7 @@ rule summarize:
             "results/summary.csv",
             caption="../report/summary_csv.rst",
             category="Tables",
-            subcategory="Main table",
-            labels={"format": "CSV (all numbers)"},
+            labels={"table": "summary.csv (all numbers)"},
         ),
         by_seed="results/summary_by_seed.csv",
         provenance="results/provenance.json",
@@ -52,7 +30,7 @@ rule summarize:
     params:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
-        bootstrap=INTERVAL_BOOTSTRAP,
+        bootstrap=bootstrap_settings("interval_resamples"),
         code=code("analysis", "jobs", "summary"),
     script:
         "../../scripts/summarize.py"
@@ -66,8 +44,7 @@ rule compare_domains:
             "results/comparisons.csv",
             caption="../report/comparisons_csv.rst",
             category="Tables",
-            subcategory="Paired comparisons",
-            labels={"format": "CSV (all numbers)"},
+            labels={"table": "comparisons.csv (all numbers)"},
         ),
     log:
         "results/logs/compare_domains.log",
@@ -79,25 +56,10 @@ rule compare_domains:
         reference=REFERENCE,
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
-        bootstrap=COMPARISON_BOOTSTRAP,
+        bootstrap=bootstrap_settings("comparison_resamples"),
         code=code("analysis", "jobs"),
     script:
         "../../scripts/compare_domains.py"
-
-
-# Where each figure sits in the report (category Figures).
-FIGURE_SUBCATEGORIES = {
-    "heatmap_accuracy": "Heat maps",
-    "heatmap_balanced_accuracy": "Heat maps",
-    "heatmap_f1": "Heat maps",
-    "heatmap_auroc": "Heat maps",
-    "confusion_matrices": "Errors and calibration",
-    "roc_curves": "Errors and calibration",
-    "reliability": "Errors and calibration",
-    "training_curves": "Training",
-    "volume_curve": "Training",
-    "sample_images": "Data",
-}
 
 
 rule plot_figures:
@@ -119,7 +81,6 @@ rule plot_figures:
                 f"results/figures/{name}.png",
                 caption=f"../report/{name}.rst",
                 category="Figures",
-                subcategory=FIGURE_SUBCATEGORIES[name],
                 labels={"figure": name.replace("_", " ")},
             )
             for name in FIGURES
@@ -137,6 +98,7 @@ rule plot_figures:
         test_domains=TEST_DOMAINS,
         classes=CLASSES,
         reference=REFERENCE,
+        alpha=STATISTICS["alpha"],
         sample_domains=REAL_DOMAINS,
         code=code("analysis", "figures", "jobs"),
     script:

@@ -62,7 +62,7 @@ rule plot_volume_curve:
         "../../envs/data.yaml"
     params:
         cells=volume_cells(),
-        bootstrap=INTERVAL_BOOTSTRAP,
+        bootstrap=bootstrap_settings("interval_resamples"),
         style=config["figures"],
         code=code("analysis", "data", "figures", "jobs"),
     script:
