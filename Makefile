@@ -4,7 +4,7 @@ PYTHON ?= python3
 CORES ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench dry-run clean
+.PHONY: demo test lint format bench bench-scale dry-run clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/snakefmt Snakefile workflow/
 
+# Developer tools (tools/benchmark/), not part of `make test`. ARGS passes options, e.g. ARGS="--images 2000".
 bench: $(BIN)/.installed
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python -m tools.benchmark.throughput $(ARGS)
+
+bench-scale: $(BIN)/.installed
+	$(BIN)/python -m tools.benchmark.scale $(ARGS)
 
 clean:
 	rm -rf results .snakemake
