@@ -24,6 +24,7 @@ GOAL_SIZE = 5000
 PHASES = [
     ("start", "process start, Snakemake preamble, exit"),
     ("imports", "imports (numpy, torch, synthcxr)"),
+    # torch.use_deterministic_algorithms imports torch._inductor (seconds); torch.optim would anyway.
     ("torch_setup", "torch setup (threads, deterministic mode, device)"),
     ("data_load", "data load (cache, manifest, validation slice)"),
     ("input_hashes", "input hashes and run fingerprint"),
