@@ -207,16 +207,21 @@ def write_config(path, domains, seeds, epochs=5, mixed=True, **extra):
     return path
 
 
-# Run a command and print the largest peak RSS (KiB) of the processes it waited for, its own included:
-# a fresh small process, so no parent's size is inherited (ru_maxrss survives exec on Linux).
+# Run a command; print the largest peak RSS (KiB) of the processes it waited for, its own included, and
+# their CPU seconds: a fresh small process, so no parent's size is inherited (ru_maxrss survives exec).
 PEAK_WRAPPER = (
     "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+    "used = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(used.ru_maxrss, used.ru_utime + used.ru_stime, file=sys.stderr); sys.exit(code)"
 )
 
 
 def run_snakemake(workdir, configfile, *args, snakefile=None, timeout=7200, measure_peak=False):
-    """Run snakemake in ``workdir``; return (seconds, output text[, peak RSS KiB of its largest process])."""
+    """Run snakemake in ``workdir``; return (seconds, output text).
+
+    With ``measure_peak`` also the peak RSS (KiB) of its largest process and the CPU seconds of all of
+    them (snakemake's own included).
+    """
     command = [
         snakemake_executable(),
         "--snakefile",
@@ -235,15 +240,20 @@ def run_snakemake(workdir, configfile, *args, snakefile=None, timeout=7200, meas
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     if not measure_peak:
         return seconds, result.stdout + result.stderr
-    stderr, _, peak = result.stderr.rstrip().rpartition("\n")
-    return seconds, result.stdout + stderr, int(peak)
+    stderr, _, usage = result.stderr.rstrip().rpartition("\n")
+    peak, cpu = usage.split()
+    return seconds, result.stdout + stderr, int(peak), float(cpu)
+
+
+def job_record(workdir, benchmark):
+    """One job's row of its rule's `benchmark:` file (``benchmark`` under results/benchmarks/), as a dict."""
+    lines = (Path(workdir) / "results" / "benchmarks" / benchmark).read_text().splitlines()
+    return dict(zip(lines[0].split("\t"), lines[-1].split("\t")))
 
 
 def job_seconds(workdir, benchmark):
-    """Wall seconds of one job from its rule's `benchmark:` file, ``benchmark`` under results/benchmarks/."""
-    lines = (Path(workdir) / "results" / "benchmarks" / benchmark).read_text().splitlines()
-    header, values = lines[0].split("\t"), lines[-1].split("\t")
-    return float(values[header.index("s")])
+    """Wall seconds of one job, from its rule's `benchmark:` file."""
+    return float(job_record(workdir, benchmark)["s"])
 
 
 def best_of(n, measure):
