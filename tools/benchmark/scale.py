@@ -208,9 +208,9 @@ def table_preparation(table, args, m):
 def table_dry_run(table, args, m):
     ratio = m["dry_large_s"] / m["dry_small_s"]
     table.section("Listing and fingerprinting (snakemake -n, nothing prepared yet)")
-    best = f"best of {args.dry_repeats}"
-    table.add(f"with {args.images:,} images", f"{fmt(m['dry_large_s'], 2)} s", f"{best}; snakemake {fmt(m['dry_large_peak_kib'] / 1024)} MiB")
-    table.add(f"with {args.small_images:,} images", f"{fmt(m['dry_small_s'], 2)} s", f"{best}; snakemake {fmt(m['dry_small_peak_kib'] / 1024)} MiB")
+    for key, images in (("dry_large", args.images), ("dry_small", args.small_images)):
+        note = f"best of {args.dry_repeats}; snakemake's peak memory {fmt(m[f'{key}_peak_kib'] / 1024)} MiB"
+        table.add(f"with {images:,} images", f"{fmt(m[f'{key}_s'], 2)} s", note)
     goal(table, "large / small", f"{ratio:.2f}", ratio <= GOALS["dry_run_ratio"], f"<= {GOALS['dry_run_ratio']}")
 
 
