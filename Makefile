@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # What a missing or old Python needs, named in the messages of check-python.
 PYTHON_NEEDED := 3.11
 
-.PHONY: demo test test-fast lint format bench dry-run clean check-python
+.PHONY: demo test test-fast lint format bench bench-scale dry-run clean check-python
 
 # Stops at once, before anything is installed, when $(PYTHON) is missing, older than $(PYTHON_NEEDED),
 # or cannot create a virtual environment (Debian and Ubuntu ship venv and ensurepip separately).
@@ -56,8 +56,12 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/snakefmt Snakefile workflow/
 
+# Developer tools (tools/benchmark/), not part of `make test`. ARGS passes options, e.g. ARGS="--images 2000".
 bench: $(BIN)/.installed
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python -m tools.benchmark.throughput $(ARGS)
+
+bench-scale: $(BIN)/.installed
+	$(BIN)/python -m tools.benchmark.scale $(ARGS)
 
 clean:
 	rm -rf results .snakemake

@@ -1,10 +1,13 @@
 """Entry point of rule train_model: train the study CNN on one training domain and seed."""
 
-import datetime
-import json
-import os
 import time
-from pathlib import Path
+
+SCRIPT_STARTED = time.perf_counter()  # before the imports: the job-time split (run_info.json) counts them
+
+import datetime  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; set before CUDA starts
 
@@ -28,15 +31,18 @@ from synthcxr.train import describe_device, pick_device, predict_proba, train_mo
 with logged(snakemake.log[0]):
     p = snakemake.params
     started = time.time()
+    phase_ends = {"imports": time.perf_counter()}
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     torch.set_num_threads(snakemake.threads)
     torch.use_deterministic_algorithms(True)
     device = pick_device(p.device)
     print(f"device: {json.dumps(describe_device(device))}")
+    phase_ends["torch_setup"] = time.perf_counter()
     (images, rows), (validation_images, validation_rows) = load_training_data(
         snakemake.input.images, snakemake.input.manifests, p.settings["validation_fraction"], p.percent, p.split_seed
     )
     labels = [row["label"] for row in rows]
+    phase_ends["data_load"] = time.perf_counter()
     print(
         f"training {snakemake.wildcards.train} (seed {p.settings['seed']}, {p.percent}% of the train split) on "
         f"{len(rows)} images from {p.sources}; {len(validation_rows)} held out to choose the threshold"
@@ -45,10 +51,12 @@ with logged(snakemake.log[0]):
     fingerprint = run_fingerprint(
         [p.settings, p.percent, p.split_seed, p.code], [*snakemake.input.images, *snakemake.input.manifests]
     )
+    phase_ends["input_hashes"] = time.perf_counter()
     validation = (validation_images, [row["label"] for row in validation_rows])
     model, history = train_model(
         images, labels, p.settings, device, p.checkpoint, fingerprint, log=print, validation=validation
     )
+    phase_ends["training_loop"] = time.perf_counter()
     # The evaluations choose their decision threshold on these predictions, never on a test split.
     probabilities = np.round(predict_proba(model, validation_images, device).astype(np.float64), 6)
     write_predictions(prediction_rows(validation_rows, probabilities), snakemake.output.validation)
@@ -71,11 +79,17 @@ with logged(snakemake.log[0]):
         },
         snakemake.output.history,
     )
+    phase_ends["outputs"] = time.perf_counter()
+    # Each phase lasts from the end of the one before (the first from SCRIPT_STARTED).
+    starts = [SCRIPT_STARTED, *phase_ends.values()]
+    phases = {name: round(end - start, 3) for (name, end), start in zip(phase_ends.items(), starts)}
+    print(f"seconds by phase (process start before this script not included): {json.dumps(phases)}")
     # Host, times and code version vary between runs: kept apart from the reproducible files.
     write_json(
         {
             "started": started_at,
             "wall_seconds": round(time.time() - started, 1),
+            "phase_seconds": phases,
             "environment": run_environment(),
             "device": describe_device(device),
             "code_version": code_version(repository_root()),

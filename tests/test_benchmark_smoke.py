@@ -1,32 +1,31 @@
-"""scripts/benchmark.py runs end to end on a handful of tiny images (no timings are checked)."""
+"""The developer benchmarks (tools/benchmark/) run end to end at tiny sizes and print every section.
 
-import importlib.util
+No timing is checked: timed figures are printed by the benchmarks, never asserted here.
+"""
+
+import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.benchmark
 
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("synthcxr_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tools.benchmark import common, jobtime, scale, throughput  # noqa: E402
 
 
 @pytest.mark.slow  # trains and times on real tensors: ~10 s
-def test_benchmark_runs_on_8_tiny_images_and_prints_every_section(tmp_path):
-    bench = load_benchmark()
-    args = bench.parse_args(
+def test_throughput_runs_on_8_tiny_images_and_prints_every_section(tmp_path):
+    args = throughput.parse_args(
         [
             "--images", "8", "--epochs", "1", "--min-side", "64", "--max-side", "96", "--threads", "1",
             "--draft-images", "4", "--min-seconds", "0.01", "--skip-workflow", "--skip-compile", "--skip-parallel",
             "--workdir", str(tmp_path / "work"), "--json", str(tmp_path / "bench.json"),
         ]
     )  # fmt: skip
-    text, measured = bench.run(args, print_progress=lambda line: None)
+    text, measured = throughput.run(args, print_progress=lambda line: None)
     for heading in ("Preparing the domain", "Training throughput", "Compute efficiency", "Evaluation", "Decoding"):
         assert heading in text
     assert "a/c (workflow / ceiling)" in text and "a/b (workflow / reference)" in text
@@ -36,26 +35,62 @@ def test_benchmark_runs_on_8_tiny_images_and_prints_every_section(tmp_path):
 
 
 def test_flops_are_counted_by_hand():
-    bench = load_benchmark()
-    macs = dict(bench.model_macs((32, 64, 128), 128))
+    macs = dict(throughput.model_macs((32, 64, 128), 128))
     assert sum(macs.values()) == 128 * 128 * 32 * 9 + 64 * 64 * 64 * 32 * 9 + 32 * 32 * 128 * 64 * 9 + 32768 * 2
-    assert bench.training_flops_per_image() == 6 * sum(macs.values())
+    assert throughput.training_flops_per_image() == 6 * sum(macs.values())
 
 
 def test_placeholder_domains_are_class_folders_of_links(tmp_path):
-    bench = load_benchmark()
-    names = bench.placeholder_domains(tmp_path, 2, 5)
+    names = common.placeholder_domains(tmp_path, 2, 5)
     assert names == ["Domain1", "Domain2"]
-    counts = [len(list((tmp_path / "Domain1" / c).iterdir())) for c in bench.CLASSES]
+    counts = [len(list((tmp_path / "Domain1" / c).iterdir())) for c in common.CLASSES]
     assert counts == [3, 2]
-    assert np.asarray(bench.Image.open(tmp_path / "Domain1" / "NORMAL" / "img_00000.png")).shape == (8, 8)
+    assert np.asarray(Image.open(tmp_path / "Domain1" / "NORMAL" / "img_00000.png")).shape == (8, 8)
 
 
 @pytest.mark.slow  # ten snakemake starts: ~10 s
 def test_workflow_overhead_splits_the_dry_run_into_start_up_loading_and_dag(tmp_path):
-    bench = load_benchmark()
-    measured = bench.workflow_overhead(tmp_path, n_domains=2, per_domain=10, n_seeds=1, skip_noop=True)
+    measured = throughput.workflow_overhead(tmp_path, n_domains=2, per_domain=10, n_seeds=1, skip_noop=True)
     # 2 preparations, 3 trainings (2 domains + Mixed), 3 x 2 evaluations, at least one summary job.
     assert measured["dry_jobs"] > 2 + 3 + 6
     assert 0 < measured["empty_dry_run_s"] and 0 < measured["list_rules_s"] and 0 < measured["dry_run_s"]
     assert isinstance(measured["slurm_controller_missing"], bool)
+
+
+def test_reused_phantoms_still_give_distinct_files_half_per_class(tmp_path):
+    root, total = common.make_jpeg_domain(tmp_path / "d", 24, 64, 64, threads=2, phantoms=4)
+    files = sorted(root.rglob("*.jpg"))
+    assert [len(list((root / c).iterdir())) for c in common.CLASSES] == [12, 12]
+    pixels = {np.asarray(Image.open(f)).tobytes() for f in files}
+    assert len(pixels) == 24 and total == sum(f.stat().st_size for f in files)
+    linked = common.linked_subset(root, tmp_path / "five", 5)
+    assert [len(list((linked / c).iterdir())) for c in common.CLASSES] == [3, 2]
+
+
+def test_job_split_puts_the_unaccounted_time_into_process_start():
+    phases = {"imports": 1.0, "torch_setup": 0.5, "data_load": 0.25, "input_hashes": 0.25, "training_loop": 6, "outputs": 1}
+    split = jobtime.split_job(10.0, phases)
+    assert split["start"] == pytest.approx(1.0)
+    assert set(split) == {name for name, _ in jobtime.PHASES}
+
+
+@pytest.mark.workflow
+def test_scale_benchmark_runs_the_real_workflow_and_prints_every_figure_with_its_goal(tmp_path):
+    args = scale.parse_args(
+        [
+            "--images", "60", "--small-images", "40", "--side", "64", "--phantoms", "8", "--dry-repeats", "1",
+            "--fidelity-epochs", "1", "--job-sizes", "40,60", "--job-epochs", "1",
+            "--workdir", str(tmp_path / "work"), "--json", str(tmp_path / "scale.json"),
+        ]
+    )  # fmt: skip
+    text, measured = scale.run(args, print_progress=lambda line: None)
+    for row in ("preparation / floor", "peak memory / cache", "large / small", "check_leakage job"):
+        assert row in text
+    assert text.count(": PASS") + text.count(": FAIL") == 6  # the job split has its goal at 5,000 images only
+    for size in (40, 60):
+        assert f"Job-time split: train_model, {size} images" in text
+        assert measured["jobs"][size]["phases"]["training_loop"] > 0
+    assert "outside the loop" in text and "GPU" in text
+    assert measured["fidelity_subsample"]["synthetic_images"] == 60
+    run_info = json.loads((tmp_path / "work" / "jobs" / "run" / "results" / "models" / "Images40" / "seed1" / "run_info.json").read_text())
+    assert set(run_info["phase_seconds"]) == {name for name, _ in jobtime.PHASES} - {"start"}

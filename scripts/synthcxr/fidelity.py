@@ -95,6 +95,9 @@ DEFAULT_SETTINGS = {
     "msssim_pairs": 200,
     "memorization_percentile": 5.0,
     "closest_pairs": 8,
+    # Larger synthetic sets are measured on a random subset of this many images (every measure): the
+    # two-sample classifier, features and nearest neighbours grow with the set, their precision hardly.
+    "max_synthetic_images": 5000,
 }
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, finest scale first
@@ -521,12 +524,15 @@ def closest_pairs(synthetic, synthetic_labels, real_train, details, k=8):
     """
     order = np.argsort(details["d_train"], kind="stable")[:k]
     train_index = np.asarray(details["train_index"])[order]
+    # details describe the measured subset (see synthetic_subset); index the full set through it.
+    used = np.asarray(details.get("synthetic_index", np.arange(len(details["d_train"]))))
+    synthetic_index = used[order]
     return {
-        "synthetic": np.asarray(synthetic)[order],
+        "synthetic": np.asarray(synthetic)[synthetic_index],
         "train": np.asarray(real_train)[train_index],
-        "synthetic_index": order,
+        "synthetic_index": synthetic_index,
         "train_index": train_index,
-        "synthetic_label": np.asarray(synthetic_labels)[order],
+        "synthetic_label": np.asarray(synthetic_labels)[synthetic_index],
         "distance": np.asarray(details["d_train"])[order],
         "copy": np.asarray(details["copy"], dtype=bool)[order],
         "threshold": np.float64(details["threshold"]),
@@ -559,6 +565,13 @@ def _distances(spaces, a_feats, b_feats, seed, settings):
         )
         out[name] = {"frechet": frechet_distance(a, b), "kid": kid_mean, "kid_std": kid_std, "kid_subset_size": m}
     return out
+
+
+def synthetic_subset(n_images, max_images, seed):
+    """Sorted indices of the synthetic images measured: all of them, or ``max_images`` drawn at random."""
+    if n_images <= max_images:
+        return np.arange(n_images)
+    return np.sort(np.random.default_rng([seed, 5]).choice(n_images, max_images, replace=False))
 
 
 def _size_matched_frechet(synthetic, train, n, seed, repeats=10):
@@ -596,13 +609,22 @@ def evaluate_fidelity(
     real test vs real train, plus ``synthetic_frechet_same_size``: synthetic subsets as large as the real
     test set vs real train, the Frechet number to compare with the baseline), ``diversity``
     (synthetic/real -> mean_l2, ms_ssim), ``memorization``}; ``details`` are the per-image memorisation
-    arrays (see :func:`memorization`) for :func:`closest_pairs_figure`.
+    arrays (see :func:`memorization`) for :func:`closest_pairs_figure`, with ``synthetic_index``.
+
+    A synthetic set larger than ``max_synthetic_images`` is measured on a random subset of that size
+    (:func:`synthetic_subset`); ``counts`` then gives ``synthetic`` (all) and ``synthetic_used``, and
+    ``subsample`` says so.
     """
     s = resolve_settings(settings)
     seed = int(s["seed"])
     synthetic_labels, train_labels, test_labels = (
         np.asarray(v, int) for v in (synthetic_labels, train_labels, test_labels)
     )
+    all_synthetic_labels = synthetic_labels
+    used = synthetic_subset(len(synthetic), int(s["max_synthetic_images"]), seed)
+    if len(used) < len(synthetic):
+        log(f"synthetic: {len(used)} of {len(synthetic)} images measured (max_synthetic_images, seed {seed})")
+        synthetic, synthetic_labels = np.asarray(synthetic)[used], synthetic_labels[used]
     reference, reference_labels = _reference(s, real_train, train_labels, real_test, test_labels)
 
     log("features: cnn (feature model) and pixel, PCA fitted on the real reference")
@@ -620,6 +642,7 @@ def evaluate_fidelity(
         del raw
 
     mem_summary, details = memorization(synthetic, real_train, real_test, float(s["memorization_percentile"]))
+    details["synthetic_index"] = used
     groups = {}
     for group, label in [("overall", None)] + [(name, i) for i, name in enumerate(class_names)]:
         pick = (lambda labels: np.ones(len(labels), bool)) if label is None else (lambda labels, l=label: labels == l)
@@ -668,7 +691,8 @@ def evaluate_fidelity(
     metrics = {
         "settings": s,
         "counts": {
-            "synthetic": {name: int((synthetic_labels == i).sum()) for i, name in enumerate(class_names)},
+            "synthetic": {name: int((all_synthetic_labels == i).sum()) for i, name in enumerate(class_names)},
+            "synthetic_used": {name: int((synthetic_labels == i).sum()) for i, name in enumerate(class_names)},
             "real_train": {name: int((train_labels == i).sum()) for i, name in enumerate(class_names)},
             "real_test": {name: int((test_labels == i).sum()) for i, name in enumerate(class_names)},
             "reference_split": s["reference_split"],
@@ -676,5 +700,11 @@ def evaluate_fidelity(
         "feature_spaces": spaces,
         "msssim": {"window": 7, "sigma": 1.5, "scales": msssim_scales(synthetic.shape[-1])},
         "groups": groups,
+        "subsample": {
+            "synthetic_images": len(all_synthetic_labels),
+            "synthetic_used": len(used),
+            "max_synthetic_images": int(s["max_synthetic_images"]),
+            "subsampled": len(used) < len(all_synthetic_labels),
+        },
     }
     return _clean(metrics), details

@@ -13,7 +13,7 @@ class StudyCNN(nn.Module):
     """Conv-ReLU-MaxPool x3 followed by a linear layer to ``n_classes`` logits.
 
     ``channels_last`` stores conv weights and activations as NHWC, which oneDNN's convolutions run
-    faster on CPU (scripts/benchmark.py: about 10% per training step). It changes the memory layout,
+    faster on CPU (tools/benchmark/throughput.py: about 10% per training step). It changes the memory layout,
     not the model: the same seed gives the same numbers on every run, not the same bits as NCHW.
     """
 

@@ -7,7 +7,7 @@ Outputs (read by training and evaluation, so no image is decoded per epoch):
 """
 
 import csv
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,10 +30,21 @@ def _decode(folder, rel, size):
     return rel, (pixels, pixel_hash, info, file_sha256(folder / rel)), None
 
 
-def decode_domain(folder, relpaths, size, threads):
-    """Decode images in parallel (Pillow releases the GIL), one at a time per thread, in order."""
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        yield from pool.map(lambda rel: _decode(folder, rel, size), relpaths)
+def decode_domain(folder, relpaths, size, threads, ahead_per_thread=4):
+    """Decode images in parallel (Pillow releases the GIL), in order.
+
+    At most ``ahead_per_thread`` images per thread are decoded ahead of the reader: pool.map would
+    decode them all ahead and, for a large domain, hold a second copy of the cache in its results.
+    """
+    threads = max(1, threads)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending = deque()
+        for rel in relpaths:
+            pending.append(pool.submit(_decode, folder, rel, size))
+            if len(pending) >= ahead_per_thread * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def straddling_groups(groups, splits):
@@ -65,7 +76,8 @@ def prepare_domain(
     check_class_sizes(domain, listing, test_fraction)
     items = [(rel, name, label) for label, name in enumerate(class_names) for rel in listing.images[name]]
 
-    images, rows, bad = [], [], []
+    # Written in place: a list of arrays and np.stack would hold the cache twice at the end.
+    images, rows, bad = np.empty((len(items), image_size, image_size), np.uint8), [], []
     sizes, modes = Counter(), Counter()
     labels_of = {rel: (name, label) for rel, name, label in items}
     progress = Progress(len(items), log=log, interval=log_interval)
@@ -78,7 +90,7 @@ def prepare_domain(
             continue
         pixels, pixel_hash, info, sha256 = decoded
         name, label = labels_of[rel]
-        images.append(pixels)
+        images[len(rows)] = pixels
         rows.append({"path": rel, "class": name, "label": label, "sha256": sha256, "pixel_hash": pixel_hash})
         sizes[f"{info['width']}x{info['height']}"] += 1
         modes[info["mode"]] += 1
@@ -130,8 +142,7 @@ def prepare_domain(
         "image_sizes": dict(sorted(sizes.items())),
         "image_modes": dict(sorted(modes.items())),
     }
-    stacked = np.stack(images) if images else np.zeros((0, image_size, image_size), np.uint8)
-    return stacked, rows, report
+    return images[: len(rows)], rows, report
 
 
 def write_manifest(rows, path):

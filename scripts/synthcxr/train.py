@@ -59,7 +59,7 @@ def keep_freed_memory(threshold=1 << 30):
     A training step allocates and frees a few hundred MB of activations and gradients. By default
     glibc serves blocks over 32 MB with fresh mmap()s and returns freed memory at the top of the heap
     to the kernel, so every step page-faults the same memory in again and the kernel zeroes it: about
-    59,000 page faults per batch of 16, a fifth of a step on CPU (scripts/benchmark.py). Raising both
+    59,000 page faults per batch of 16, a fifth of a step on CPU (tools/benchmark/throughput.py). Raising both
     thresholds keeps that memory in the process. It changes where tensors live, never what is
     computed: the weights are bit-identical. Returns False (and does nothing) where malloc is not glibc's.
     """
