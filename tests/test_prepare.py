@@ -1,3 +1,4 @@
+import os
 import shutil
 
 import numpy as np
@@ -155,3 +156,16 @@ def test_a_linked_subfolder_is_followed(tmp_path):
     (folder / "NORMAL" / "more").symlink_to(elsewhere / "NORMAL")
     listing = list_domain("GANs", folder, CLASSES)
     assert "NORMAL/more/normal_001.png" in listing.images["NORMAL"] and len(listing.images["NORMAL"]) == 7
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_naming_domain_and_path(tmp_path):
+    # Was: UnicodeEncodeError in the fingerprint of the dry run, naming neither domain nor file.
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    latin1 = os.path.join(os.fsencode(folder / "NORMAL"), b"caf\xe9.png")
+    shutil.copy(folder / "NORMAL" / "normal_000.png", latin1)
+    with pytest.raises(DomainError) as raised:
+        fingerprint(list_domain("GANs", folder, CLASSES))
+    message = str(raised.value)
+    assert message.startswith("domain 'GANs': the name of ")
+    assert f"{folder}/NORMAL/caf\\xe9.png is not valid UTF-8" in message
+    message.encode("utf-8")  # printable as it is

@@ -40,6 +40,25 @@ def unreadable(domain, path, error):
     return DomainError(f"domain '{domain}': cannot read {path}{link}: {error.strerror or error}; fix or remove it")
 
 
+def shown(path):
+    """``path`` as text that can always be printed: bytes that are not UTF-8 as backslash escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def check_name_is_utf8(domain, path, name):
+    """Refuse a file name that is not valid UTF-8 (legal on Linux): manifests, reports and logs are
+    UTF-8 text, so the path could not be written there, nor compared across machines."""
+    if name.isascii():
+        return
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DomainError(
+            f"domain '{domain}': the name of {shown(path)} is not valid UTF-8 (shown with backslash "
+            "escapes); rename it, e.g. with `convmv -f latin1 -t utf8 --notest`"
+        ) from None
+
+
 def _walk_class_folder(domain, class_dir, class_name, listing):
     """Yield image paths below ``class_dir``, recursing into subfolders (they are part of the class).
 
@@ -59,6 +78,7 @@ def _walk_class_folder(domain, class_dir, class_name, listing):
                 )
             with os.scandir(current) as entries:
                 for entry in entries:
+                    check_name_is_utf8(domain, entry.path, entry.name)
                     rel = f"{rel_current}/{entry.name}"
                     if is_hidden_or_system(entry.name):
                         listing.ignored_hidden.append(rel)
