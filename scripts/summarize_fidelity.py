@@ -4,14 +4,14 @@ from synthcxr.figures import save
 import numpy as np
 
 from synthcxr.fidelity_summary import closest_pairs_figure, fidelity_figure, fidelity_rows, markdown
-from synthcxr.jobs import logged, read_json
+from synthcxr.jobs import atomic_open, logged, read_json, write_csv
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     metrics = {domain: read_json(path) for domain, path in zip(p.domains, snakemake.input.metrics)}
     table = fidelity_rows(metrics, p.references)
-    table.to_csv(snakemake.output.csv, index=False)
-    with open(snakemake.output.markdown, "w") as out:
+    write_csv(table, snakemake.output.csv)
+    with atomic_open(snakemake.output.markdown) as out:
         out.write(
             "# Fidelity, diversity and memorization of the synthetic domains\n\n"
             "Computed only with what this workflow trains itself (no pretrained Inception weights), so these "

@@ -82,3 +82,21 @@ def test_mixed_precision_is_never_used_on_the_cpu(tmp_path):
     mixed, _ = train_model(images, labels, dict(SETTINGS, mixed_precision=True), "cpu", tmp_path / "b.pt", "fp", log=lambda m: None)
     for name, tensor in plain.state_dict().items():
         assert torch.equal(tensor, mixed.state_dict()[name])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
+def test_an_unreadable_checkpoint_is_set_aside_and_the_training_starts_over(tmp_path, damage):
+    # Was: EOFError / "ERROR: " with an empty message, at every retry: the training was blocked.
+    images, labels = tiny_data()
+    checkpoint = tmp_path / "c.pt"
+    train_model(images, labels, dict(SETTINGS, epochs=1), "cpu", checkpoint, "fp", log=lambda m: None)
+    content = checkpoint.read_bytes()
+    checkpoint.write_bytes({"truncated": content[: len(content) // 2], "empty": b"", "garbage": b"\x00junk" * 50}[damage])
+    messages = []
+    _, history = train_model(images, labels, SETTINGS, "cpu", checkpoint, "fp", log=messages.append)
+    assert messages[0] == (
+        f"checkpoint {checkpoint} is unreadable ({messages[0].split('(', 1)[1].split(')')[0]}); "
+        f"set aside as {checkpoint}.corrupt, starting over"
+    )
+    assert messages[1].startswith("epoch 1/3") and len(history) == 3
+    assert (tmp_path / "c.pt.corrupt").exists()
