@@ -1,12 +1,13 @@
 """Decoding any accepted image file into the study's 8-bit grayscale square."""
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-# Radiographs are large; allow up to ~20k x 20k before Pillow calls it a decompression bomb (it warns
-# from half this size and refuses above it; the refusal is a BadImageError naming the file).
+# Radiographs are large: Pillow warns of a decompression bomb above this many pixels (20,000 x 20,000)
+# and refuses twice as many (800 Mpx); the refusal is a BadImageError naming the file.
 Image.MAX_IMAGE_PIXELS = 400_000_000
 
 HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -113,3 +114,14 @@ def load_image(path, size):
     # reducing_gap: shrink huge images by integer factors first, then resample with antialiasing.
     resized = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return np.asarray(resized, dtype=np.uint8), pixel_hash, info
+
+
+def unreadable_images(folder, relpaths, size):
+    """'path: reason' for each of ``relpaths`` (below ``folder``) that cannot be decoded."""
+    bad = []
+    for rel in relpaths:
+        try:
+            load_image(Path(folder) / rel, size)
+        except BadImageError as error:
+            bad.append(str(error))
+    return bad

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcxr.folders import DomainError, check_class_sizes, list_domain
+from synthcxr.folders import DomainError, bad_images_error, check_class_sizes, list_domain
 from synthcxr.images import BadImageError, load_image
-from synthcxr.jobs import file_sha256
+from synthcxr.jobs import atomic_open, file_sha256
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
 
 MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group"]
@@ -33,6 +33,15 @@ def decode_domain(folder, relpaths, size, threads):
     """Decode images in parallel (Pillow releases the GIL), one at a time per thread, in order."""
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         yield from pool.map(lambda rel: _decode(folder, rel, size), relpaths)
+
+
+def label_conflicts(rows):
+    """Images whose decoded pixels appear under more than one class: [[(path, class), ...], ...], each
+    group sorted by path. Such an image cannot have a label; with ``skip``, every copy is excluded."""
+    by_hash = {}
+    for row in rows:
+        by_hash.setdefault(row["pixel_hash"], []).append((row["path"], row["class"]))
+    return sorted(sorted(group) for group in by_hash.values() if len({name for _, name in group}) > 1)
 
 
 def straddling_groups(groups, splits):
@@ -73,11 +82,17 @@ def prepare_domain(
         sizes[f"{info['width']}x{info['height']}"] += 1
         modes[info["mode"]] += 1
     if bad and on_bad_image == "error":
-        listed = "\n  ".join(bad)
+        raise bad_images_error(domain, folder, bad)
+    conflicts = label_conflicts(rows)
+    if conflicts and on_bad_image == "error":
+        listed = "\n  ".join(" = ".join(f"{path} ({name})" for path, name in group) for group in conflicts)
         raise DomainError(
-            f"domain '{domain}': {len(bad)} unreadable image(s) in {folder} "
-            f"(set on_bad_image: skip to exclude them):\n  {listed}"
+            f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
+            f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy):\n  {listed}"
         )
+    conflicting = {path for group in conflicts for path, _ in group}
+    images = [pixels for pixels, row in zip(images, rows) if row["path"] not in conflicting]
+    rows = [row for row in rows if row["path"] not in conflicting]
 
     labels = [row["label"] for row in rows]
     paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
@@ -102,14 +117,18 @@ def prepare_domain(
     report = {
         "domain": domain,
         "folder": str(folder),
+        "folder_absolute": str(folder.absolute()),
         "files_seen": len(items) + len(listing.ignored_hidden) + len(listing.ignored_other),
         "images_used": len(rows),
         "ignored_hidden_or_system": len(listing.ignored_hidden),
         "ignored_not_image": len(listing.ignored_other),
         "ignored_files": listing.ignored_hidden + listing.ignored_other,
+        "outside_class_folders": listing.outside_classes,
         "bad_images": len(bad),
         "bad_files": bad,
         "duplicate_images": duplicate_images,
+        "label_conflicts": len(conflicts),
+        "label_conflict_files": [[path for path, _ in group] for group in conflicts],
         "group_pattern": group_pattern,
         "groups": len(set(groups)),
         "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
@@ -125,7 +144,7 @@ def prepare_domain(
 
 
 def write_manifest(rows, path):
-    with open(path, "w", newline="") as handle:
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: row[k] for k in MANIFEST_COLUMNS} for row in rows)
