@@ -11,13 +11,34 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 
+# Options after which a run that exits 0 has not run the workflow (or has forced it on purpose).
+NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--summary", "-S", "--detailed-summary", "-D",
+             "--list-rules", "-l", "--dag", "--rulegraph", "--filegraph", "--touch", "-t", "--unlock",
+             "--cleanup-metadata", "--list-changes", "--lc", "--delete-all-output", "--delete-temp-output",
+             "--list-code-changes", "--list-params-changes", "--list-input-changes", "--version", "-h", "--help"}
+
+
 def snakemake(workdir, *args, check=True, timeout=900):
-    """Run snakemake on the repository's Snakefile in ``workdir``; return the completed process."""
+    """Run snakemake on the repository's Snakefile in ``workdir``; return the completed process.
+
+    After every run that exits 0, a dry run with the same arguments must have nothing to do: a run
+    that says "done" must not leave stale results behind (issue #14, item 1).
+    """
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *map(str, args)]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    if result.returncode == 0 and NOT_A_RUN.isdisjoint(map(str, args)):
+        assert_nothing_to_do(command, workdir, timeout)
     return result
+
+
+def assert_nothing_to_do(command, workdir, timeout):
+    again = subprocess.run([*command, "--dry-run"], cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0 and "Nothing to be done" in output, (
+        f"after a successful run, `snakemake --dry-run` still has work (stale results):\n{output[-6000:]}"
+    )
 
 
 def planned_jobs(workdir, *args):
