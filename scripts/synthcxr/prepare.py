@@ -44,6 +44,20 @@ def label_conflicts(rows):
     return sorted(sorted(group) for group in by_hash.values() if len({name for _, name in group}) > 1)
 
 
+def without_label_conflicts(domain, folder, images, rows, on_bad_image):
+    """Stop on label conflicts (``error``) or drop every copy (``skip``): (images, rows, conflicts)."""
+    conflicts = label_conflicts(rows)
+    if conflicts and on_bad_image == "error":
+        listed = "\n  ".join(" = ".join(f"{path} ({name})" for path, name in group) for group in conflicts)
+        raise DomainError(
+            f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
+            f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy):\n  {listed}"
+        )
+    conflicting = {path for group in conflicts for path, _ in group}
+    kept = [index for index, row in enumerate(rows) if row["path"] not in conflicting]
+    return [images[i] for i in kept], [rows[i] for i in kept], conflicts
+
+
 def straddling_groups(groups, splits):
     sides = {}
     for group, split in zip(groups, splits):
@@ -83,16 +97,7 @@ def prepare_domain(
         modes[info["mode"]] += 1
     if bad and on_bad_image == "error":
         raise bad_images_error(domain, folder, bad)
-    conflicts = label_conflicts(rows)
-    if conflicts and on_bad_image == "error":
-        listed = "\n  ".join(" = ".join(f"{path} ({name})" for path, name in group) for group in conflicts)
-        raise DomainError(
-            f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
-            f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy):\n  {listed}"
-        )
-    conflicting = {path for group in conflicts for path, _ in group}
-    images = [pixels for pixels, row in zip(images, rows) if row["path"] not in conflicting]
-    rows = [row for row in rows if row["path"] not in conflicting]
+    images, rows, conflicts = without_label_conflicts(domain, folder, images, rows, on_bad_image)
 
     labels = [row["label"] for row in rows]
     paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
