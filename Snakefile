@@ -51,3 +51,7 @@ rule all:
         final_outputs(),
         fidelity_outputs(),
         volume_outputs(),
+
+
+# Every rule exists now: each entry script's content joins its rule's code param (see common.smk).
+add_entry_script_digests()

@@ -1,7 +1,7 @@
 """Entry point of rule compare_domains: each training domain vs the reference domain, paired, Holm-corrected."""
 
 from synthcxr.analysis import comparison_table, load_cells
-from synthcxr.jobs import logged
+from synthcxr.jobs import logged, write_csv
 
 with logged(snakemake.log[0]):
     p = snakemake.params
@@ -13,5 +13,5 @@ with logged(snakemake.log[0]):
         p.test_domains,
         **p.bootstrap,
     )
-    comparisons.to_csv(snakemake.output.csv, index=False)
+    write_csv(comparisons, snakemake.output.csv)
     print(comparisons.to_string())

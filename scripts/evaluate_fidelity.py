@@ -26,7 +26,7 @@ from synthcxr.fidelity import (
     load_feature_model,
     resolve_settings,
 )  # noqa: E402
-from synthcxr.jobs import file_sha256, logged, package_versions, write_json  # noqa: E402
+from synthcxr.jobs import atomic_open, file_sha256, logged, package_versions, write_json  # noqa: E402
 from synthcxr.prepare import read_manifest  # noqa: E402
 from synthcxr.train import describe_device, pick_device  # noqa: E402
 
@@ -68,7 +68,8 @@ with logged(snakemake.log[0]):
         log=print,
     )
     pairs = closest_pairs(synthetic, synthetic_labels, real_train, details, k=int(settings["closest_pairs"]))
-    np.savez(snakemake.output.pairs, **pairs)
+    with atomic_open(snakemake.output.pairs, "wb") as handle:
+        np.savez(handle, **pairs)
     metrics["provenance"] = {
         "synthetic_manifest_sha256": file_sha256(inp.synthetic_manifest),
         "real_manifest_sha256": file_sha256(inp.real_manifest),

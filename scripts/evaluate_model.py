@@ -17,7 +17,7 @@ with logged(snakemake.log[0]):
     device = pick_device(p.device)
     print(f"device: {json.dumps(describe_device(device))}")
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
-    # Found by check_leakage before the training (which stopped there with `leakage: error`).
+    # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
     leaked = read_json(snakemake.input.leakage)["test_images"][snakemake.wildcards.test]
     model = StudyCNN(widths=tuple(p.settings["widths"]), image_size=images.shape[-1])
     model.load_state_dict(torch.load(snakemake.input.model, map_location="cpu", weights_only=True))

@@ -6,7 +6,7 @@ from pathlib import Path
 from synthcxr.analysis import LABELS, VOLUME_METRICS, volume_table
 from synthcxr.data import read_predictions
 from synthcxr.figures import save, volume_curve
-from synthcxr.jobs import logged, read_json
+from synthcxr.jobs import logged, read_json, write_csv
 
 with logged(snakemake.log[0]):
     p = snakemake.params
@@ -16,7 +16,7 @@ with logged(snakemake.log[0]):
         point["tables"][cell["seed"]] = read_predictions(cell["predictions"])
         point["train_images"].append(read_json(cell["history"])["train_images"])
     table = volume_table(points, VOLUME_METRICS, **p.bootstrap)
-    table.to_csv(snakemake.output.csv, index=False)
+    write_csv(table, snakemake.output.csv)
     stem = Path(snakemake.output.figure_png).with_suffix("")
     save(volume_curve(table, VOLUME_METRICS, LABELS, alpha=p.bootstrap["alpha"]), stem, p.style["dpi"])
     print(table.to_string())

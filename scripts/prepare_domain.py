@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from synthcxr.jobs import logged, write_json
+from synthcxr.jobs import atomic_open, logged, write_json
 from synthcxr.prepare import prepare_domain, write_manifest
 
 with logged(snakemake.log[0]):
@@ -19,7 +19,10 @@ with logged(snakemake.log[0]):
         threads=snakemake.threads,
         log=print,
     )
-    np.save(snakemake.output.images, images)
+    with atomic_open(snakemake.output.images, "wb") as handle:
+        np.save(handle, images)
     write_manifest(rows, snakemake.output.manifest)
     write_json(report, snakemake.output.intake)
     print(f"{report['images_used']} images used; split counts {report['class_counts']}")
+    if report["outside_class_folders"]:
+        print(f"not used, outside the class folders {p.classes}: {report['outside_class_folders']}")

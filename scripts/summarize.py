@@ -3,7 +3,7 @@
 import datetime
 
 from synthcxr.analysis import INTERVAL_RESAMPLING, interval_table, load_cells
-from synthcxr.jobs import code_version, logged, package_versions, read_json, repository_root, run_environment, write_json
+from synthcxr.jobs import code_version, logged, package_versions, read_json, repository_root, run_environment, write_csv, write_json
 from synthcxr.summary import by_seed_table, summary_table
 
 with logged(snakemake.log[0]):
@@ -13,8 +13,8 @@ with logged(snakemake.log[0]):
     cells = load_cells(snakemake.input.predictions)
     intervals = interval_table(cells, **p.bootstrap)
     summary = summary_table(by_seed, intervals)
-    by_seed.to_csv(snakemake.output.by_seed, index=False)
-    summary.to_csv(snakemake.output.csv, index=False)
+    write_csv(by_seed, snakemake.output.by_seed)
+    write_csv(summary, snakemake.output.csv)
     write_json(
         {
             "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -12,16 +12,16 @@ from synthcxr.fidelity_summary import (
     html,
     markdown,
 )
-from synthcxr.jobs import logged, read_json
+from synthcxr.jobs import atomic_open, logged, read_json, write_csv
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     metrics = {domain: read_json(path) for domain, path in zip(p.domains, snakemake.input.metrics)}
     table = fidelity_rows(metrics, p.references)
-    table.to_csv(snakemake.output.csv, index=False)
-    with open(snakemake.output.markdown, "w") as out:
+    write_csv(table, snakemake.output.csv)
+    with atomic_open(snakemake.output.markdown) as out:
         out.write(f"# {TITLE}\n\n{INTRO}\n\n{markdown(table)}\n")
-    with open(snakemake.output.html, "w") as out:
+    with atomic_open(snakemake.output.html) as out:
         out.write(html(table))
     save(fidelity_figure(table), snakemake.output.figure_png[: -len(".png")], dpi=150)
     for domain, pairs_path, figure_path in zip(p.domains, snakemake.input.pairs, snakemake.output.pairs):

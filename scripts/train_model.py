@@ -26,7 +26,7 @@ from synthcxr.jobs import (  # noqa: E402
     run_fingerprint,
     write_json,
 )
-from synthcxr.train import describe_device, pick_device, predict_proba, train_model  # noqa: E402
+from synthcxr.train import describe_device, pick_device, predict_proba, save_atomically, train_model  # noqa: E402
 
 with logged(snakemake.log[0]):
     p = snakemake.params
@@ -60,7 +60,7 @@ with logged(snakemake.log[0]):
     # The evaluations choose their decision threshold on these predictions, never on a test split.
     probabilities = np.round(predict_proba(model, validation_images, device).astype(np.float64), 6)
     write_predictions(prediction_rows(validation_rows, probabilities), snakemake.output.validation)
-    torch.save(model.state_dict(), snakemake.output.model)
+    save_atomically(model.state_dict(), snakemake.output.model)
     write_json(
         {
             "train_domain": snakemake.wildcards.train,

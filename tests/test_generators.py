@@ -144,3 +144,14 @@ def test_settings_and_sizes_are_checked():
         gen.ConditionalVAE(image_size=40)
     assert gen.resolve_settings("gan", {"epochs": 3})["lr"] == 2e-4
     assert gen.milestone_epochs(1) == [1] and gen.milestone_epochs(40) == [1, 10, 20, 30, 40]
+
+
+def test_an_unreadable_checkpoint_is_set_aside_and_the_generator_starts_over(tmp_path):
+    images, labels = tiny_images(per_class=4)
+    ck = tmp_path / "ck.pt"
+    ck.write_bytes(b"PK\x03\x04 truncated zip")
+    messages = []
+    gen.train_vae(images, labels, TINY, torch.device("cpu"), str(ck), "fp", log=messages.append)
+    assert messages[0].startswith(f"checkpoint {ck} is unreadable (") and "set aside as" in messages[0]
+    assert (tmp_path / "ck.pt.corrupt").read_bytes() == b"PK\x03\x04 truncated zip"
+    assert not any("resuming" in m for m in messages) and any(m.startswith("epoch ") for m in messages)

@@ -66,3 +66,31 @@ def test_zero_byte_corrupt_and_truncated_files_raise_bad_image_error(tmp_path):
     for name in ("empty.png", "corrupt.png", "truncated.jpg"):
         with pytest.raises(BadImageError, match=name):
             load_image(tmp_path / name, 128)
+
+
+def test_the_exif_orientation_is_applied(tmp_path):
+    # Stored sideways: the left half white. Orientation 6 says "rotate 90 degrees clockwise to show":
+    # upright, the white half is on top. Was: cached as stored (top and bottom both half white).
+    stored = np.zeros((40, 60), np.uint8)
+    stored[:, :30] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "sideways.jpg", exif=exif)
+    pixels, _, info = load_image(tmp_path / "sideways.jpg", 32)
+    assert pixels[:14].mean() > 240 and pixels[18:].mean() < 15
+    assert (info["width"], info["height"]) == (40, 60)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_16bit_colour_tiffs_are_scaled_by_their_real_range(tmp_path, channels, compression):
+    # 12-bit data in a 16-bit RGB(A) TIFF. Was: Pillow kept the high byte (0..15): almost black.
+    tifffile = pytest.importorskip("tifffile", reason="tifffile (requirements.txt) writes the test files")
+    ramp = (gradient() * 4095).astype(np.uint16)
+    planes = [ramp, ramp, ramp] + ([np.full_like(ramp, 65535)] if channels == 4 else [])
+    path = tmp_path / "twelve_bit.tif"
+    tifffile.imwrite(path, np.stack(planes, axis=-1), photometric="rgb", compression=compression)
+    pixels, _, info = load_image(path, 128)
+    assert info["mode"] == ("RGB;16" if channels == 3 else "RGBA;16")
+    assert pixels.max() >= 250 and pixels.min() <= 5
+    assert pixels[:, -8:].mean() > pixels[:, :8].mean() + 200

@@ -1,10 +1,11 @@
+import os
 import shutil
 
 import numpy as np
 import pytest
 from helpers import make_domain, write_image
 
-from synthcxr.folders import DomainError, fingerprint, list_domain
+from synthcxr.folders import DomainError, fingerprint, list_domain, outside_classes_note
 from synthcxr.prepare import prepare_domain
 
 CLASSES = ["NORMAL", "PNEUMONIA"]
@@ -166,3 +167,73 @@ def test_decoding_logs_progress_with_the_time_left(tmp_path):
     quiet = []
     prepare(folder, log=quiet.append)  # every 30 s by default: nothing for a small domain
     assert quiet == []
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_naming_domain_and_path(tmp_path):
+    # Was: UnicodeEncodeError in the fingerprint of the dry run, naming neither domain nor file.
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    latin1 = os.path.join(os.fsencode(folder / "NORMAL"), b"caf\xe9.png")
+    shutil.copy(folder / "NORMAL" / "normal_000.png", latin1)
+    with pytest.raises(DomainError) as raised:
+        fingerprint(list_domain("GANs", folder, CLASSES))
+    message = str(raised.value)
+    assert message.startswith("domain 'GANs': the name of ")
+    assert f"{folder}/NORMAL/caf\\xe9.png is not valid UTF-8" in message
+    message.encode("utf-8")  # printable as it is
+
+
+def label_conflict(folder):
+    """normal_000.png copied into PNEUMONIA/ (and once more into NORMAL/): one image, two labels."""
+    shutil.copy(folder / "NORMAL" / "normal_000.png", folder / "PNEUMONIA" / "same_as_normal.png")
+    shutil.copy(folder / "NORMAL" / "normal_000.png", folder / "NORMAL" / "copy.png")
+
+
+def test_an_image_in_both_class_folders_stops_the_run_naming_the_files(tmp_path):
+    # Was: counted as a duplicate only, and a pair landed in the test split with both labels.
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    label_conflict(folder)
+    with pytest.raises(DomainError) as raised:
+        prepare(folder)
+    message = str(raised.value)
+    assert message.startswith(f"domain 'GANs': 1 image(s) in {folder} are in more than one class folder")
+    assert message.endswith(
+        "\n  NORMAL/copy.png (NORMAL) = NORMAL/normal_000.png (NORMAL) = PNEUMONIA/same_as_normal.png (PNEUMONIA)"
+    )
+
+
+def test_label_conflicts_are_excluded_and_reported_with_skip(tmp_path):
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    label_conflict(folder)
+    images, rows, report = prepare(folder, on_bad_image="skip")
+    paths = {row["path"] for row in rows}
+    assert not paths & {"NORMAL/copy.png", "NORMAL/normal_000.png", "PNEUMONIA/same_as_normal.png"}
+    assert len(rows) == len(images) == 11 and report["images_used"] == 11
+    assert report["label_conflicts"] == 1
+    assert report["label_conflict_files"] == [["NORMAL/copy.png", "NORMAL/normal_000.png", "PNEUMONIA/same_as_normal.png"]]
+
+
+def test_folders_and_images_outside_the_class_folders_are_counted_not_used(tmp_path):
+    # Was: an extra class folder (COVID/) or images loose in the domain root were silently ignored.
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    write_image(folder / "COVID" / "covid_000.png", 5)
+    write_image(folder / "loose.png", 6)
+    (folder / "notes.txt").write_text("not an image: not counted here")
+    _, rows, report = prepare(folder)
+    assert report["outside_class_folders"] == ["COVID/", "loose.png"]
+    assert report["images_used"] == len(rows) == 12
+    note = outside_classes_note("GANs", list_domain("GANs", folder, CLASSES))
+    assert note == (
+        f"domain 'GANs': 2 folder(s) or image(s) in {folder} are outside the class folders "
+        "['NORMAL', 'PNEUMONIA'] and not used: COVID/, loose.png"
+    )
+    assert outside_classes_note("GANs", list_domain("GANs", make_domain(tmp_path / "clean"), CLASSES)) is None
+
+
+def test_a_relative_folder_is_shown_resolved_against_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DomainError) as raised:
+        prepare("data/nowhere")
+    assert f"folder data/nowhere does not exist (relative to the working directory: {tmp_path}/data/nowhere)" in str(raised.value)
+    make_domain(tmp_path / "data" / "GANs", per_class=6)
+    _, _, report = prepare("data/GANs")
+    assert report["folder"] == "data/GANs" and report["folder_absolute"] == f"{tmp_path}/data/GANs"

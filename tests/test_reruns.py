@@ -5,7 +5,10 @@ included), makes one change and compares the dry run's job list with the expecte
 """
 
 import filecmp
+import os
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.workflow
 
 DOMAINS = ["Original", "GANs", "VAEs"]
 TRAIN = DOMAINS + ["Mixed"]
-WORKFLOW_FILES = ["Snakefile", "workflow", "scripts", "config", "envs"]
+WORKFLOW_FILES = ["Snakefile", "workflow", "scripts", "config", "envs", "profiles"]
 
 
 def prep(domain):
@@ -31,9 +34,15 @@ def evaluate(train_domain, test_domain, seed=1):
     return ("evaluate_model", f"seed={seed},test={test_domain},train={train_domain}")
 
 
-def leakage_checks(trains=TRAIN):
-    # Each training domain's check reads every test split; cheap, and it retrains nothing by itself.
-    return {("check_leakage", f"train={t}") for t in trains}
+def leakage_checks(domain, trains=TRAIN, tests=DOMAINS, members=DOMAINS):
+    """The (training domain, test domain) checks that read ``domain``'s manifest; cheap, and one
+    reruns only the training or evaluation of its own pair, which the change reruns anyway."""
+    return {
+        ("check_leakage", f"test={te},train={t}")
+        for t in trains
+        for te in tests
+        if te == domain or domain in (members if t == "Mixed" else [t])
+    }
 
 
 SUMMARY = {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}
@@ -44,7 +53,7 @@ def domain_dependents(domain, trains=TRAIN, tests=DOMAINS):
     affected_models = {domain, "Mixed"}
     return (
         {prep(domain)}
-        | leakage_checks(trains)
+        | leakage_checks(domain, trains, tests)
         | {train(t) for t in affected_models}
         | {evaluate(t, te) for t in trains for te in tests if t in affected_models or te == domain}
         | SUMMARY
@@ -134,7 +143,7 @@ def test_adding_a_domain_reruns_its_row_and_column(copy_of_run, member):
     changed_models = {"Extra", "Mixed"} if member else {"Extra"}
     expected = (
         {prep("Extra")}
-        | leakage_checks(trains)
+        | leakage_checks("Extra", trains, tests, members=tests if member else DOMAINS)
         | {train(t) for t in changed_models}
         | {evaluate(t, te) for t in trains for te in tests if t in changed_models or te == "Extra"}
         | SUMMARY
@@ -190,6 +199,65 @@ def test_editing_the_methods_page_template_reruns_report_tables_only(copy_of_run
     template = copy_of_run / "scripts" / "synthcxr" / "methods.html.jinja2"
     template.write_text(template.read_text() + "\n<p>a real edit</p>\n")
     assert plan(copy_of_run) == {("report_tables", "")}
+
+
+def test_a_data_change_and_a_training_setting_in_one_edit_rerun_every_model(copy_of_run):
+    # Was: the leakage input was ancient(); the checks rerun for the GANs data masked the models
+    # downstream, and Snakemake never looked at their own (changed) settings: stale models.
+    (copy_of_run / "data" / "GANs" / "NORMAL" / "normal_000.png").unlink()
+    edit_config(copy_of_run, lambda c: c["training"].update(epochs=2))
+    assert plan(copy_of_run) == domain_dependents("GANs") | all_models_and_evaluations()
+
+
+def test_the_leakage_setting_and_figure_styling_in_one_edit_leave_nothing_stale(copy_of_run):
+    # Was: "4 of 4 steps (100%) done", and the next dry run listed plot_figures again.
+    edit_config(copy_of_run, lambda c: c.update(leakage="error", figures={"dpi": 90}))
+    assert plan(copy_of_run) == {("plot_figures", "")}
+    run(copy_of_run, "--cores", 1)  # snakemake() checks that a dry run then has nothing to do
+
+
+def results_state(workdir):
+    return {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file() and "logs" not in p.parts}
+
+
+def test_an_unreadable_image_added_to_a_prepared_domain_stops_the_run_and_loses_nothing(copy_of_run):
+    # Was: prepare_domain failed, Snakemake deleted the split, cache and intake report, and removing
+    # the file again re-prepared the domain and retrained its models.
+    before = results_state(copy_of_run)
+    broken = copy_of_run / "data" / "GANs" / "NORMAL" / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    result = snakemake(
+        copy_of_run, "--snakefile", copy_of_run / "Snakefile", "--configfile", copy_of_run / "study.yaml",
+        "--cores", 1, check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"domain 'GANs': 1 unreadable image(s) in data/GANs (set on_bad_image: skip to exclude them):\n  {Path('data/GANs/NORMAL/broken.png')}: " in output
+    assert "rule prepare_domain" not in output  # stopped before any job
+    assert results_state(copy_of_run) == before
+    broken.unlink()
+    assert plan(copy_of_run) == set()
+
+    # Was: "Code has changed since last execution" for every rule (Snakemake compares a script's
+    # modification time), as after a git checkout or a fresh clone with the results copied over.
+    later = time.time() + 3600
+    scripts = list((copy_of_run / "scripts").glob("*.py"))
+    assert len(scripts) > 8
+    for script in scripts:
+        os.utime(script, (later, later))
+    assert plan(copy_of_run) == set()
+
+
+def test_editing_an_entry_script_reruns_its_rule_and_dependents(copy_of_run):
+    script = copy_of_run / "scripts" / "train_model.py"
+    script.write_text(script.read_text() + "\n# a real edit\n")
+    assert plan(copy_of_run) == all_models_and_evaluations()
+    # Back to the original content (with a new modification time): nothing to rerun.
+    script.write_text((REPO / "scripts" / "train_model.py").read_text())
+    assert plan(copy_of_run) == set()
+    script = copy_of_run / "scripts" / "plot_figures.py"
+    script.write_text(script.read_text() + "\n# a real edit\n")
+    assert plan(copy_of_run) == {("plot_figures", "")}
 
 
 def test_changing_figure_styling_reruns_figures_only(copy_of_run):

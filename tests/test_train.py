@@ -147,3 +147,21 @@ def test_progress_estimates_the_time_left_from_the_pace_of_this_run():
     assert lines[1].endswith(" epoch 6/10: batch 1/2 (elapsed 1:05, about 3:15 left)")  # 65 s for 1.5 epochs, 4.5 left
     assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", lines[0])
     assert duration(3725) == "1:02:05" and duration(59.6) == "1:00"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
+def test_an_unreadable_checkpoint_is_set_aside_and_the_training_starts_over(tmp_path, damage):
+    # Was: EOFError / "ERROR: " with an empty message, at every retry: the training was blocked.
+    images, labels = tiny_data()
+    checkpoint = tmp_path / "c.pt"
+    train_model(images, labels, dict(SETTINGS, epochs=1), "cpu", checkpoint, "fp", log=lambda m: None)
+    content = checkpoint.read_bytes()
+    checkpoint.write_bytes({"truncated": content[: len(content) // 2], "empty": b"", "garbage": b"\x00junk" * 50}[damage])
+    messages = []
+    _, history = train_model(images, labels, SETTINGS, "cpu", checkpoint, "fp", log=messages.append)
+    assert messages[0] == (
+        f"checkpoint {checkpoint} is unreadable ({messages[0].split('(', 1)[1].split(')')[0]}); "
+        f"set aside as {checkpoint}.corrupt, starting over"
+    )
+    assert " epoch 1/3: " in messages[1] and len(history) == 3
+    assert (tmp_path / "c.pt.corrupt").exists()

@@ -124,8 +124,10 @@ def test_a_demo_setting_of_one_domain_reruns_only_that_domain_and_its_dependents
     assert {w for r, w in jobs if r == "evaluate_model"} == {
         f"seed=1,test={te},train={tr}" for tr in TRAIN for te in TEST if tr in ("GANs", "Mixed") or te == "GANs"
     }
-    # Every training domain's leakage check reads the GANs test split; ancient() keeps their models.
-    assert {w for r, w in jobs if r == "check_leakage"} == {f"train={t}" for t in TRAIN}
+    # The leakage checks of the pairs that read the GANs manifest; they rerun no other model.
+    assert {w for r, w in jobs if r == "check_leakage"} == {
+        f"test={te},train={tr}" for tr in TRAIN for te in TEST if tr in ("GANs", "Mixed") or te == "GANs"
+    }
     assert rules == {"make_demo_domain", "prepare_domain", "check_leakage", "train_model", "evaluate_model"} | {
         "summarize",
         "compare_domains",
@@ -212,16 +214,48 @@ def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
     config = tiny_config({name: {"path": f"data/{name}"} for name in TEST})
     config["leakage"] = "error"
     config_path = write_config(tmp_path / "config.yaml", config)
-    result = snakemake(tmp_path, "--configfile", config_path, "--cores", 2, check=False)
+    # The GANs model itself is sound (its own test split has no copies); its test on Original is not.
+    # Mixed trains on the GANs and Original train splits together: copies of its own test images.
+    targets = ["results/metrics/GANs/Original/seed1.json", "results/models/Mixed/seed1/model.pt"]
+    result = snakemake(tmp_path, *targets, "--configfile", config_path, "--cores", 2, "--keep-going", check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "test image(s) of domain 'Original' are exact copies of training images of 'GANs', e.g. [" in output
+    assert "test image(s) of domain 'Original' are exact copies of training images of 'Mixed', e.g. [" in output
     assert "leakage: report to continue" in output
-    assert not (tmp_path / "results" / "logs" / "train_model").exists()  # stopped before any training
+    assert not (tmp_path / "results" / "logs" / "train_model" / "Mixed").exists()  # stopped before training
+    assert not (tmp_path / "results" / "logs" / "evaluate_model").exists()  # and before the evaluation
     config["leakage"] = "report"
     target = "results/metrics/GANs/Original/seed1.json"
     snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "config.yaml", config), "--cores", 2)
     metrics = json.loads((tmp_path / target).read_text())
-    checked = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
+    checked = json.loads((tmp_path / "results" / "leakage" / "GANs" / "Original.json").read_text())
     assert metrics["train_test_overlap"]["images"] == len(checked["test_images"]["Original"]) > 0
     assert metrics["train_test_overlap"]["test_images"] == checked["test_images"]["Original"]
+
+
+@pytest.mark.parametrize(
+    "key, change",
+    [
+        ("seeds", lambda c: c.update(seeds=[2**40])),
+        ("split_seed", lambda c: c.update(split_seed=2**31)),
+        ("demo", lambda c: c["domains"]["GANs"]["demo"].update(seed=2**63)),
+    ],
+)
+def test_a_seed_beyond_32_bits_is_refused_at_dry_run(tmp_path, key, change):
+    # Was: accepted, then the training crashed with "Overflow when unpacking long long".
+    config = tiny_config(TINY_DEMO)
+    change(config)
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "-n", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "is greater than the maximum of 2147483647" in output and key in output
+
+
+def test_a_folder_beside_the_class_folders_is_noted_at_dry_run(tmp_path):
+    for index, name in enumerate(TEST):
+        make_domain(tmp_path / "data" / name, per_class=6, seed=index)
+    make_domain(tmp_path / "data" / "GANs" / "COVID", per_class=2, classes=("x",))
+    config = tiny_config({name: {"path": f"data/{name}"} for name in TEST})
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "-n")
+    assert "Note: domain 'GANs': 1 folder(s) or image(s) in data/GANs are outside the class folders" in result.stderr

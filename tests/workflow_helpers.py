@@ -9,8 +9,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-# Options with which snakemake only plans or reads what exists: a second or two, allowed in the fast tier.
-PLANNING_OPTIONS = {"--dry-run", "-n", "--lint", "--report", "--list-rules", "--summary"}
 # The shared tiny study (tests/conftest.py, fixture tiny_study): three demo domains + Mixed, 1 seed, 1 epoch.
 # 25 images per class give test splits of 5 patient groups per class, the fewest for which the workflow computes
 # intervals and tests, so that test_report.py can extend a copy of it with a second seed.
@@ -23,16 +21,38 @@ TINY_STUDY_DOMAINS = {
 real_runs_allowed = True
 
 
+# Options with which snakemake does not run the workflow (it plans, reads or marks what exists): allowed in
+# the fast tier, and not followed by the nothing-to-do check.
+NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--summary", "-S", "--detailed-summary", "-D",
+             "--list-rules", "-l", "--dag", "--rulegraph", "--filegraph", "--touch", "-t", "--unlock",
+             "--cleanup-metadata", "--list-changes", "--lc", "--delete-all-output", "--delete-temp-output",
+             "--list-code-changes", "--list-params-changes", "--list-input-changes", "--version", "-h", "--help"}
+
+
 def snakemake(workdir, *args, check=True, timeout=900):
-    """Run snakemake on the repository's Snakefile in ``workdir``; return the completed process."""
+    """Run snakemake on the repository's Snakefile in ``workdir``; return the completed process.
+
+    After every run that exits 0, a dry run with the same arguments must have nothing to do: a run
+    that says "done" must not leave stale results behind (issue #14, item 1).
+    """
     args = [str(arg) for arg in args]
-    if not real_runs_allowed and not PLANNING_OPTIONS.intersection(args):
+    if not real_runs_allowed and NOT_A_RUN.isdisjoint(args):
         raise AssertionError("this test runs snakemake for real: mark it @pytest.mark.slow (see tests/conftest.py)")
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    if result.returncode == 0 and NOT_A_RUN.isdisjoint(args):
+        assert_nothing_to_do(command, workdir, timeout)
     return result
+
+
+def assert_nothing_to_do(command, workdir, timeout):
+    again = subprocess.run([*command, "--dry-run"], cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0 and "Nothing to be done" in output, (
+        f"after a successful run, `snakemake --dry-run` still has work (stale results):\n{output[-6000:]}"
+    )
 
 
 def planned_jobs(workdir, *args):

@@ -5,6 +5,7 @@ import csv
 import numpy as np
 import pandas as pd
 
+from synthcxr.jobs import atomic_open
 from synthcxr.prepare import read_manifest
 from synthcxr.splits import subset_of_train, validation_slice
 
@@ -60,7 +61,7 @@ def prediction_rows(test_rows, probabilities, threshold=0.5):
 
 
 def write_predictions(rows, path):
-    with open(path, "w", newline="") as handle:
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=PREDICTION_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)

@@ -8,6 +8,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
 from synthcxr.analysis import interval_label  # noqa: E402
+from synthcxr.jobs import atomic_open  # noqa: E402
 from synthcxr.stats import reliability_curve  # noqa: E402
 
 FPR_GRID = np.linspace(0.0, 1.0, 201)
@@ -382,5 +383,6 @@ def save(fig, stem, dpi):
     for ext in ("png", "pdf"):
         # Fixed metadata keeps the files identical between runs.
         metadata = {"Software": None} if ext == "png" else {"CreationDate": None, "Producer": None}
-        fig.savefig(f"{stem}.{ext}", dpi=dpi, metadata=metadata)
+        with atomic_open(f"{stem}.{ext}", "wb") as handle:
+            fig.savefig(handle, format=ext, dpi=dpi, metadata=metadata)
     plt.close(fig)

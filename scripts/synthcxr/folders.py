@@ -4,6 +4,7 @@ Standard library only (and synthcxr.splits, which is too): the Snakefile imports
 building the DAG, which must work on a login node that has snakemake and nothing else.
 """
 
+import csv
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class DomainListing:
     images: dict = field(default_factory=dict)  # class name -> sorted relative paths (POSIX)
     ignored_hidden: list = field(default_factory=list)
     ignored_other: list = field(default_factory=list)
+    # Folders other than the class folders, and images, at the domain's top level: not used.
+    outside_classes: list = field(default_factory=list)
     stats: dict = field(default_factory=dict)  # relative path -> (size, mtime_ns)
 
 
@@ -38,6 +41,25 @@ def unreadable(domain, path, error):
     """The DomainError for a path the listing cannot read (broken link, link loop, no permission)."""
     link = " (a symbolic link whose target is missing or loops)" if os.path.islink(path) else ""
     return DomainError(f"domain '{domain}': cannot read {path}{link}: {error.strerror or error}; fix or remove it")
+
+
+def shown(path):
+    """``path`` as text that can always be printed: bytes that are not UTF-8 as backslash escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def check_name_is_utf8(domain, path, name):
+    """Refuse a file name that is not valid UTF-8 (legal on Linux): manifests, reports and logs are
+    UTF-8 text, so the path could not be written there, nor compared across machines."""
+    if name.isascii():
+        return
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DomainError(
+            f"domain '{domain}': the name of {shown(path)} is not valid UTF-8 (shown with backslash "
+            "escapes); rename it, e.g. with `convmv -f latin1 -t utf8 --notest`"
+        ) from None
 
 
 def _walk_class_folder(domain, class_dir, class_name, listing):
@@ -59,6 +81,7 @@ def _walk_class_folder(domain, class_dir, class_name, listing):
                 )
             with os.scandir(current) as entries:
                 for entry in entries:
+                    check_name_is_utf8(domain, entry.path, entry.name)
                     rel = f"{rel_current}/{entry.name}"
                     if is_hidden_or_system(entry.name):
                         listing.ignored_hidden.append(rel)
@@ -82,12 +105,21 @@ def list_domain(domain, folder, class_names):
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DomainError(f"domain '{domain}': folder {folder} does not exist (set domains.{domain}.path)")
+        # A relative path is resolved against the working directory, not the config file's folder.
+        where = "" if folder.is_absolute() else f" (relative to the working directory: {folder.absolute()})"
+        raise DomainError(f"domain '{domain}': folder {folder} does not exist{where} (set domains.{domain}.path)")
     try:
-        found = sorted(e.name for e in os.scandir(folder) if e.is_dir() and not is_hidden_or_system(e.name))
+        with os.scandir(folder) as entries:
+            top = [(e.name, e.is_dir()) for e in entries if not is_hidden_or_system(e.name)]
     except OSError as error:
         raise unreadable(domain, error.filename or folder, error) from None
+    found = sorted(name for name, is_dir in top if is_dir)
     listing = DomainListing(folder=folder)
+    listing.outside_classes = sorted(
+        f"{name}/" if is_dir else name
+        for name, is_dir in top
+        if (is_dir and name not in class_names) or (not is_dir and name.lower().endswith(IMAGE_EXTENSIONS))
+    )
     for class_name in class_names:
         class_dir = folder / class_name
         if not class_dir.is_dir():
@@ -106,6 +138,38 @@ def list_domain(domain, folder, class_names):
     listing.ignored_hidden.sort()
     listing.ignored_other.sort()
     return listing
+
+
+def outside_classes_note(domain, listing):
+    """A line for the log about folders and images beside the class folders (not an error), or None."""
+    if not listing.outside_classes:
+        return None
+    shown_names = ", ".join(listing.outside_classes[:5]) + (", ..." if len(listing.outside_classes) > 5 else "")
+    return (
+        f"domain '{domain}': {len(listing.outside_classes)} folder(s) or image(s) in {listing.folder} are "
+        f"outside the class folders {sorted(listing.images)} and not used: {shown_names}"
+    )
+
+
+def bad_images_error(domain, folder, bad):
+    """The DomainError for unreadable images; ``bad``: one 'path: reason' line per image."""
+    listed = "\n  ".join(bad)
+    return DomainError(
+        f"domain '{domain}': {len(bad)} unreadable image(s) in {folder} "
+        f"(set on_bad_image: skip to exclude them):\n  {listed}"
+    )
+
+
+def changed_since(listing, manifest):
+    """Images of ``listing`` that are new or modified since ``manifest`` (the split manifest that the
+    last preparation wrote) was written: not in it, or modified later. [] when there is no manifest."""
+    try:
+        written = os.stat(manifest).st_mtime_ns
+        with open(manifest, newline="") as handle:
+            prepared = {row["path"] for row in csv.DictReader(handle)}
+    except (OSError, KeyError, csv.Error):
+        return []
+    return sorted(rel for rel, (_, mtime_ns) in listing.stats.items() if rel not in prepared or mtime_ns > written)
 
 
 def check_class_sizes(domain, listing, test_fraction):

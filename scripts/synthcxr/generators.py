@@ -288,7 +288,7 @@ def _prepare_run(kind, images, labels, settings, device, checkpoint_path, finger
     settings = resolve_settings(kind, settings)
     seed_everything(settings["seed"])
     model = build_model(kind, settings, images.shape[-1]).to(device)
-    checkpoint = load_checkpoint(checkpoint_path, fingerprint)
+    checkpoint = load_checkpoint(checkpoint_path, fingerprint, log)
     x_all = torch.as_tensor(images).to(device)
     y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
     return settings, model, checkpoint, x_all, y_all

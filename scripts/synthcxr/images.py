@@ -1,29 +1,51 @@
 """Decoding any accepted image file into the study's 8-bit grayscale square."""
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
-# Radiographs are large; allow up to ~20k x 20k before Pillow calls it a decompression bomb.
+# Radiographs are large: Pillow warns of a decompression bomb above this many pixels (20,000 x 20,000)
+# and refuses twice as many (800 Mpx); the refusal is a BadImageError naming the file.
 Image.MAX_IMAGE_PIXELS = 400_000_000
+
+HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+# EXIF orientation -> the transposition that shows the image upright (as ImageOps.exif_transpose).
+EXIF_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# ITU-R 601-2 luma, as Pillow's own RGB -> L conversion.
+LUMA = np.array([0.299, 0.587, 0.114])
 
 
 class BadImageError(ValueError):
     """An image file that cannot be decoded (corrupt, truncated, empty)."""
 
 
+def scaled_to_uint8(values):
+    """Scale an array by its actual value range to 0..255: a 12-bit radiograph stored in 16 bits
+    does not come out almost black or white."""
+    values = np.asarray(values, dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    scale = 255.0 / (high - low) if high > low else 0.0
+    return Image.fromarray(np.round((values - low) * scale).astype(np.uint8), mode="L")
+
+
 def to_grayscale_uint8(image):
     """Convert any Pillow mode to 8-bit grayscale ('L').
 
     High bit-depth images (16-bit, 32-bit int, float) are scaled by their actual value range rather
-    than clipped, so a 12-bit radiograph stored in 16 bits does not come out almost black or white.
+    than clipped. (16-bit colour TIFFs never reach here: see ``sixteen_bit_colour_tiff``.)
     """
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        low, high = float(values.min()), float(values.max())
-        scale = 255.0 / (high - low) if high > low else 0.0
-        return Image.fromarray(np.round((values - low) * scale).astype(np.uint8), mode="L")
+    if image.mode in HIGH_DEPTH_MODES:
+        return scaled_to_uint8(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Composite on black: transparent areas of an X-ray are background.
         rgba = image.convert("RGBA")
@@ -35,16 +57,56 @@ def to_grayscale_uint8(image):
     return image.convert("RGB").convert("L") if image.mode == "CMYK" else image.convert("L")
 
 
+def is_sixteen_bit_colour_tiff(image):
+    """Pillow decodes 16-bit RGB/RGBA TIFFs to 8 bits by keeping the high byte only: 12-bit data
+    (0..4095) would come out as 0..15, almost black, with no way to scale it back."""
+    bits = image.tag_v2.get(258, ()) if image.format == "TIFF" else ()
+    return image.mode in ("RGB", "RGBA") and max(bits, default=8) > 8
+
+
+def sixteen_bit_colour_tiff(path):
+    """Grayscale of a 16-bit colour TIFF read at full depth (tifffile), scaled by its value range;
+    an alpha channel composites on black, as for 8-bit images."""
+    import tifffile  # only these files need it
+
+    with tifffile.TiffFile(path) as tiff:
+        page = tiff.pages[0]
+        values = page.asarray().astype(np.float64)
+        if page.planarconfig == tifffile.PLANARCONFIG.SEPARATE:
+            values = np.moveaxis(values, 0, -1)
+    maximum = float(np.iinfo(np.uint16).max)
+    luma = values[..., :3] @ LUMA
+    if values.shape[-1] == 4:
+        luma = luma * values[..., 3] / maximum
+    return scaled_to_uint8(luma)
+
+
+def decoded_grayscale(path):
+    """Decode ``path`` with its EXIF orientation applied: (grayscale 'L' image, info)."""
+    with Image.open(path) as image:
+        image.load()
+        info = {"mode": image.mode, "width": image.width, "height": image.height}
+        if is_sixteen_bit_colour_tiff(image):
+            info["mode"] = f"{image.mode};16"
+            gray = sixteen_bit_colour_tiff(path)
+        else:
+            gray = to_grayscale_uint8(image)
+        # A camera or phone photo of a film stores its rotation as an EXIF tag, not in the pixels.
+        orientation = image.getexif().get(ImageOps.ExifTags.Base.Orientation, 1)
+    if orientation in EXIF_TRANSPOSE:
+        gray = gray.transpose(EXIF_TRANSPOSE[orientation])
+        info["width"], info["height"] = gray.size
+    return gray, info
+
+
 def load_image(path, size):
     """Decode ``path`` to a (size, size) uint8 array; also return the hash of the decoded pixels.
 
-    Raises BadImageError for zero-byte, corrupt or truncated files.
+    Raises BadImageError for zero-byte, corrupt or truncated files, and for images Pillow refuses as
+    decompression bombs.
     """
     try:
-        with Image.open(path) as image:
-            image.load()
-            info = {"mode": image.mode, "width": image.width, "height": image.height}
-            gray = to_grayscale_uint8(image)
+        gray, info = decoded_grayscale(path)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise BadImageError(f"{path}: {error}") from error
     pixels = np.asarray(gray)
@@ -52,3 +114,14 @@ def load_image(path, size):
     # reducing_gap: shrink huge images by integer factors first, then resample with antialiasing.
     resized = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return np.asarray(resized, dtype=np.uint8), pixel_hash, info
+
+
+def unreadable_images(folder, relpaths, size):
+    """'path: reason' for each of ``relpaths`` (below ``folder``) that cannot be decoded."""
+    bad = []
+    for rel in relpaths:
+        try:
+            load_image(Path(folder) / rel, size)
+        except BadImageError as error:
+            bad.append(str(error))
+    return bad

@@ -1,6 +1,7 @@
 """Plumbing shared by the entry points that Snakemake's ``script:`` directive runs."""
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -22,13 +23,94 @@ def logged(log_path):
     """
     console = sys.__stderr__
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", buffering=1) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        try:
+    log = open(log_path, "w", buffering=1)
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             yield
-        except Exception as error:
-            traceback.print_exc(file=log)
-            print(f"\nERROR: {error}\n(log: {log_path})", file=console)
-            raise
+    except Exception as error:
+        try:
+            traceback.print_exception(error, file=log)
+            log.flush()
+        except OSError as log_error:  # a full disk: the console gets the traceback instead
+            traceback.print_exception(error, file=console)
+            print(f"(the log {log_path} could not be written: {log_error.strerror})", file=console)
+        print(f"\nERROR: {str(error) or type(error).__name__}\n(log: {log_path})", file=console)
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            log.close()
+
+
+# What a full disk or an exhausted quota raises.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+class DiskFullError(OSError):
+    """A result could not be written because the disk (or the user's quota) is full."""
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w", **kwargs):
+    """Open a hidden temporary file beside ``path`` for writing; once the block ends without an
+    error, it replaces ``path`` in one step (os.replace).
+
+    So a killed or failed write never leaves a partial ``path`` that a rerun could take as complete:
+    the temporary file is removed on any error. A full disk (ENOSPC, EDQUOT) becomes one
+    DiskFullError naming ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with open(partial, mode, **kwargs) as handle:
+            yield handle
+        os.replace(partial, path)
+    except BaseException as error:
+        full = disk_full_errno(error, partial.parent)
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        if full:
+            raise DiskFullError(
+                full,
+                f"cannot write {path}: the disk is full ({errno.errorcode[full]}); "
+                "free some space (or move results/ to a larger disk) and run again",
+            ) from error
+        raise
+
+
+def disk_full_errno(error, folder):
+    """ENOSPC or EDQUOT when ``error`` comes from a full disk, else None.
+
+    C-level writers (NumPy's tofile) report a short write as an OSError without errno: then the
+    free space of ``folder``'s filesystem decides (checked before the partial file is removed).
+    """
+    if not isinstance(error, OSError):
+        return None
+    if error.errno in DISK_FULL:
+        return error.errno
+    if error.errno is None:
+        with contextlib.suppress(OSError):
+            if os.statvfs(folder).f_bavail == 0:
+                return errno.ENOSPC
+    return None
+
+
+def write_bytes(data, path):
+    """Write ``data`` (bytes) to ``path`` atomically (see atomic_open)."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def write_text(text, path):
+    """Write ``text`` to ``path`` atomically (see atomic_open)."""
+    with atomic_open(path) as handle:
+        handle.write(text)
+
+
+def write_csv(table, path):
+    """Write a pandas table to ``path`` as CSV without its index, atomically (see atomic_open)."""
+    with atomic_open(path, newline="") as handle:
+        table.to_csv(handle, index=False)
 
 
 def package_versions(names=PACKAGES):
@@ -58,8 +140,8 @@ def repository_root():
 
 
 def write_json(data, path):
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    with atomic_open(path) as handle:
+        handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def read_json(path):

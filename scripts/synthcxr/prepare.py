@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcxr.folders import DomainError, check_class_sizes, list_domain
+from synthcxr.folders import DomainError, bad_images_error, check_class_sizes, list_domain
 from synthcxr.images import BadImageError, load_image
-from synthcxr.jobs import file_sha256
+from synthcxr.jobs import atomic_open, file_sha256
 from synthcxr.progress import Progress
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
 
@@ -45,6 +45,29 @@ def decode_domain(folder, relpaths, size, threads, ahead_per_thread=4):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def label_conflicts(rows):
+    """Images whose decoded pixels appear under more than one class: [[(path, class), ...], ...], each
+    group sorted by path. Such an image cannot have a label; with ``skip``, every copy is excluded."""
+    by_hash = {}
+    for row in rows:
+        by_hash.setdefault(row["pixel_hash"], []).append((row["path"], row["class"]))
+    return sorted(sorted(group) for group in by_hash.values() if len({name for _, name in group}) > 1)
+
+
+def without_label_conflicts(domain, folder, images, rows, on_bad_image):
+    """Stop on label conflicts (``error``) or drop every copy (``skip``): (images, rows, conflicts)."""
+    conflicts = label_conflicts(rows)
+    if conflicts and on_bad_image == "error":
+        listed = "\n  ".join(" = ".join(f"{path} ({name})" for path, name in group) for group in conflicts)
+        raise DomainError(
+            f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
+            f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy):\n  {listed}"
+        )
+    conflicting = {path for group in conflicts for path, _ in group}
+    kept = [index for index, row in enumerate(rows) if row["path"] not in conflicting]
+    return [images[i] for i in kept], [rows[i] for i in kept], conflicts
 
 
 def straddling_groups(groups, splits):
@@ -95,11 +118,8 @@ def prepare_domain(
         sizes[f"{info['width']}x{info['height']}"] += 1
         modes[info["mode"]] += 1
     if bad and on_bad_image == "error":
-        listed = "\n  ".join(bad)
-        raise DomainError(
-            f"domain '{domain}': {len(bad)} unreadable image(s) in {folder} "
-            f"(set on_bad_image: skip to exclude them):\n  {listed}"
-        )
+        raise bad_images_error(domain, folder, bad)
+    images, rows, conflicts = without_label_conflicts(domain, folder, images, rows, on_bad_image)
 
     labels = [row["label"] for row in rows]
     paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
@@ -124,14 +144,18 @@ def prepare_domain(
     report = {
         "domain": domain,
         "folder": str(folder),
+        "folder_absolute": str(folder.absolute()),
         "files_seen": len(items) + len(listing.ignored_hidden) + len(listing.ignored_other),
         "images_used": len(rows),
         "ignored_hidden_or_system": len(listing.ignored_hidden),
         "ignored_not_image": len(listing.ignored_other),
         "ignored_files": listing.ignored_hidden + listing.ignored_other,
+        "outside_class_folders": listing.outside_classes,
         "bad_images": len(bad),
         "bad_files": bad,
         "duplicate_images": duplicate_images,
+        "label_conflicts": len(conflicts),
+        "label_conflict_files": [[path for path, _ in group] for group in conflicts],
         "group_pattern": group_pattern,
         "groups": len(set(groups)),
         "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
@@ -146,7 +170,7 @@ def prepare_domain(
 
 
 def write_manifest(rows, path):
-    with open(path, "w", newline="") as handle:
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: row[k] for k in MANIFEST_COLUMNS} for row in rows)

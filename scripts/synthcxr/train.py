@@ -5,6 +5,7 @@ Determinism: the model is initialised from the run seed and each epoch's data or
 """
 
 import ctypes
+import io
 import os
 import random
 import sys
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from synthcxr.jobs import write_bytes
 from synthcxr.model import StudyCNN, to_input
 from synthcxr.progress import Progress
 
@@ -74,18 +76,34 @@ def keep_freed_memory(threshold=1 << 30):
 
 
 def save_atomically(obj, path):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    """torch.save to ``path`` with no partial file left behind, and a full disk named as such.
+
+    Serialised in memory first: torch.save on a full disk fails with "[enforce fail at
+    inline_container.cc] unexpected pos" instead of the OSError that names the cause.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes(buffer.getbuffer(), path)
 
 
-def load_checkpoint(path, fingerprint):
-    """The checkpoint at ``path`` if it belongs to this exact training run, else None."""
+def load_checkpoint(path, fingerprint, log=print):
+    """The checkpoint at ``path`` if it belongs to this exact training run, else None.
+
+    An unreadable checkpoint (truncated, corrupt) is renamed to ``<path>.corrupt``, named in the log,
+    and the training starts over: never trusted, never blocking the training.
+    """
     if not os.path.exists(path):
         return None
-    # weights_only: never unpickle arbitrary objects, even from our own checkpoint folder.
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        # weights_only: never unpickle arbitrary objects, even from our own checkpoint folder.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(checkpoint, dict):
+            raise ValueError(f"a {type(checkpoint).__name__}, not a checkpoint")
+    except Exception as error:  # torch.load raises EOFError, RuntimeError, UnpicklingError...
+        set_aside = f"{path}.corrupt"
+        os.replace(path, set_aside)
+        log(f"checkpoint {path} is unreadable ({type(error).__name__}: {error}); set aside as {set_aside}, starting over")
+        return None
     return checkpoint if checkpoint.get("fingerprint") == fingerprint else None
 
 
@@ -106,7 +124,7 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
     model = StudyCNN(widths=tuple(settings["widths"]), image_size=images.shape[-1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     history, start_epoch = [], 0
-    checkpoint = load_checkpoint(checkpoint_path, fingerprint)
+    checkpoint = load_checkpoint(checkpoint_path, fingerprint, log)
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])

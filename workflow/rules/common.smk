@@ -8,7 +8,15 @@ from pathlib import Path
 
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
-from synthcxr.folders import DomainError, check_class_sizes, fingerprint, list_domain
+from synthcxr.folders import (
+    DomainError,
+    bad_images_error,
+    changed_since,
+    check_class_sizes,
+    fingerprint,
+    list_domain,
+    outside_classes_note,
+)
 
 CLASSES = config["classes"]
 DOMAINS = config["domains"]
@@ -90,6 +98,22 @@ def code(*modules):
     return {module: module_digest(module) for module in sorted(used)}
 
 
+def add_entry_script_digests():
+    """Add the digest of each rule's entry script to its `code` param; call once every rule exists.
+
+    Snakemake's own rerun trigger "code" reruns a `script:` rule whenever the script's modification
+    time is newer than the outputs (a touch, a git checkout, a fresh clone with the results copied
+    over: hours of GPU time for nothing). profiles/default/config.yaml switches it off, and the
+    script's content decides instead, as for the package modules.
+    """
+    for each in workflow.rules:
+        if each.script and "code" in each.params.keys():
+            script = SCRIPTS / Path(each.script).name
+            each.params.code[script.name] = hashlib.sha256(
+                script.read_bytes()
+            ).hexdigest()[:16]
+
+
 def package_imports(module):
     """The synthcxr modules that synthcxr.<module> imports itself."""
     tree = ast.parse((SCRIPTS / "synthcxr" / f"{module}.py").read_text())
@@ -150,6 +174,14 @@ FIDELITY_DOMAINS = [d for d in REAL_DOMAINS if fidelity_reference(d)]
 check_config_references()
 
 
+def prepared(kind, domains):
+    path = {
+        "images": "results/prepared/{}/images.npy",
+        "manifest": "results/splits/{}.csv",
+    }[kind]
+    return [path.format(domain) for domain in domains]
+
+
 def checked_fingerprint(domain):
     """Check a user folder before any job starts and fingerprint its image list.
 
@@ -162,7 +194,38 @@ def checked_fingerprint(domain):
         check_class_sizes(domain, listing, config["test_fraction"])
     except DomainError as error:
         raise WorkflowError(str(error)) from None
+    note = outside_classes_note(domain, listing)
+    if note:
+        print(f"Note: {note}", file=sys.stderr)
+    check_new_images(domain, listing)
     return fingerprint(listing)
+
+
+# More new or changed images than this: the domain is prepared again anyway, so the dry run does
+# not spend its time decoding them; prepare_domain checks them.
+MAX_IMAGES_CHECKED_AT_DAG_TIME = 1000
+
+
+def check_new_images(domain, listing):
+    """Decode the images added or changed since the domain was last prepared, before any job starts.
+
+    An unreadable one would make prepare_domain fail, and Snakemake deletes a failed job's outputs:
+    the split, cache and intake report would be lost, and removing the file again would re-prepare
+    the domain and retrain its models. Stopping here keeps them. Skipped without Pillow (a login
+    node with only snakemake): prepare_domain still refuses the file.
+    """
+    if config["on_bad_image"] != "error":
+        return
+    new = changed_since(listing, prepared("manifest", [domain])[0])
+    if not new or len(new) > MAX_IMAGES_CHECKED_AT_DAG_TIME:
+        return
+    try:
+        from synthcxr.images import unreadable_images
+    except ImportError:
+        return
+    bad = unreadable_images(listing.folder, new, config["image_size"])
+    if bad:
+        raise WorkflowError(str(bad_images_error(domain, listing.folder, bad)))
 
 
 # Demo and generated folders are made by the workflow and tracked through their rules.
@@ -183,12 +246,18 @@ def train_sources(train):
     return MIXED_MEMBERS if train == MIXED else [train]
 
 
-def prepared(kind, domains):
-    path = {
-        "images": "results/prepared/{}/images.npy",
-        "manifest": "results/splits/{}.csv",
-    }[kind]
-    return [path.format(domain) for domain in domains]
+def leakage_pair_domains(train, test):
+    """The domains whose manifests one leakage check reads: the training domain's sources and the test domain."""
+    return list(dict.fromkeys([*train_sources(train), test]))
+
+
+def leakage_checks(train, tests):
+    """One leakage check per (training domain, test domain) pair, not per training domain: a check that
+    read every test split would rerun, and rerun the training, whenever any other domain changes.
+    No ancient() to prevent that either: Snakemake 9 then skips the jobs downstream whose own settings
+    changed (they are masked by the rerun check and never reached through the ancient input).
+    """
+    return [f"results/leakage/{train}/{test}.json" for test in tests]
 
 
 def training_settings(wildcards):

@@ -50,13 +50,14 @@ rule prepare_domain:
 
 rule check_leakage:
     input:
-        # Every test split; the training domain's sources are among them.
-        manifests=prepared("manifest", TEST_DOMAINS),
+        # The training domain's train splits and one test split: nothing that this pair's training or
+        # evaluation does not read already, so when this check reruns, it reruns nothing else.
+        manifests=lambda w: prepared("manifest", leakage_pair_domains(w.train, w.test)),
     output:
-        "results/leakage/{train}.json",
+        "results/leakage/{train}/{test}.json",
     log:
-        "results/logs/check_leakage/{train}.log",
-    # With `leakage: error`, copies must stop the run before any training starts.
+        "results/logs/check_leakage/{train}/{test}.log",
+    # With `leakage: error`, copies must stop the run before the training or evaluation they concern.
     priority: 10
     # Light work (reads the manifests): runs in the main Snakemake process, never queued on the cluster.
     localrule: True
@@ -64,8 +65,7 @@ rule check_leakage:
         "../../envs/data.yaml"
     params:
         sources=lambda w: train_sources(w.train),
-        test_domains=TEST_DOMAINS,
-        leakage=config["leakage"],
+        domains=lambda w: leakage_pair_domains(w.train, w.test),
         code=code("evaluate", "jobs", "prepare"),
     script:
         "../../scripts/check_leakage.py"

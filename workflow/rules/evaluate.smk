@@ -5,7 +5,7 @@ rule evaluate_model:
         validation="results/models/{train}/seed{seed}/validation.csv",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
-        leakage=ancient("results/leakage/{train}.json"),
+        leakage="results/leakage/{train}/{test}.json",
     output:
         metrics="results/metrics/{train}/{test}/seed{seed}.json",
         predictions="results/predictions/{train}/{test}/seed{seed}.csv",

@@ -2,9 +2,8 @@ rule train_model:
     input:
         images=lambda w: prepared("images", train_sources(w.train)),
         manifests=lambda w: prepared("manifest", train_sources(w.train)),
-        # Checked before any training. ancient: when another domain's test split changes, the check
-        # runs again but this model, whose training data did not change, is not retrained.
-        leakage=ancient("results/leakage/{train}.json"),
+        # Checked before the training: copies of its training images in its own sources' test splits.
+        leakage=lambda w: leakage_checks(w.train, train_sources(w.train)),
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",

@@ -31,7 +31,7 @@ use rule evaluate_model as evaluate_model_on_part with:
         validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
         images="results/prepared/{test}/images.npy",
         manifest="results/splits/{test}.csv",
-        leakage=ancient("results/leakage/{train}.json"),
+        leakage="results/leakage/{train}/{test}.json",
     output:
         metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
         predictions="results/volume/predictions/{train}/pct{percent}/{test}/seed{seed}.csv",
