@@ -17,7 +17,8 @@ rule summarize:
             "results/summary.csv",
             caption="../report/summary_csv.rst",
             category="Tables",
-            labels={"table": "summary.csv (all numbers)"},
+            subcategory="Main table",
+            labels={"format": "CSV (all numbers)"},
         ),
         by_seed="results/summary_by_seed.csv",
         provenance="results/provenance.json",
@@ -44,7 +45,8 @@ rule compare_domains:
             "results/comparisons.csv",
             caption="../report/comparisons_csv.rst",
             category="Tables",
-            labels={"table": "comparisons.csv (all numbers)"},
+            subcategory="Paired comparisons",
+            labels={"format": "CSV (all numbers)"},
         ),
     log:
         "results/logs/compare_domains.log",
@@ -60,6 +62,22 @@ rule compare_domains:
         code=code("analysis", "jobs"),
     script:
         "../../scripts/compare_domains.py"
+
+
+# Where each figure sits in the report (category Figures).
+FIGURE_SUBCATEGORIES = {
+    "heatmap_accuracy": "Heat maps",
+    "heatmap_balanced_accuracy": "Heat maps",
+    "heatmap_f1": "Heat maps",
+    "heatmap_auroc": "Heat maps",
+    "confusion_matrices": "Errors and calibration",
+    "confusion_matrices_by_seed": "Errors and calibration",
+    "roc_curves": "Errors and calibration",
+    "reliability": "Errors and calibration",
+    "training_curves": "Training",
+    "volume_curve": "Training",
+    "sample_images": "Data",
+}
 
 
 rule plot_figures:
@@ -81,6 +99,7 @@ rule plot_figures:
                 f"results/figures/{name}.png",
                 caption=f"../report/{name}.rst",
                 category="Figures",
+                subcategory=FIGURE_SUBCATEGORIES[name],
                 labels={"figure": name.replace("_", " ")},
             )
             for name in FIGURES
