@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 DOMAINS = ["Original", "GANs", "VAEs"]
 TRAIN = DOMAINS + ["Mixed"]
 # The packed run: the study's 5 seeds (packing shows only with more than one), a real domain, a synthetic
-# one and Mixed; a third domain would add 25 more jobs and nothing to test.
+# one and Mixed (45 trainings and evaluations); a third domain would add 35 jobs and nothing to test.
 SEEDS = [1, 2, 3, 4, 5]
 PACKED_DOMAINS = ["Original", "GANs"]
 PACKED_TRAIN = PACKED_DOMAINS + ["Mixed"]
