@@ -14,20 +14,25 @@ import pytest
 import torch
 from helpers import make_domain
 from slurm_profile import derive_test_profile
-from workflow_helpers import snakemake, tiny_config, write_config
+from workflow_helpers import REPO, snakemake, tiny_config, write_config
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
 DOMAINS = ["Original", "GANs", "VAEs"]
 TRAIN = DOMAINS + ["Mixed"]
+# The packed run: the study's 5 seeds (packing shows only with more than one), a real domain, a synthetic
+# one and Mixed (45 trainings and evaluations); a third domain would add 35 jobs and nothing to test.
+SEEDS = [1, 2, 3, 4, 5]
+PACKED_DOMAINS = ["Original", "GANs"]
+PACKED_TRAIN = PACKED_DOMAINS + ["Mixed"]
+PER_TRAINING = ["--group-components", "model_{train}=1"]  # the documented switch back
 
 
-def make_study(workdir, per_class=6, epochs=1):
-    for index, name in enumerate(DOMAINS):
+def make_study(workdir, per_class=6, epochs=1, seeds=(1,), domains=DOMAINS):
+    for index, name in enumerate(domains):
         make_domain(workdir / "data" / name, per_class=per_class, seed=index)
-    return write_config(
-        workdir / "study.yaml", tiny_config({d: {"path": f"data/{d}"} for d in DOMAINS}, epochs=epochs)
-    )
+    config = tiny_config({d: {"path": f"data/{d}"} for d in domains}, seeds=seeds, epochs=epochs)
+    return write_config(workdir / "study.yaml", config)
 
 
 def device_line(log_path):
@@ -39,49 +44,93 @@ def scontrol_job(job_id):
     return subprocess.run(["scontrol", "show", "-d", "job", str(job_id)], capture_output=True, text=True).stdout
 
 
+def sbatch_calls(output):
+    """Each sbatch command the SLURM plugin ran (its --verbose 'sbatch call:' lines), in order, as
+    (what it submitted: 'rule_<name>' or 'group_<name>', the --gpus it asked for or 0)."""
+    calls = []
+    for call in re.findall(r"sbatch call: (.*)", output):
+        options = re.split(r" --wrap=| /dev/stdin", call)[0]  # the options, not the job's own command
+        submitted = re.search(r"slurm_logs/((?:rule|group)_[\w{}]+)/", options).group(1)
+        gpus = re.findall(r"--gpus=(?:\w+:)?(\d+)", options)
+        calls.append((submitted, int(gpus[0]) if gpus else 0))
+    return calls
+
+
+def slurm_jobs_of_domain(logs, train, seeds, tests):
+    """The SLURM job ids stated in the logs of one training domain's trainings and evaluations."""
+    paths = [logs / "train_model" / train / f"seed{seed}.log" for seed in seeds]
+    paths += [logs / "evaluate_model" / train / test / f"seed{seed}.log" for test in tests for seed in seeds]
+    return {device_line(path)["slurm_job_id"] for path in paths}
+
+
 @pytest.fixture(scope="module")
 def slurm_and_local_runs(slurm_cluster, tmp_path_factory):
+    """The study's shape on tiny data, locally and with the real profile; the cluster run's dry run after it."""
     local = tmp_path_factory.mktemp("local")
     cluster = tmp_path_factory.mktemp("cluster")
-    config_local, config_cluster = make_study(local), make_study(cluster)
+    config_local, config_cluster = (make_study(d, seeds=SEEDS, domains=PACKED_DOMAINS) for d in (local, cluster))
     # Same threads as the cluster jobs get (the profile's, capped by the 2-CPU node): CPU kernels
     # are only bit-reproducible for a fixed thread count.
     snakemake(local, "--configfile", config_local, "--cores", 2, "--set-threads", "train_model=2")
     profile = derive_test_profile(cluster / "profile")
-    result = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, timeout=1200)
-    return local, cluster, result
+    # --verbose: the plugin logs each sbatch command it runs.
+    result = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--verbose", timeout=1800)
+    after = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--dry-run")
+    return local, cluster, result, after
 
 
-def test_dry_run_with_the_profile_shows_one_group_job_per_training(slurm_cluster, tmp_path):
-    config = make_study(tmp_path)
+def test_the_study_config_makes_one_gpu_submission_per_training_domain(slurm_cluster, tmp_path):
+    """config/study.yaml as it is (5 seeds, a volume curve on GANs and VAEs): 4 group jobs, 40 without packing."""
+    for index, name in enumerate(DOMAINS):
+        make_domain(tmp_path / "data" / name, per_class=6, seed=index)
+    study = REPO / "config" / "study.yaml"
     profile = derive_test_profile(tmp_path / "profile")
-    output = snakemake(tmp_path, "--profile", profile, "--configfile", config, "--dry-run").stdout
-    assert output.count("Group job model") == 4
+    packed = snakemake(tmp_path, "--profile", profile, "--configfile", study, "--dry-run").stdout
+    assert sorted(re.findall(r"Group job (\S+) ", packed)) == sorted(f"model_{train}" for train in TRAIN)
+    per_training = snakemake(tmp_path, "--profile", profile, "--configfile", study, "--dry-run", *PER_TRAINING)
+    assert len(re.findall(r"Group job model_", per_training.stdout)) == 40
 
 
-def test_each_training_ran_as_a_gpu_job_with_its_evaluations(slurm_and_local_runs):
-    _, cluster, _ = slurm_and_local_runs
+def test_each_training_domain_is_one_submission_asking_for_one_gpu(slurm_and_local_runs):
+    _, cluster, result, after = slurm_and_local_runs
+    calls = sbatch_calls(result.stdout + result.stderr)
+    # All seeds of a training domain with their evaluations: one GPU submission; data preparation: CPU.
+    packed = [(f"group_model_{train}_evaluate_model_train_model", 1) for train in PACKED_TRAIN]
+    assert sorted(calls) == sorted(packed + [("rule_prepare_domain", 0)] * len(PACKED_DOMAINS))
     logs = cluster / "results" / "logs"
-    training_jobs = set()
-    for train in TRAIN:
-        device = device_line(logs / "train_model" / train / "seed1.log")
-        job_id = device["slurm_job_id"]
-        assert job_id and device["cuda_visible_devices"] not in (None, "")
-        details = scontrol_job(job_id)
-        assert re.search(r"gpu[:=]1", details), details  # the job itself asked SLURM for one GPU
-        training_jobs.add(job_id)
-        for test in DOMAINS:
-            evaluation = device_line(logs / "evaluate_model" / train / test / "seed1.log")
-            assert evaluation["slurm_job_id"] == job_id  # evaluated inside the training's allocation
-    assert len(training_jobs) == 4  # one GPU submission per training
+    jobs = [slurm_jobs_of_domain(logs, train, SEEDS, PACKED_DOMAINS) for train in PACKED_TRAIN]
+    assert all(len(domain_jobs) == 1 and None not in domain_jobs for domain_jobs in jobs), jobs
+    assert len(set().union(*jobs)) == len(PACKED_TRAIN)
+    for train in PACKED_TRAIN:
+        for seed in SEEDS:
+            # SLURM gave the job exactly one of the node's two GPUs.
+            visible = device_line(logs / "train_model" / train / f"seed{seed}.log")["cuda_visible_devices"]
+            assert re.fullmatch(r"\d+", visible or ""), visible
+    assert "Nothing to be done" in after.stdout + after.stderr
 
 
 def test_cluster_results_equal_the_local_run(slurm_and_local_runs):
-    local, cluster, _ = slurm_and_local_runs
-    files = ["summary.csv"] + [f"metrics/{tr}/{te}/seed1.json" for tr in TRAIN for te in DOMAINS]
-    files += [f"predictions/{tr}/{te}/seed1.csv" for tr in TRAIN for te in DOMAINS]
+    local, cluster, _, _ = slurm_and_local_runs
+    cells = [f"{tr}/{te}/seed{seed}" for tr in PACKED_TRAIN for te in PACKED_DOMAINS for seed in SEEDS]
+    files = ["summary.csv", "summary_by_seed.csv"] + [f"metrics/{cell}.json" for cell in cells]
+    files += [f"predictions/{cell}.csv" for cell in cells]
     match, mismatch, errors = filecmp.cmpfiles(local / "results", cluster / "results", files, shallow=False)
     assert mismatch == [] and errors == [] and len(match) == len(files)
+
+
+def test_the_switch_back_submits_each_training_on_its_own(slurm_and_local_runs, tmp_path):
+    local, _, _, _ = slurm_and_local_runs
+    seeds = SEEDS[:2]
+    config = make_study(tmp_path, seeds=SEEDS, domains=PACKED_DOMAINS)
+    targets = [f"results/metrics/Original/Original/seed{seed}.json" for seed in seeds]
+    profile = derive_test_profile(tmp_path / "profile")
+    result = snakemake(tmp_path, *targets, "--profile", profile, "--configfile", config, "--verbose", *PER_TRAINING)
+    gpu_calls = [call for call in sbatch_calls(result.stdout + result.stderr) if call[1]]
+    assert gpu_calls == [("group_model_Original_evaluate_model_train_model", 1)] * len(seeds)
+    jobs = [slurm_jobs_of_domain(tmp_path / "results" / "logs", "Original", [seed], ["Original"]) for seed in seeds]
+    assert all(len(seed_jobs) == 1 for seed_jobs in jobs) and len(set().union(*jobs)) == len(seeds), jobs
+    for target in targets:  # the same numbers as the packed run's local twin
+        assert filecmp.cmp(local / target, tmp_path / target, shallow=False)
 
 
 def cancel_after_first_checkpoint(checkpoint, log, stop):

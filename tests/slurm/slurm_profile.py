@@ -14,8 +14,9 @@ def derive_test_profile(directory):
     - no conda: channels are unreachable here (the envs are checked statically in test_envs.py);
     - squeue for job status: without accounting storage sacct fails and the main process would wait forever;
     - short status-check waits and latency-wait: the filesystem is local;
-    - memory and cores that fit the 2-CPU test node (a group's parallel evaluations add up CPUs).
-    Everything else (executor, GPU request, groups, retries, requeue, threads) is the real profile.
+    - memory and cores that fit the 2-CPU test node (the profile gives a training 4 threads).
+    Everything else (executor, GPU requests and limit, groups and their packing, retries, requeue,
+    threads) is the real profile.
     """
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
     profile.pop("software-deployment-method")
