@@ -17,6 +17,7 @@ with logged(snakemake.log[0]):
         group_pattern=p.group_pattern,
         on_bad_image=p.on_bad_image,
         threads=snakemake.threads,
+        split=p.split,
     )
     np.save(snakemake.output.images, images)
     write_manifest(rows, snakemake.output.manifest)

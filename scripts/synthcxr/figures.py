@@ -21,9 +21,10 @@ def line_style(index):
     return {"color": OKABE_ITO[index % len(OKABE_ITO)], "linestyle": LINESTYLES[index % len(LINESTYLES)]}
 
 
-def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None):
+def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None, test_labels=None):
     """Train x test heat-map of ``metric`` (mean over seeds) with its 95% interval in each cell.
 
+    ``test_labels``: column labels (e.g. external test sets marked), default the test domain names.
     Falls back to ± sd over seeds when the summary has no interval columns. ``marks``:
     {(train, test, metric): True} for cells that differ significantly from the ``reference`` row.
     """
@@ -53,7 +54,7 @@ def heatmap(summary, metric, train_domains, test_domains, style, marks=None, ref
             # Dark text on the light end of the colormap, light text on the dark end.
             colour = "black" if np.isnan(values[i, j]) or image.norm(values[i, j]) > 0.6 else "white"
             ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=9)
-    ax.set_xticks(range(len(test_domains)), test_domains)
+    ax.set_xticks(range(len(test_domains)), test_labels or test_domains)
     ax.set_yticks(range(len(train_domains)), train_domains)
     ax.set_xlabel("test domain (held-out test split)")
     ax.set_ylabel("training domain")

@@ -8,7 +8,8 @@ rule report_tables:
     input:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
-        intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
+        intake=expand("results/intake/{domain}.json", domain=ALL_DOMAINS),
+        leakage=expand("results/leakage/{train}.json", train=TRAIN_DOMAINS),
         fidelity=["results/fidelity/summary.csv"] if FIDELITY_DOMAINS else [],
     output:
         markdown=report(
@@ -55,7 +56,13 @@ rule report_tables:
         "../../envs/data.yaml"
     params:
         reference=REFERENCE,
-        synthetic=[d for d in REAL_DOMAINS if d != REFERENCE],
+        synthetic=[d for d in TRAIN_DOMAINS if d in SYNTHETIC],
+        real_trains=[d for d in TRAIN_DOMAINS if d in REAL_TRAINING and d != REFERENCE],
+        external=unseen_external_test_domains(),
+        generator_saw_test=generator_saw_test(),
+        generator_unknown=[
+            d for d in TRAIN_DOMAINS if d in SYNTHETIC and not generator_trained_on(d)
+        ],
         mixed=MIXED if MIXED in TRAIN_DOMAINS else None,
         test_domains=TEST_DOMAINS,
         seeds=SEEDS,
@@ -63,7 +70,7 @@ rule report_tables:
         n_boot_comparisons=COMPARISON_BOOTSTRAP["n_boot"],
         alpha=ALPHA,
         min_groups_per_class=MIN_GROUPS_PER_CLASS,
-        demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
+        demo=any(folder_origin(d) == "demo" for d in ALL_DOMAINS),
         code=code("analysis", "fidelity_summary", "findings", "jobs", "summary"),
     script:
         "../../scripts/report_tables.py"

@@ -19,8 +19,8 @@ COMPARISON_BOOTSTRAP = {
     "seed": 0,
     "min_groups_per_class": MIN_GROUPS_PER_CLASS,
 }
-# Every training domain is compared with the first domain of the config (real images: Original).
-REFERENCE = REAL_DOMAINS[0]
+# Every training domain is compared with the real domain named by `reference:` (common.smk).
+REFERENCE = STUDY_REFERENCE
 
 
 rule summarize:
@@ -50,6 +50,8 @@ rule summarize:
     params:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
+        external=EXTERNAL_TEST_DOMAINS,
+        generator_saw_test=generator_saw_test(),
         bootstrap=INTERVAL_BOOTSTRAP,
         code=code("analysis", "jobs", "summary"),
     script:
@@ -93,8 +95,8 @@ rule plot_figures:
             train=TRAIN_DOMAINS,
             seed=SEEDS,
         ),
-        images=prepared("images", REAL_DOMAINS),
-        manifests=prepared("manifest", REAL_DOMAINS),
+        images=prepared("images", ALL_DOMAINS),
+        manifests=prepared("manifest", ALL_DOMAINS),
     output:
         [
             report(
@@ -118,7 +120,8 @@ rule plot_figures:
         test_domains=TEST_DOMAINS,
         classes=CLASSES,
         reference=REFERENCE,
-        sample_domains=REAL_DOMAINS,
+        sample_domains=ALL_DOMAINS,
+        test_labels=[test_label(d) for d in TEST_DOMAINS],
         code=code("analysis", "figures", "jobs"),
     script:
         "../../scripts/plot_figures.py"
