@@ -235,6 +235,7 @@ def intake_table(intake_reports):
         rows.append(
             {
                 "domain": report["domain"],
+                "split": report.get("split", "random"),
                 "images_used": report["images_used"],
                 "train": sum(counts["train"].values()),
                 "test": sum(counts["test"].values()),
