@@ -56,7 +56,7 @@ def report_run(tmp_path_factory):
 def summary_smk_settings():
     """The statistics settings of workflow/rules/summary.smk: its Python preamble, before the first rule."""
     text = (REPO / "workflow" / "rules" / "summary.smk").read_text()
-    namespace = {"REAL_DOMAINS": ["Original"]}
+    namespace = {"STUDY_REFERENCE": "Original"}
     exec(text[: text.index("\nrule ")], namespace)
     return namespace
 
