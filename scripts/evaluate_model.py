@@ -18,7 +18,9 @@ with logged(snakemake.log[0]):
     print(f"device: {json.dumps(describe_device(device))}")
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
     # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
-    leaked = read_json(snakemake.input.leakage)["test_images"][snakemake.wildcards.test]
+    leakage = read_json(snakemake.input.leakage)
+    leaked = leakage["test_images"][snakemake.wildcards.test]
+    same_patients = leakage.get("test_images_of_training_patients", {}).get(snakemake.wildcards.test, [])
     model = StudyCNN(widths=tuple(p.settings["widths"]), image_size=images.shape[-1])
     model.load_state_dict(torch.load(snakemake.input.model, map_location="cpu", weights_only=True))
     # Rounded once, so the metrics equal what anyone recomputes from the predictions file.
@@ -32,7 +34,12 @@ with logged(snakemake.log[0]):
         f"validation slice of the {snakemake.wildcards.train} train split ({training['validation_images']} images, "
         "not used for training); Youden's J"
     )
-    metrics["train_test_overlap"] = {"images": len(leaked), "test_images": leaked}
+    metrics["train_test_overlap"] = {
+        "images": len(leaked),
+        "test_images": leaked,
+        "patient_images": len(same_patients),
+        "patient_test_images": same_patients,
+    }
     metrics["provenance"] = {
         "train_domain": snakemake.wildcards.train,
         "test_domain": snakemake.wildcards.test,

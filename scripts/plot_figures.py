@@ -34,7 +34,9 @@ with logged(snakemake.log[0]):
     summary = pd.read_csv(snakemake.input.summary)
     marks = significance_marks(pd.read_csv(snakemake.input.comparisons))
     for metric in HEATMAPS:
-        figure = heatmap(summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference, alpha=p.alpha)
+        figure = heatmap(
+            summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference, p.test_labels, alpha=p.alpha
+        )
         save(figure, out_dir / f"heatmap_{metric}", dpi)
 
     pooled, by_seed = defaultdict(lambda: np.zeros((2, 2), dtype=int)), {}

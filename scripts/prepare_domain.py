@@ -18,6 +18,7 @@ with logged(snakemake.log[0]):
         on_bad_image=p.on_bad_image,
         threads=snakemake.threads,
         log=print,
+        split=p.split,
     )
     with atomic_open(snakemake.output.images, "wb") as handle:
         np.save(handle, images)

@@ -41,7 +41,9 @@ with logged(snakemake.log[0]):
         f"seeds, {p.n_boot_comparisons} replicates; Holm correction across all {n_tests} comparisons; adjusted "
         f"p < {p.alpha}). Only {compared_metrics_text()} were tested: the other columns carry no `*` whatever "
         f"their differences. Test splits with fewer than {p.min_groups_per_class} patient groups of a class get "
-        "no interval and no test. " + (caveat + " " if caveat else "") + "Research use only, not for diagnosis."
+        "no interval and no test. `(external)`: an external test set, never trained on; `(generator saw these)`: "
+        "a generator behind the training domain learned from these test images, so that cell overstates "
+        "generalisation. " + (caveat + " " if caveat else "") + "Research use only, not for diagnosis."
     )
     main = readable_table(summary, marks)
     comparison_text = (
@@ -64,7 +66,11 @@ with logged(snakemake.log[0]):
         "split. A model trained on synthetic images is often miscalibrated on real ones, so 0.5 can be far from its "
         "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean ± sd over seeds."
     )
-    leakage = leakage_lines(summary)
+    # Each training domain's check lists the overlaps of its sources; one line per pair of domains.
+    overlaps = {
+        tuple(entry["domains"]): entry for path in snakemake.input.leakage for entry in read_json(path).get("domain_overlaps", [])
+    }
+    leakage = leakage_lines(summary, [overlaps[pair] for pair in sorted(overlaps)])
     fidelity = ""
     if snakemake.input.fidelity:
         fidelity = (
@@ -88,6 +94,10 @@ with logged(snakemake.log[0]):
     context = {
         "reference": p.reference,
         "synthetic": p.synthetic,
+        "real_trains": p.real_trains,
+        "external": p.external,
+        "generator_saw_test": p.generator_saw_test,
+        "generator_unknown": p.generator_unknown,
         "mixed": p.mixed,
         "test_domains": p.test_domains,
         "seeds": seeds,

@@ -4,7 +4,7 @@ import datetime
 
 from synthcxr.analysis import INTERVAL_RESAMPLING, interval_table, load_cells
 from synthcxr.jobs import code_version, logged, package_versions, read_json, repository_root, run_environment, write_csv, write_json
-from synthcxr.summary import by_seed_table, summary_table
+from synthcxr.summary import by_seed_table, mark_test_roles, summary_table
 
 with logged(snakemake.log[0]):
     p = snakemake.params
@@ -12,7 +12,7 @@ with logged(snakemake.log[0]):
     by_seed = by_seed_table(metrics, p.train_domains, p.test_domains)
     cells = load_cells(snakemake.input.predictions)
     intervals = interval_table(cells, **p.bootstrap)
-    summary = summary_table(by_seed, intervals)
+    summary = mark_test_roles(summary_table(by_seed, intervals), p.external, p.generator_saw_test)
     write_csv(by_seed, snakemake.output.by_seed)
     write_csv(summary, snakemake.output.csv)
     write_json(

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from synthcxr.data import prediction_rows, read_predictions, write_predictions
-from synthcxr.evaluate import THRESHOLD_METRICS, leakage_error, metrics_at_validation_threshold, validation_threshold
+from synthcxr.evaluate import THRESHOLD_METRICS, metrics_at_validation_threshold, validation_threshold
+from synthcxr.leakage import leakage_error
 
 
 def _validation(tmp_path, labels, probs):

@@ -134,7 +134,7 @@ def test_adding_a_domain_reruns_its_row_and_column(copy_of_run, member):
     make_domain(copy_of_run / "data" / "Extra", per_class=6, seed=42)
 
     def add(config):
-        config["domains"]["Extra"] = {"path": "data/Extra"}
+        config["domains"]["Extra"] = {"path": "data/Extra", "kind": "synthetic"}
         if member:
             config["mixed"]["members"].append("Extra")
 

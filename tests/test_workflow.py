@@ -1,6 +1,7 @@
 """End-to-end: the real snakemake command on the tiny demo (a few phantoms per class, one epoch)."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys

@@ -84,9 +84,23 @@ def write_config(path, config):
     return path
 
 
+def with_kinds(domains, real=("Original",)):
+    """The domains, each saying what it is: ``real`` ones (and a demo without shift) are real, the others
+    synthetic; a domain that says its kind, and a generated one, is left as it is."""
+    said = {}
+    for name, settings in domains.items():
+        settings = dict(settings)
+        if "generated" not in settings and "kind" not in settings:
+            is_real = name in real or settings.get("demo", {}).get("shift") == "none"
+            settings["kind"] = "real" if is_real else "synthetic"
+        said[name] = settings
+    return said
+
+
 def tiny_config(domains, seeds=(1,), epochs=1):
+    """A small study of ``domains`` (kinds added by :func:`with_kinds`), Mixed of all of them."""
     return {
-        "domains": domains,
+        "domains": with_kinds(domains),
         "mixed": {"name": "Mixed", "members": list(domains)},
         "training": {"epochs": epochs},
         "seeds": list(seeds),

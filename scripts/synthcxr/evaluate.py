@@ -14,26 +14,6 @@ def cell_metrics(test_rows, probabilities, class_names, threshold=0.5):
     return metrics
 
 
-def train_test_overlap(train_rows, test_rows):
-    """Test images whose decoded pixels equal a training image's: leakage between the splits."""
-    train_hashes = {row["pixel_hash"] for row in train_rows}
-    return sorted(row["path"] for row in test_rows if row["pixel_hash"] in train_hashes)
-
-
-def leakage_error(train, leaked, examples=5):
-    """One message naming every test domain with copies of ``train``'s training images, or None.
-
-    ``leaked``: test domain -> its test images that are copies (as from ``train_test_overlap``).
-    """
-    found = [
-        f"{len(paths)} test image(s) of domain '{test}' are exact copies of training images of '{train}', "
-        f"e.g. {paths[:examples]}"
-        for test, paths in leaked.items()
-        if paths
-    ]
-    return f"leakage: {'; '.join(found)} (set leakage: report to continue)" if found else None
-
-
 # Threshold metrics reported again at the threshold chosen on the training domain's validation slice.
 THRESHOLD_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
 

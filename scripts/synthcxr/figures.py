@@ -42,9 +42,10 @@ def colour_range(*grids, step=0.05):
     return round(float(low), 2), round(float(high), 2)
 
 
-def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None, *, alpha):
+def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None, test_labels=None, *, alpha):
     """Train x test heat-map of ``metric`` (mean over seeds) with its ``1 - alpha`` interval in each cell.
 
+    ``test_labels``: column labels (e.g. external test sets marked), default the test domain names.
     Falls back to ± sd over seeds when the summary has no interval columns. ``marks``:
     {(train, test, metric): True} for cells that differ significantly from the ``reference`` row.
     """
@@ -76,7 +77,7 @@ def heatmap(summary, metric, train_domains, test_domains, style, marks=None, ref
             # Dark text on the light end of the colormap, light text on the dark end.
             colour = "black" if np.isnan(values[i, j]) or image.norm(values[i, j]) > 0.6 else "white"
             ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=9)
-    ax.set_xticks(range(len(test_domains)), test_domains)
+    ax.set_xticks(range(len(test_domains)), test_labels or test_domains)
     ax.set_yticks(range(len(train_domains)), train_domains)
     ax.set_xlabel("test domain (held-out test split)")
     ax.set_ylabel("training domain")

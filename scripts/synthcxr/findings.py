@@ -126,12 +126,80 @@ def verdict(rows):
     return "does not differ significantly from"
 
 
+def saw_note(context, train, test):
+    """' (its generator saw these test images)' where a generator behind ``train`` learned from ``test``'s test split."""
+    seen = (context.get("generator_saw_test") or {}).get(train, [])
+    return " (a generator behind it saw these test images: this cell overstates generalisation)" if test in seen else ""
+
+
+def instead_paragraphs(comparisons, context, trains, metrics, what=""):
+    """'On the T test split (...), training on X instead of the reference changed ...' per test and training domain."""
+    ref, alpha, paragraphs = context["reference"], context["alpha"], []
+    for test in context["test_domains"]:
+        for train in trains:
+            rows = pair_rows(comparisons, train, test)
+            if not rows:
+                continue
+            first = next(iter(rows.values()))
+            changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
+            significance = significance_clause((rows[m] for m in metrics if m in rows), context["n_boot_comparisons"])
+            paragraphs.append(
+                f"On the {test} test split ({first.n_test} images, {first.n_groups} patient groups), training on "
+                f"{what}{train} instead of {ref} changed {listing(changes)}; "
+                f"{significance}{saw_note(context, train, test)}."
+            )
+    return paragraphs
+
+
+def external_sections(summary, comparisons, context, metrics):
+    """The lead finding when a real external test set exists: every training domain on images that no
+    training and no generator saw, against the reference."""
+    ref, paragraphs = context["reference"], []
+    for test in context.get("external") or []:
+        cells = summary[summary["test"] == test]
+        if cells.empty:
+            continue
+        scores = [
+            f"{row.train} {plain(row.balanced_accuracy)} balanced accuracy, {plain(row.auroc)} AUROC"
+            for row in cells.itertuples()
+        ]
+        verdicts = [
+            f"{train} {verdict(rows[m] for m in metrics if m in rows)} {ref}"
+            for train in cells["train"]
+            if (rows := pair_rows(comparisons, train, test))
+        ]
+        paragraphs.append(
+            f"On real images that no training and no generator saw ({test}, {int(cells['n_test'].iloc[0])} images): "
+            f"{listing(scores)}. " + (f"Against the {ref}-trained models: {listing(verdicts)}." if verdicts else "")
+        )
+    return [("On real images that no training and no generator saw", paragraphs)] if paragraphs else []
+
+
+def generator_sections(context):
+    """What each synthetic training domain's generator saw, where the config says or does not say it."""
+    paragraphs = [
+        f"A generator behind {train} learned from the test images of {listing(tests)}: its results on "
+        + ("that test split" if len(tests) == 1 else "those test splits")
+        + " overstate generalisation; an external test set is the honest yardstick."
+        for train, tests in (context.get("generator_saw_test") or {}).items()
+    ]
+    paragraphs += [
+        f"The images the generator of {train} was trained on are unknown (no generator_trained_on in the config): "
+        "if they include a test split used here, its results on that split overstate generalisation."
+        for train in context.get("generator_unknown") or []
+    ]
+    return [("What the generators saw", paragraphs)] if paragraphs else []
+
+
 def findings(summary, comparisons, context):
     """Sections of findings.md.
 
     ``context``: reference (the real training domain), synthetic (training domains made of synthetic
     images), mixed (name or None), test_domains, seeds, n_boot_intervals, n_boot_comparisons, alpha (of
-    the intervals and the tests), min_groups_per_class, demo (bool).
+    the intervals and the tests), min_groups_per_class, demo (bool); optional: real_trains (other real
+    training domains), external (real external test sets no generator saw), generator_saw_test
+    ({training domain: test domains its generator saw}), generator_unknown (synthetic training domains
+    whose generator's training data is unknown).
     """
     ref, mixed, alpha = context["reference"], context.get("mixed"), context["alpha"]
     n_boot = context["n_boot_comparisons"]
@@ -179,20 +247,21 @@ def findings(summary, comparisons, context):
         ),
     ]
 
-    paragraphs = []
-    for test in context["test_domains"]:
-        for train in context["synthetic"]:
-            rows = pair_rows(comparisons, train, test)
-            if not rows:
-                continue
-            first = next(iter(rows.values()))
-            changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
-            paragraphs.append(
-                f"On the {test} test split ({first.n_test} images, {first.n_groups} patient groups), training on "
-                f"{train} instead of {ref} changed {listing(changes)}; "
-                f"{significance_clause((rows[m] for m in metrics if m in rows), n_boot)}."
+    sections += external_sections(summary, comparisons, context, metrics)
+    sections.append(
+        (
+            "Training on synthetic instead of real images",
+            instead_paragraphs(comparisons, context, context["synthetic"], metrics) or ["No synthetic domain."],
+        )
+    )
+    if context.get("real_trains"):
+        sections.append(
+            (
+                f"Training on another real domain instead of {ref}",
+                instead_paragraphs(comparisons, context, context["real_trains"], metrics, "real images of "),
             )
-    sections.append(("Training on synthetic instead of real images", paragraphs or ["No synthetic domain."]))
+        )
+    sections += generator_sections(context)
 
     if mixed and mixed in trains:
         paragraphs, wins = [], []

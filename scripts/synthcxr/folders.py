@@ -97,46 +97,94 @@ def _walk_class_folder(domain, class_dir, class_name, listing):
             raise unreadable(domain, error.filename or current, error) from None
 
 
-def list_domain(domain, folder, class_names):
-    """List a domain folder in ImageFolder layout and check it; raise DomainError on any problem.
+# How a domain's images are split into train and test (config `split:`): 80/20 here, given by
+# train/ and test/ subfolders, or all test (an external test set).
+SPLIT_MODES = ("random", "folders", "test")
+# Subfolders of a `split: folders` domain and the split their images go to (val/ is optional).
+GIVEN_SPLIT_FOLDERS = {"train": "train", "val": "train", "test": "test"}
 
-    Class folders are matched by exact name. Images in nested subfolders of a class folder belong to
-    that class. Hidden/system files and files without an image extension are ignored and counted.
+
+def _top_entries(domain, folder):
+    """(name, is_dir) of the visible entries of ``folder``."""
+    try:
+        with os.scandir(folder) as entries:
+            return [(e.name, e.is_dir()) for e in entries if not is_hidden_or_system(e.name)]
+    except OSError as error:
+        raise unreadable(domain, error.filename or folder, error) from None
+
+
+def _outside(entries, expected, prefix=""):
+    """Folders other than ``expected`` and loose images among ``entries``: counted, not used."""
+    return [
+        f"{prefix}{name}/" if is_dir else f"{prefix}{name}"
+        for name, is_dir in entries
+        if (is_dir and name not in expected) or (not is_dir and name.lower().endswith(IMAGE_EXTENSIONS))
+    ]
+
+
+def _list_class_folders(domain, folder, class_names, listing, prefix=""):
+    """Add the images of ``folder``'s class folders to ``listing`` (paths start with ``prefix``)."""
+    entries = _top_entries(domain, folder)
+    found = sorted(name for name, is_dir in entries if is_dir)
+    listing.outside_classes += _outside(entries, class_names, prefix)
+    for class_name in class_names:
+        class_dir = folder / class_name
+        if not class_dir.is_dir():
+            hint = [name for name in found if name.lower() == class_name.lower()]
+            detail = f" (found '{hint[0]}': class folder names are case-sensitive)" if hint else ""
+            if not prefix and {"train", "test"} <= {name.lower() for name in found}:
+                detail = (
+                    " (it holds train/ and test/ subfolders: a data set with its own split; "
+                    f"set domains.{domain}.split: folders)"
+                )
+            raise DomainError(
+                f"domain '{domain}': class folder {class_dir} is missing{detail}; "
+                f"expected {list(class_names)}, found {found}"
+            )
+        paths = sorted(_walk_class_folder(domain, class_dir, f"{prefix}{class_name}", listing))
+        if not paths:
+            raise DomainError(
+                f"domain '{domain}': class folder {class_dir} has no images "
+                f"(accepted extensions: {' '.join(IMAGE_EXTENSIONS)})"
+            )
+        listing.images.setdefault(class_name, []).extend(paths)
+
+
+def list_domain(domain, folder, class_names, split="random"):
+    """List a domain folder and check it; raise DomainError on any problem.
+
+    ``split`` 'random' or 'test': ImageFolder layout (one folder per class). 'folders': train/ and
+    test/ subfolders (and optionally val/, which joins train), each in ImageFolder layout; relative
+    paths keep the subfolder (train/NORMAL/x.png). Class folders are matched by exact name. Images in
+    nested subfolders of a class folder belong to that class. Hidden/system files and files without
+    an image extension are ignored and counted.
     """
     folder = Path(folder)
     if not folder.is_dir():
         # A relative path is resolved against the working directory, not the config file's folder.
         where = "" if folder.is_absolute() else f" (relative to the working directory: {folder.absolute()})"
         raise DomainError(f"domain '{domain}': folder {folder} does not exist{where} (set domains.{domain}.path)")
-    try:
-        with os.scandir(folder) as entries:
-            top = [(e.name, e.is_dir()) for e in entries if not is_hidden_or_system(e.name)]
-    except OSError as error:
-        raise unreadable(domain, error.filename or folder, error) from None
-    found = sorted(name for name, is_dir in top if is_dir)
     listing = DomainListing(folder=folder)
-    listing.outside_classes = sorted(
-        f"{name}/" if is_dir else name
-        for name, is_dir in top
-        if (is_dir and name not in class_names) or (not is_dir and name.lower().endswith(IMAGE_EXTENSIONS))
-    )
+    if split == "folders":
+        entries = _top_entries(domain, folder)
+        found = sorted(name for name, is_dir in entries if is_dir)
+        listing.outside_classes += _outside(entries, GIVEN_SPLIT_FOLDERS)
+        missing = [name for name in ("train", "test") if name not in found]
+        if missing:
+            raise DomainError(
+                f"domain '{domain}' (split: folders): {folder} has no {' or '.join(f'{m}/' for m in missing)} "
+                f"subfolder; split: folders needs train/ and test/ (val/ optional), each with class folders "
+                f"{list(class_names)}; found {found} (a plain class-folder layout needs split: random or test)"
+            )
+        for name in [n for n in GIVEN_SPLIT_FOLDERS if n in found]:
+            _list_class_folders(domain, folder / name, class_names, listing, prefix=f"{name}/")
+    else:
+        _list_class_folders(domain, folder, class_names, listing)
     for class_name in class_names:
-        class_dir = folder / class_name
-        if not class_dir.is_dir():
-            hint = [name for name in found if name.lower() == class_name.lower()]
-            detail = f" (found '{hint[0]}': class folder names are case-sensitive)" if hint else ""
-            raise DomainError(
-                f"domain '{domain}': class folder {class_dir} is missing{detail}; "
-                f"expected {list(class_names)}, found {found}"
-            )
-        listing.images[class_name] = sorted(_walk_class_folder(domain, class_dir, class_name, listing))
-        if not listing.images[class_name]:
-            raise DomainError(
-                f"domain '{domain}': class folder {class_dir} has no images "
-                f"(accepted extensions: {' '.join(IMAGE_EXTENSIONS)})"
-            )
+        listing.images[class_name].sort()
     listing.ignored_hidden.sort()
     listing.ignored_other.sort()
+    listing.outside_classes.sort()
     return listing
 
 
@@ -172,7 +220,16 @@ def changed_since(listing, manifest):
     return sorted(rel for rel, (_, mtime_ns) in listing.stats.items() if rel not in prepared or mtime_ns > written)
 
 
-def check_class_sizes(domain, listing, test_fraction):
+def given_split_folder(rel):
+    """'train', 'val' or 'test': the subfolder of a `split: folders` domain an image lies in."""
+    return rel.split("/", 1)[0]
+
+
+def check_class_sizes(domain, listing, test_fraction, split="random"):
+    """Enough images per class for the split: the 80/20 minimum for 'random'; a given split or an
+    external test set needs only one image per class and side (the listing guarantees it)."""
+    if split != "random":
+        return
     needed = min_images_per_class(test_fraction)
     for class_name, paths in listing.images.items():
         if len(paths) < needed:

@@ -2,7 +2,7 @@
 
 Outputs (read by training and evaluation, so no image is decoded per epoch):
 - images.npy: uint8 array (N, size, size), row i is manifest row i;
-- the split manifest CSV: path, class, label, split, sha256 (file bytes), pixel_hash, group;
+- the split manifest CSV: path, class, label, split, sha256 (file bytes), pixel_hash, group, split_reason;
 - the intake report JSON: what was seen, used, ignored, bad, duplicated, and how it split.
 """
 
@@ -13,13 +13,21 @@ from pathlib import Path
 
 import numpy as np
 
-from synthcxr.folders import DomainError, bad_images_error, check_class_sizes, list_domain
+from synthcxr.folders import (
+    GIVEN_SPLIT_FOLDERS,
+    DomainError,
+    bad_images_error,
+    check_class_sizes,
+    given_split_folder,
+    list_domain,
+)
 from synthcxr.images import BadImageError, load_image
 from synthcxr.jobs import atomic_open, file_sha256
 from synthcxr.progress import Progress
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
 
-MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group"]
+# split_reason: why the image is in its split (random with the seed, the given folder, external test set).
+MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group", "split_reason"]
 
 
 def _decode(folder, rel, size):
@@ -65,9 +73,11 @@ def without_label_conflicts(domain, folder, images, rows, on_bad_image):
             f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
             f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy):\n  {listed}"
         )
+    if not conflicts:
+        return images, rows, conflicts
     conflicting = {path for group in conflicts for path, _ in group}
     kept = [index for index, row in enumerate(rows) if row["path"] not in conflicting]
-    return [images[i] for i in kept], [rows[i] for i in kept], conflicts
+    return images[kept], [rows[i] for i in kept], conflicts
 
 
 def straddling_groups(groups, splits):
@@ -77,28 +87,12 @@ def straddling_groups(groups, splits):
     return sum(len(s) > 1 for s in sides.values())
 
 
-def prepare_domain(
-    domain,
-    folder,
-    class_names,
-    image_size,
-    test_fraction,
-    split_seed,
-    group_pattern=None,
-    on_bad_image="error",
-    threads=1,
-    log=lambda message: None,
-    log_interval=30.0,
-):
-    """Decode, split and cache one domain. Returns (images, manifest rows, intake report).
+def decode_listing(domain, folder, listing, class_names, image_size, on_bad_image, threads, log, log_interval):
+    """Decode every listed image: (pixels (N, size, size), manifest rows without split, bad files, sizes, modes).
 
-    ``log`` gets a progress line every ``log_interval`` seconds of decoding (big domains take minutes).
+    ``log`` gets a progress line every ``log_interval`` seconds (big domains take minutes).
     """
-    folder = Path(folder)
-    listing = list_domain(domain, folder, class_names)
-    check_class_sizes(domain, listing, test_fraction)
     items = [(rel, name, label) for label, name in enumerate(class_names) for rel in listing.images[name]]
-
     # Written in place: a list of arrays and np.stack would hold the cache twice at the end.
     images, rows, bad = np.empty((len(items), image_size, image_size), np.uint8), [], []
     sizes, modes = Counter(), Counter()
@@ -119,33 +113,55 @@ def prepare_domain(
         modes[info["mode"]] += 1
     if bad and on_bad_image == "error":
         raise bad_images_error(domain, folder, bad)
-    images, rows, conflicts = without_label_conflicts(domain, folder, images, rows, on_bad_image)
+    return images[: len(rows)], rows, bad, sizes, modes
 
-    labels = [row["label"] for row in rows]
-    paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
-    content_groups = group_keys(paths, pixel_hashes)
-    groups = merge_duplicate_groups(group_keys(paths, pixel_hashes, group_pattern), pixel_hashes)
+
+def given_splits(paths, split, split_seed, labels, groups, test_fraction):
+    """Each image's split and why it is there (the manifest's split_reason)."""
+    if split == "test":
+        return ["test"] * len(paths), ["external test set"] * len(paths)
+    if split == "folders":
+        folders = [given_split_folder(path) for path in paths]
+        reasons = {"train": "folder train/", "val": "folder val/ (joins train)", "test": "folder test/"}
+        return [GIVEN_SPLIT_FOLDERS[f] for f in folders], [reasons[f] for f in folders]
     splits = assign_splits(labels, groups, test_fraction, split_seed)
-    for row, group, split in zip(rows, groups, splits):
-        row["group"], row["split"] = group, split
+    return splits, [f"random (seed {split_seed})"] * len(paths)
 
+
+def groups_on_both_sides(groups, splits):
+    """Patient groups (ids from group_pattern) with images in both splits: reported for a given split."""
+    sides = {}
+    for group, side in zip(groups, splits):
+        sides.setdefault(group, set()).add(side)
+    return sorted(group for group, seen in sides.items() if group.startswith("id:") and len(seen) > 1)
+
+
+def check_split_counts(domain, folder, rows, class_names, split):
+    """Images per split and class; a class without train (except for an external test set) or test images is an error."""
     counts = {
-        split: {name: sum(1 for r in rows if r["split"] == split and r["class"] == name) for name in class_names}
-        for split in ("train", "test")
+        side: {name: sum(1 for r in rows if r["split"] == side and r["class"] == name) for name in class_names}
+        for side in ("train", "test")
     }
-    for split, per_class in counts.items():
+    for side, per_class in counts.items():
         for name, count in per_class.items():
-            if count == 0:
+            if count == 0 and not (side == "train" and split == "test"):
                 raise DomainError(
-                    f"domain '{domain}': class {name} has no {split} images after the group-aware split "
+                    f"domain '{domain}': class {name} has no {side} images after the group-aware split "
                     f"of {folder}; check group_pattern or add images"
                 )
-    duplicate_images = len(rows) - len(set(r["pixel_hash"] for r in rows))
-    report = {
+    return counts
+
+
+def intake_report(domain, folder, split, listing, rows, groups, splits, reasons, bad, conflicts, sizes, modes, **split_args):
+    """The intake report: what was seen, used, ignored, bad, duplicated or in conflict, and how it split."""
+    labels, pixel_hashes = [row["label"] for row in rows], [row["pixel_hash"] for row in rows]
+    content_groups = group_keys([row["path"] for row in rows], pixel_hashes)
+    return {
         "domain": domain,
         "folder": str(folder),
         "folder_absolute": str(folder.absolute()),
-        "files_seen": len(items) + len(listing.ignored_hidden) + len(listing.ignored_other),
+        "split": split,
+        "files_seen": sum(map(len, listing.images.values())) + len(listing.ignored_hidden) + len(listing.ignored_other),
         "images_used": len(rows),
         "ignored_hidden_or_system": len(listing.ignored_hidden),
         "ignored_not_image": len(listing.ignored_other),
@@ -153,20 +169,64 @@ def prepare_domain(
         "outside_class_folders": listing.outside_classes,
         "bad_images": len(bad),
         "bad_files": bad,
-        "duplicate_images": duplicate_images,
+        "duplicate_images": len(rows) - len(set(pixel_hashes)),
         "label_conflicts": len(conflicts),
         "label_conflict_files": [[path for path, _ in group] for group in conflicts],
-        "group_pattern": group_pattern,
+        "group_pattern": split_args["group_pattern"],
         "groups": len(set(groups)),
         "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
         "groups_straddling_without_grouping": straddling_groups(
-            groups, assign_splits(labels, content_groups, test_fraction, split_seed)
-        ),
-        "class_counts": counts,
+            groups, assign_splits(labels, content_groups, split_args["test_fraction"], split_args["split_seed"])
+        )
+        if split == "random"
+        else None,
+        "val_images_joined_train": sum(r == "folder val/ (joins train)" for r in reasons),
+        "patient_groups_in_both_given_splits": groups_on_both_sides(groups, splits) if split == "folders" else [],
+        "class_counts": split_args["counts"],
         "image_sizes": dict(sorted(sizes.items())),
         "image_modes": dict(sorted(modes.items())),
     }
-    return images[: len(rows)], rows, report
+
+
+def prepare_domain(
+    domain,
+    folder,
+    class_names,
+    image_size,
+    test_fraction,
+    split_seed,
+    group_pattern=None,
+    on_bad_image="error",
+    threads=1,
+    split="random",
+    log=lambda message: None,
+    log_interval=30.0,
+):
+    """Decode, split and cache one domain. Returns (images, manifest rows, intake report).
+
+    ``split``: 'random' (stratified, group-aware, ``test_fraction``), 'folders' (given by the train/,
+    val/ and test/ subfolders; val/ joins train) or 'test' (every image is a test image). ``log`` gets a
+    progress line every ``log_interval`` seconds of decoding.
+    """
+    folder = Path(folder)
+    listing = list_domain(domain, folder, class_names, split)
+    check_class_sizes(domain, listing, test_fraction, split)
+    images, rows, bad, sizes, modes = decode_listing(
+        domain, folder, listing, class_names, image_size, on_bad_image, threads, log, log_interval
+    )
+    images, rows, conflicts = without_label_conflicts(domain, folder, images, rows, on_bad_image)
+    labels = [row["label"] for row in rows]
+    paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
+    groups = merge_duplicate_groups(group_keys(paths, pixel_hashes, group_pattern), pixel_hashes)
+    splits, reasons = given_splits(paths, split, split_seed, labels, groups, test_fraction)
+    for row, group, side, reason in zip(rows, groups, splits, reasons):
+        row["group"], row["split"], row["split_reason"] = group, side, reason
+    counts = check_split_counts(domain, folder, rows, class_names, split)
+    report = intake_report(
+        domain, folder, split, listing, rows, groups, splits, reasons, bad, conflicts, sizes, modes,
+        group_pattern=group_pattern, test_fraction=test_fraction, split_seed=split_seed, counts=counts,
+    )
+    return images, rows, report
 
 
 def write_manifest(rows, path):

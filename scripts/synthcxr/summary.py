@@ -35,6 +35,7 @@ def metrics_row(metrics):
     row.update({f"tuned_{name}": np.nan if tuned[name] is None else tuned[name] for name in TUNED_METRICS})
     row.update({"tn": tn, "fp": fp, "fn": fn, "tp": tp, "n_test": tn + fp + fn + tp})
     row["train_test_overlap"] = metrics["train_test_overlap"]["images"]
+    row["train_test_patient_overlap"] = metrics["train_test_overlap"].get("patient_images", 0)
     return row
 
 
@@ -73,13 +74,33 @@ def summary_table(by_seed, intervals=None):
                 for offset, bound in enumerate(bounds):
                     summary.insert(position + offset, bound, intervals[bound].reindex(summary.index))
     counts = grouped[COUNTS].sum().add_suffix("_pooled")
-    overlap = grouped[["train_test_overlap"]].max()
+    overlap = grouped[["train_test_overlap", "train_test_patient_overlap"]].max()
     summary = summary.join(counts).join(overlap)
     summary.insert(0, "n_seeds", grouped.size())
     summary.insert(1, "n_test", grouped["n_test"].first())
     if intervals is not None and "n_groups" in intervals:
         summary.insert(2, "n_groups", intervals["n_groups"].reindex(summary.index))
     return summary.reset_index()
+
+
+def mark_test_roles(summary, external=(), generator_saw_test=None):
+    """Add ``external_test`` (the test domain is an external test set, never trained on) and
+    ``generator_saw_test`` (a generator behind the training domain learned from these test images)."""
+    seen = generator_saw_test or {}
+    summary = summary.copy()
+    summary["external_test"] = summary["test"].isin(list(external))
+    summary["generator_saw_test"] = [test in seen.get(train, []) for train, test in zip(summary["train"], summary["test"])]
+    return summary
+
+
+def readable_test_names(summary):
+    """Test domain names as tables show them: '(external)' on external test sets, and '(generator saw
+    these)' where the training domain's generator learned from these very test images."""
+    labels = []
+    for _, row in summary.iterrows():
+        label = row["test"] + (" (external)" if row.get("external_test", False) else "")
+        labels.append(label + (" (generator saw these)" if row.get("generator_saw_test", False) else ""))
+    return labels
 
 
 def cell_text(row, name, marked=False, spread=True, digits=3, interval=True):
@@ -110,6 +131,7 @@ def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
     marks = marks or {}
     columns = ["train", "test", "n_seeds", "n_test"] + (["n_groups"] if "n_groups" in summary else [])
     readable = summary[columns].copy()
+    readable["test"] = readable_test_names(summary)
     readable["majority baseline"] = [f"{v:.3f}" for v in summary["majority_baseline_accuracy"]]
     for name in metrics:
         readable[LABELS[name]] = [
@@ -122,6 +144,7 @@ def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
 def threshold_table(summary):
     """Threshold metrics at 0.5 beside those at the threshold chosen on validation data, as strings."""
     readable = summary[["train", "test"]].copy()
+    readable["test"] = readable_test_names(summary)
     readable["validation threshold"] = [cell_text(row, "tuned_threshold") for _, row in summary.iterrows()]
     for name in ["balanced_accuracy", "sensitivity", "specificity", "f1"]:
         for prefix, label in (("", "at 0.5"), ("tuned_", "at validation threshold")):
@@ -185,7 +208,7 @@ def latex_table(summary, marks, reference, alpha, metrics=INTERVAL_METRICS):
     table = pd.DataFrame(
         {
             "Train": [latex_escape(v) for v in summary["train"]],
-            "Test": [latex_escape(v) for v in summary["test"]],
+            "Test": [latex_escape(v) for v in readable_test_names(summary)],
             "Majority": [f"{v:.3f}" for v in summary["majority_baseline_accuracy"]],
         }
     )
@@ -231,6 +254,7 @@ def intake_table(intake_reports):
         rows.append(
             {
                 "domain": report["domain"],
+                "split": report.get("split", "random"),
                 "images_used": report["images_used"],
                 "train": sum(counts["train"].values()),
                 "test": sum(counts["test"].values()),
@@ -243,13 +267,30 @@ def intake_table(intake_reports):
     return pd.DataFrame(rows)
 
 
-def leakage_lines(summary):
-    """Sentences for the cells whose test split holds exact copies of training images."""
-    leaked = summary[summary["train_test_overlap"] > 0]
-    if leaked.empty:
-        return ["No test image is an exact copy of a training image of the model tested on it."]
-    return [
-        f"- {row.test} test split: {row.train_test_overlap} image(s) are exact copies of {row.train} "
-        "training images; that cell overstates generalisation."
-        for row in leaked.itertuples()
-    ]
+def leakage_lines(summary, domain_overlaps=()):
+    """Sentences for the cells whose test split holds exact copies of, or patients of, training images,
+    and for domains that share images (``domain_overlaps``: entries of synthcxr.leakage.domain_overlaps)."""
+    patients = summary.get("train_test_patient_overlap", pd.Series(0, index=summary.index))
+    leaked = summary[(summary["train_test_overlap"] > 0) | (patients > 0)]
+    lines = []
+    for row, n_patients in zip(leaked.itertuples(), patients[leaked.index]):
+        if row.train_test_overlap > 0:
+            lines.append(
+                f"- {row.test} test split: {row.train_test_overlap} image(s) are exact copies of {row.train} "
+                "training images; that cell overstates generalisation."
+            )
+        if n_patients > 0:
+            lines.append(
+                f"- {row.test} test split: {n_patients} image(s) are of patients whose images {row.train} "
+                "was trained on; that cell overstates generalisation."
+            )
+    if not lines:
+        lines = ["No test image is an exact copy of a training image of the model tested on it."]
+    for entry in domain_overlaps:
+        first, second = entry["domains"]
+        lines.append(
+            f"- Domains {first} and {second} share {entry['shared_images']} image(s) with equal pixels "
+            f"({entry['share']:.0%} of the smaller, whatever the split)"
+            + ("; they are largely the same images under two names." if entry["identical"] else ".")
+        )
+    return lines

@@ -407,7 +407,9 @@ def workflow_overhead(work, n_domains, per_domain, n_seeds, skip_noop=False, sna
     names = placeholder_domains(data, n_domains, per_domain)
     run_dir = work / "dry_run"
     run_dir.mkdir()
-    config = write_config(work / "dry.yaml", {n: {"path": str(data / n)} for n in names}, range(1, n_seeds + 1))
+    # The first domain is the real one (the reference), the others synthetic.
+    domains = {n: {"path": str(data / n), "kind": "synthetic" if i else "real"} for i, n in enumerate(names)}
+    config = write_config(work / "dry.yaml", domains, range(1, n_seeds + 1))
     # Best of 3: start-up times on a shared or virtual machine vary by a few tenths of a second.
     dry = [run_snakemake(run_dir, config, "--dry-run", snakefile=snakefile) for _ in range(3)]
     out = {"dry_run_s": min(s for s, _ in dry), "dry_run_first_s": dry[0][0], "dry_jobs": planned_job_count(dry[0][1])}
@@ -432,9 +434,9 @@ def workflow_overhead(work, n_domains, per_domain, n_seeds, skip_noop=False, sna
     tiny = write_config(
         work / "tiny.yaml",
         {
-            "Original": {"demo": {"per_class": 8, "shift": "none"}},
-            "GANs": {"demo": {"per_class": 8, "shift": "gan"}},
-            "VAEs": {"demo": {"per_class": 6, "shift": "vae"}},
+            "Original": {"demo": {"per_class": 8, "shift": "none"}, "kind": "real"},
+            "GANs": {"demo": {"per_class": 8, "shift": "gan"}, "kind": "synthetic"},
+            "VAEs": {"demo": {"per_class": 6, "shift": "vae"}, "kind": "synthetic"},
         },
         [1],
         epochs=1,

@@ -4,11 +4,13 @@ import functools
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr.folders import (
+    SPLIT_MODES,
     DomainError,
     bad_images_error,
     changed_since,
@@ -19,16 +21,133 @@ from synthcxr.folders import (
 )
 
 CLASSES = config["classes"]
+# Settings of each domain, by name (config `domains:`).
 DOMAINS = config["domains"]
-REAL_DOMAINS = list(DOMAINS)
 MIXED = config["mixed"]["name"]
-MIXED_MEMBERS = config["mixed"]["members"]
-TRAIN_DOMAINS = REAL_DOMAINS + ([MIXED] if MIXED_MEMBERS else [])
-TEST_DOMAINS = REAL_DOMAINS
 SEEDS = config["seeds"]
 VOLUME_DOMAINS = config["volume"]["domains"]
 # 100% is the main training; only the smaller parts are trained again.
 VOLUME_PERCENTS = sorted(p for p in config["volume"]["percents"] if p < 100)
+
+
+def image_kind(domain):
+    """'real' or 'synthetic', as the config says (a generated domain is synthetic by definition)."""
+    if "generated" in DOMAINS[domain]:
+        return "synthetic"
+    return DOMAINS[domain].get("kind")
+
+
+def domain_split(domain):
+    """'random' (80/20 here), 'folders' (given train/ and test/) or 'test' (an external test set)."""
+    return DOMAINS[domain].get("split", "random")
+
+
+def check_domain_roles():
+    """Every domain says what it is; the split mode fits where its images come from."""
+    unsaid = [
+        d for d in DOMAINS if "generated" not in DOMAINS[d] and "kind" not in DOMAINS[d]
+    ]
+    if unsaid:
+        raise WorkflowError(
+            f"domains {unsaid}: say what each domain's images are with kind: real or kind: synthetic "
+            "(the first domain is no longer taken to be the real one)"
+        )
+    for domain, settings in DOMAINS.items():
+        if "generated" in settings and settings.get("kind", "synthetic") != "synthetic":
+            raise WorkflowError(
+                f"domains.{domain}.kind: a generated domain is synthetic; remove kind: {settings['kind']}"
+            )
+        allowed = {
+            "path": SPLIT_MODES,
+            "demo": ("random", "test"),
+            "generated": ("random",),
+        }
+        origin = next(o for o in allowed if o in settings)
+        if domain_split(domain) not in allowed[origin]:
+            raise WorkflowError(
+                f"domains.{domain}.split: {domain_split(domain)} does not apply to a {origin} domain; "
+                f"allowed: {list(allowed[origin])}"
+            )
+
+
+check_domain_roles()
+EXTERNAL_TEST_DOMAINS = [d for d in DOMAINS if domain_split(d) == "test"]
+REAL_TRAINING = [
+    d for d in DOMAINS if image_kind(d) == "real" and d not in EXTERNAL_TEST_DOMAINS
+]
+
+
+def study_reference():
+    """The real training domain every other training domain is compared with (config `reference:`)."""
+    reference = config.get("reference")
+    if reference is None:
+        if len(REAL_TRAINING) != 1:
+            raise WorkflowError(
+                f"reference: required when there is not exactly one real training domain; name one of "
+                f"the real training domains {REAL_TRAINING}"
+            )
+        return REAL_TRAINING[0]
+    if reference not in REAL_TRAINING:
+        why = (
+            "is not in domains"
+            if reference not in DOMAINS
+            else (
+                "is an external test set (split: test)"
+                if reference in EXTERNAL_TEST_DOMAINS
+                else "is synthetic"
+            )
+        )
+        raise WorkflowError(
+            f"reference: '{reference}' {why}; name one of the real training domains {REAL_TRAINING}"
+        )
+    return reference
+
+
+STUDY_REFERENCE = study_reference()
+
+
+def study_order(domain):
+    """Tables and figures follow roles, never the order of `domains:`: the reference, other real
+    training domains, synthetic training domains, then external test sets; by name within a group.
+    """
+    return (
+        domain != STUDY_REFERENCE,
+        domain in EXTERNAL_TEST_DOMAINS,
+        image_kind(domain) != "real",
+        domain,
+    )
+
+
+# Every domain, in study order; each has a test split (an external test set has nothing else).
+ALL_DOMAINS = sorted(DOMAINS, key=study_order)
+TEST_DOMAINS = ALL_DOMAINS
+SYNTHETIC = [d for d in ALL_DOMAINS if image_kind(d) == "synthetic"]
+MIXED_MEMBERS = sorted(
+    config["mixed"]["members"],
+    key=lambda d: study_order(d) if d in DOMAINS else (True,) * 3 + (d,),
+)
+TRAIN_DOMAINS = [d for d in ALL_DOMAINS if d not in EXTERNAL_TEST_DOMAINS] + (
+    [MIXED] if MIXED_MEMBERS else []
+)
+
+
+def generator_trained_on(domain):
+    """{domain, split} of the real images a synthetic domain's generator learned from, or None (unknown)."""
+    settings = DOMAINS.get(domain, {})
+    if "generated" in settings:
+        return {"domain": settings["generated"]["source"], "split": "train"}
+    return settings.get("generator_trained_on")
+
+
+def generator_saw_test():
+    """Training domain -> the test domains whose test images its (or a Mixed member's) generator saw."""
+    seen = {}
+    for train in TRAIN_DOMAINS:
+        for source in train_sources(train):
+            trained_on = generator_trained_on(source)
+            if trained_on and trained_on["split"] == "all":
+                seen.setdefault(train, []).append(trained_on["domain"])
+    return {train: sorted(set(tests), key=study_order) for train, tests in seen.items()}
 
 
 def check_config_references():
@@ -40,18 +159,28 @@ def check_config_references():
     unknown = [m for m in MIXED_MEMBERS if m not in DOMAINS]
     if unknown:
         raise WorkflowError(
-            f"mixed.members {unknown} are not in domains; allowed: {REAL_DOMAINS}"
+            f"mixed.members {unknown} are not in domains; allowed: {ALL_DOMAINS}"
         )
+    external = [m for m in MIXED_MEMBERS if m in EXTERNAL_TEST_DOMAINS]
+    if external:
+        raise WorkflowError(
+            f"mixed.members {external}: an external test set (split: test) is never trained on; "
+            f"allowed: {[d for d in ALL_DOMAINS if d not in EXTERNAL_TEST_DOMAINS]}"
+        )
+    check_generator_references()
     for domain in FIDELITY_DOMAINS:
         reference = fidelity_reference(domain)
-        if (
-            reference not in DOMAINS
-            or reference == domain
-            or "generated" in DOMAINS[reference]
-        ):
+        allowed = [
+            d
+            for d in ALL_DOMAINS
+            if d != domain
+            and "generated" not in DOMAINS[d]
+            and d not in EXTERNAL_TEST_DOMAINS
+        ]
+        if reference not in allowed:
             raise WorkflowError(
                 f"domains.{domain}: source/reference '{reference}' must be another domain that is "
-                f"not generated; allowed: {[d for d in REAL_DOMAINS if d != domain and 'generated' not in DOMAINS[d]]}"
+                f"not generated and not an external test set (split: test); allowed: {allowed}"
             )
     unknown = [d for d in VOLUME_DOMAINS if d not in TRAIN_DOMAINS]
     if unknown:
@@ -64,23 +193,45 @@ def check_config_references():
                 f"domains.{domain}: a generated domain is compared with its generated.source "
                 f"('{settings['generated']['source']}'); remove reference"
             )
-        pattern = settings.get("group_pattern")
-        if pattern is None:
+        check_group_pattern(domain, settings.get("group_pattern"))
+
+
+def check_generator_references():
+    """generator_trained_on: only on a synthetic folder, naming another real domain."""
+    for domain, settings in DOMAINS.items():
+        trained_on = settings.get("generator_trained_on")
+        if trained_on is None:
             continue
-        try:
-            groups = re.compile(pattern).groups
-        except re.error as error:
+        if "generated" in settings or image_kind(domain) != "synthetic":
             raise WorkflowError(
-                f"domains.{domain}.group_pattern '{pattern}' is not a regular expression: {error}"
+                f"domains.{domain}.generator_trained_on: only for a synthetic path or demo domain "
+                "(a generated domain's generator learns from its generated.source train split)"
             )
-        if groups != 1:
+        real = [d for d in ALL_DOMAINS if image_kind(d) == "real"]
+        if trained_on["domain"] not in real:
             raise WorkflowError(
-                f"domains.{domain}.group_pattern '{pattern}' must have exactly one capture group, has {groups}"
+                f"domains.{domain}.generator_trained_on.domain: '{trained_on['domain']}' is not a real "
+                f"domain of domains; allowed: {real}"
             )
+
+
+def check_group_pattern(domain, pattern):
+    if pattern is None:
+        return
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as error:
+        raise WorkflowError(
+            f"domains.{domain}.group_pattern '{pattern}' is not a regular expression: {error}"
+        )
+    if groups != 1:
+        raise WorkflowError(
+            f"domains.{domain}.group_pattern '{pattern}' must have exactly one capture group, has {groups}"
+        )
 
 
 wildcard_constraints:
-    domain="|".join(REAL_DOMAINS),
+    domain="|".join(ALL_DOMAINS),
     test="|".join(TEST_DOMAINS),
     train="|".join(TRAIN_DOMAINS),
     seed=r"\d+",
@@ -145,7 +296,7 @@ def module_digest(module):
     return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
-def domain_kind(domain):
+def folder_origin(domain):
     """'path' (the user's folder), 'demo' (phantoms) or 'generated' (a generator trained here)."""
     return next(
         kind for kind in ("path", "demo", "generated") if kind in DOMAINS[domain]
@@ -157,20 +308,22 @@ def domain_folder(domain):
         "path": lambda: DOMAINS[domain]["path"],
         "demo": lambda: f"results/demo/{domain}",
         "generated": lambda: f"results/generated/{domain}",
-    }[domain_kind(domain)]()
+    }[folder_origin(domain)]()
 
 
 def fidelity_reference(domain):
-    """The real domain a synthetic domain is compared with, or None."""
+    """The real domain a synthetic domain's fidelity is measured against, or None: the generated
+    source, the `reference:` of a synthetic folder, else the domain its generator was trained on.
+    """
     settings = DOMAINS[domain]
-    return (
-        settings["generated"]["source"]
-        if "generated" in settings
-        else settings.get("reference")
+    if "generated" in settings:
+        return settings["generated"]["source"]
+    return settings.get("reference") or (generator_trained_on(domain) or {}).get(
+        "domain"
     )
 
 
-FIDELITY_DOMAINS = [d for d in REAL_DOMAINS if fidelity_reference(d)]
+FIDELITY_DOMAINS = [d for d in ALL_DOMAINS if fidelity_reference(d)]
 check_config_references()
 
 
@@ -190,8 +343,9 @@ def checked_fingerprint(domain):
     without preserving times (cp without -p, rsync without -t) reruns the preparation.
     """
     try:
-        listing = list_domain(domain, domain_folder(domain), CLASSES)
-        check_class_sizes(domain, listing, config["test_fraction"])
+        split = domain_split(domain)
+        listing = list_domain(domain, domain_folder(domain), CLASSES, split)
+        check_class_sizes(domain, listing, config["test_fraction"], split)
     except DomainError as error:
         raise WorkflowError(str(error)) from None
     note = outside_classes_note(domain, listing)
@@ -230,14 +384,14 @@ def check_new_images(domain, listing):
 
 # Demo and generated folders are made by the workflow and tracked through their rules.
 FOLDER_FINGERPRINTS = {
-    d: checked_fingerprint(d) if domain_kind(d) == "path" else None
-    for d in REAL_DOMAINS
+    d: checked_fingerprint(d) if folder_origin(d) == "path" else None
+    for d in ALL_DOMAINS
 }
 
 
 def made_by_workflow(wildcards):
     """A demo or generated domain's folder, a rule's output; none for a user's folder (fingerprinted)."""
-    if domain_kind(wildcards.domain) == "path":
+    if folder_origin(wildcards.domain) == "path":
         return []
     return [domain_folder(wildcards.domain)]
 
@@ -320,7 +474,7 @@ def fidelity_outputs():
         *expand("results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS),
         *expand(
             "results/generators/{domain}/progress",
-            domain=[d for d in REAL_DOMAINS if domain_kind(d) == "generated"],
+            domain=[d for d in ALL_DOMAINS if folder_origin(d) == "generated"],
         ),
     ]
 
@@ -381,3 +535,16 @@ def bootstrap_settings(resamples):
         "seed": STATISTICS["bootstrap_seed"],
         "min_groups_per_class": STATISTICS["min_groups_per_class"],
     }
+
+
+def test_label(domain):
+    """A test domain's label in tables and figures: external test sets are marked."""
+    return f"{domain} (external)" if domain in EXTERNAL_TEST_DOMAINS else domain
+
+
+def unseen_external_test_domains():
+    """Real external test sets that no generator learned from: the honest yardstick the findings lead with."""
+    seen = {(generator_trained_on(d) or {}).get("domain") for d in DOMAINS}
+    return [
+        d for d in EXTERNAL_TEST_DOMAINS if image_kind(d) == "real" and d not in seen
+    ]

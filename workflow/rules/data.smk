@@ -42,6 +42,7 @@ rule prepare_domain:
         test_fraction=config["test_fraction"],
         split_seed=config["split_seed"],
         group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
+        split=lambda w: domain_split(w.domain),
         on_bad_image=config["on_bad_image"],
         code=code("jobs", "prepare"),
     script:
@@ -66,6 +67,7 @@ rule check_leakage:
     params:
         sources=lambda w: train_sources(w.train),
         domains=lambda w: leakage_pair_domains(w.train, w.test),
-        code=code("evaluate", "jobs", "prepare"),
+        real_domains=[d for d in ALL_DOMAINS if image_kind(d) == "real"],
+        code=code("jobs", "leakage", "prepare"),
     script:
         "../../scripts/check_leakage.py"

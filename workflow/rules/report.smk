@@ -13,7 +13,8 @@ rule report_tables:
     input:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
-        intake=expand("results/intake/{domain}.json", domain=REAL_DOMAINS),
+        intake=expand("results/intake/{domain}.json", domain=ALL_DOMAINS),
+        leakage=expand("results/leakage/{train}/{test}.json", train=TRAIN_DOMAINS, test=TEST_DOMAINS),
         fidelity=["results/fidelity/summary.csv"] if FIDELITY_DOMAINS else [],
     output:
         markdown=report(
@@ -73,7 +74,13 @@ rule report_tables:
         "../../envs/data.yaml"
     params:
         reference=REFERENCE,
-        synthetic=[d for d in REAL_DOMAINS if d != REFERENCE],
+        synthetic=[d for d in TRAIN_DOMAINS if d in SYNTHETIC],
+        real_trains=[d for d in TRAIN_DOMAINS if d in REAL_TRAINING and d != REFERENCE],
+        external=unseen_external_test_domains(),
+        generator_saw_test=generator_saw_test(),
+        generator_unknown=[
+            d for d in TRAIN_DOMAINS if d in SYNTHETIC and not generator_trained_on(d)
+        ],
         mixed=MIXED if MIXED in TRAIN_DOMAINS else None,
         test_domains=TEST_DOMAINS,
         seeds=SEEDS,
@@ -81,14 +88,14 @@ rule report_tables:
         n_boot_comparisons=STATISTICS["comparison_resamples"],
         alpha=STATISTICS["alpha"],
         min_groups_per_class=STATISTICS["min_groups_per_class"],
-        demo=any(domain_kind(d) == "demo" for d in REAL_DOMAINS),
+        demo=any(folder_origin(d) == "demo" for d in ALL_DOMAINS),
         # The Methods page: its template's digest (an edit reruns this light rule) and every number it states.
         methods_template=hashlib.sha256(METHODS_TEMPLATE.read_bytes()).hexdigest()[:16],
         methods_settings={
-            "domains": list(config["domains"]),
+            "domains": ALL_DOMAINS,
             "test_fraction": config["test_fraction"],
             "mixed_name": MIXED,
-            "mixed_members": config["mixed"]["members"],
+            "mixed_members": MIXED_MEMBERS,
             "seeds": SEEDS,
             "training": config["training"],
             "reference": REFERENCE,

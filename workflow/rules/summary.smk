@@ -1,6 +1,6 @@
 # Statistics across cells; their settings are the config's statistics section (common.smk: bootstrap_settings).
-# Every training domain is compared with the first domain of the config (real images: Original).
-REFERENCE = REAL_DOMAINS[0]
+# Every training domain is compared with the real domain named by `reference:` (common.smk).
+REFERENCE = STUDY_REFERENCE
 
 
 rule summarize:
@@ -31,6 +31,8 @@ rule summarize:
     params:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
+        external=EXTERNAL_TEST_DOMAINS,
+        generator_saw_test=generator_saw_test(),
         bootstrap=bootstrap_settings("interval_resamples"),
         code=code("analysis", "jobs", "summary"),
     script:
@@ -91,8 +93,8 @@ rule plot_figures:
             train=TRAIN_DOMAINS,
             seed=SEEDS,
         ),
-        images=prepared("images", REAL_DOMAINS),
-        manifests=prepared("manifest", REAL_DOMAINS),
+        images=prepared("images", ALL_DOMAINS),
+        manifests=prepared("manifest", ALL_DOMAINS),
     output:
         [
             report(
@@ -118,7 +120,8 @@ rule plot_figures:
         classes=CLASSES,
         reference=REFERENCE,
         alpha=STATISTICS["alpha"],
-        sample_domains=REAL_DOMAINS,
+        sample_domains=ALL_DOMAINS,
+        test_labels=[test_label(d) for d in TEST_DOMAINS],
         code=code("analysis", "figures", "jobs"),
     script:
         "../../scripts/plot_figures.py"

@@ -1,0 +1,80 @@
+"""Leakage between domains, found from the split manifests before any training.
+
+Standard library only. Three kinds, each reported (leakage JSON, metrics, summary) and, with
+`leakage: error`, stopping the run:
+- pixel copies: test images whose decoded pixels equal a training image of the model tested on them;
+- shared patients: test images of one real domain whose patient id (group_pattern) is a patient of
+  another real domain's training data;
+- identical domains: two domains that share most of their images, whatever their split (the same
+  folder twice, or a synthetic path mistyped as the real folder), which the first check cannot see
+  when both are split alike.
+"""
+
+from itertools import combinations
+
+# Two domains sharing at least this share of the smaller one's distinct images are one data set
+# under two names: their cross-domain cells would compare a domain with itself. Half is far above
+# chance (synthetic images never equal real ones pixel for pixel) and far below "the same folder".
+IDENTICAL_SHARE = 0.5
+
+
+def train_test_overlap(train_rows, test_rows):
+    """Test images whose decoded pixels equal a training image's: leakage between the splits."""
+    train_hashes = {row["pixel_hash"] for row in train_rows}
+    return sorted(row["path"] for row in test_rows if row["pixel_hash"] in train_hashes)
+
+
+def patient_overlap(train_rows, test_rows):
+    """Test images whose patient (a group_pattern id, 'id:...') has images among ``train_rows``."""
+    train_patients = {row["group"] for row in train_rows if row["group"].startswith("id:")}
+    return sorted(row["path"] for row in test_rows if row["group"] in train_patients)
+
+
+def domain_overlaps(rows_by_domain):
+    """Every pair of domains sharing images (equal pixels, any split), largest share first.
+
+    Each entry: domains (the pair), shared_images (distinct pixel contents in both), share (of the
+    smaller domain's distinct contents), identical (share >= IDENTICAL_SHARE).
+    """
+    contents = {domain: {row["pixel_hash"] for row in rows} for domain, rows in rows_by_domain.items()}
+    found = []
+    for first, second in combinations(sorted(contents), 2):
+        shared = len(contents[first] & contents[second])
+        if shared:
+            share = shared / min(len(contents[first]), len(contents[second]))
+            found.append(
+                {
+                    "domains": [first, second],
+                    "shared_images": shared,
+                    "share": round(share, 4),
+                    "identical": share >= IDENTICAL_SHARE,
+                }
+            )
+    return sorted(found, key=lambda entry: (-entry["share"], entry["domains"]))
+
+
+def leakage_error(train, leaked, patients=None, identical=(), examples=5):
+    """One message naming every leak found for training domain ``train``, or None.
+
+    ``leaked`` / ``patients``: test domain -> its test images that are pixel copies of / share a
+    patient with ``train``'s training images; ``identical``: entries of :func:`domain_overlaps`
+    at or above IDENTICAL_SHARE that involve ``train``'s sources.
+    """
+    found = [
+        f"{len(paths)} test image(s) of domain '{test}' are exact copies of training images of '{train}', "
+        f"e.g. {paths[:examples]}"
+        for test, paths in leaked.items()
+        if paths
+    ]
+    found += [
+        f"{len(paths)} test image(s) of domain '{test}' are of patients in the training data of '{train}', "
+        f"e.g. {paths[:examples]}"
+        for test, paths in (patients or {}).items()
+        if paths
+    ]
+    found += [
+        f"domains '{entry['domains'][0]}' and '{entry['domains'][1]}' share {entry['shared_images']} images "
+        f"({entry['share']:.0%} of the smaller; the same images under two names?)"
+        for entry in identical
+    ]
+    return f"leakage: {'; '.join(found)} (set leakage: report to continue)" if found else None

@@ -1,0 +1,518 @@
+"""Real studies (issue #13, data side): domain roles, given splits, external test sets, what a
+generator saw, patients and identical images across domains (issue #14, item 3).
+
+Trees in Kaggle's chest_xray layout are built in temporary folders, from the real Kermany sample
+beside the project (symlinks; skipped with a reason where it is absent) or from the demo renderer.
+"""
+
+import filecmp
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import make_domain
+from workflow_helpers import REPO, planned_jobs, snakemake, tiny_config, with_kinds, write_config
+
+from synthcxr.findings import findings
+from synthcxr.folders import DomainError, list_domain
+from synthcxr.leakage import IDENTICAL_SHARE, domain_overlaps, leakage_error, patient_overlap
+from synthcxr.phantoms import write_demo_domain
+from synthcxr.prepare import prepare_domain
+from synthcxr.summary import leakage_lines, mark_test_roles, readable_test_names
+
+SAMPLE = REPO.parent / "shared" / "data" / "kermany-sample"
+needs_sample = pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"real X-ray sample not found at {SAMPLE}")
+CLASSES = ["NORMAL", "PNEUMONIA"]
+KERMANY = yaml.safe_load((REPO / "config" / "kermany.yaml").read_text())
+PATIENT = re.compile(KERMANY["domains"]["Original"]["group_pattern"])
+
+
+# ---------------------------------------------------------------- building trees
+
+
+def sample_patients():
+    """Kermany sample images per class, grouped by patient, patients in name order."""
+    patients = {}
+    for name in CLASSES:
+        by_patient = defaultdict(list)
+        for path in sorted((SAMPLE / name).iterdir()):
+            by_patient[PATIENT.search(path.name).group(1)].append(path)
+        patients[name] = dict(sorted(by_patient.items()))
+    return patients
+
+
+def link_tree(root, parts, patients, start=0):
+    """Symlink whole patients into root/<part>/<class>/, ``parts`` = {part: images per class}.
+
+    Takes patients in order from ``start`` (per class); returns where it stopped, so that trees built
+    one after the other share no patient.
+    """
+    stop = {}
+    for name in CLASSES:
+        order, index = list(patients[name].values()), start if isinstance(start, int) else start[name]
+        for part, count in parts.items():
+            folder = Path(root) / part / name
+            folder.mkdir(parents=True, exist_ok=True)
+            linked = 0
+            while linked < count:
+                for path in order[index]:
+                    (folder / path.name).symlink_to(path)
+                    linked += 1
+                index += 1
+        stop[name] = index
+    return stop
+
+
+def demo_tree(root, per_split):
+    """A Kaggle-layout tree of demo phantoms: root/<split>/<class>/, a different seed per split."""
+    for seed, (part, count) in enumerate(per_split.items(), start=1):
+        write_demo_domain(Path(root) / part, per_class=count, shift="none", seed=seed, class_names=CLASSES, size=32)
+    return Path(root)
+
+
+def count_images(folder):
+    return sum(1 for path in Path(folder).rglob("*") if path.suffix.lower() in (".png", ".jpeg", ".jpg"))
+
+
+def dry_run_error(tmp_path, config):
+    """The output of a dry run expected to fail at DAG time (nothing scheduled)."""
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "config.yaml", config), "-n", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "rule prepare_domain" not in output  # refused before any job was planned
+    return output
+
+
+# ---------------------------------------------------------------- listing and splitting
+
+
+def test_split_folders_lists_train_val_and_test_keeping_the_subfolder(tmp_path):
+    root = demo_tree(tmp_path / "chest_xray", {"train": 4, "test": 2, "val": 1})
+    listing = list_domain("Kaggle", root, CLASSES, split="folders")
+    assert len(listing.images["NORMAL"]) == 7
+    assert {path.split("/")[0] for path in listing.images["PNEUMONIA"]} == {"train", "test", "val"}
+    assert "train/NORMAL/normal_0000.png" in listing.images["NORMAL"]
+
+
+@pytest.mark.parametrize("missing", ["train", "test"])
+def test_split_folders_without_train_or_test_says_what_it_needs(tmp_path, missing):
+    root = demo_tree(tmp_path / "chest_xray", {"train": 3, "test": 2})
+    (root / missing).rename(root / "other")
+    with pytest.raises(DomainError) as error:
+        list_domain("Kaggle", root, CLASSES, split="folders")
+    message = str(error.value)
+    assert f"domain 'Kaggle' (split: folders)" in message and f"no {missing}/ subfolder" in message
+    assert "needs train/ and test/" in message and "'other'" in message
+
+
+def test_a_kaggle_tree_without_split_folders_hints_at_it(tmp_path):
+    """Before: "class folder .../NORMAL is missing; found ['test', 'train']" and no hint."""
+    root = demo_tree(tmp_path / "chest_xray", {"train": 3, "test": 2})
+    with pytest.raises(DomainError, match=r"set domains\.Kaggle\.split: folders"):
+        list_domain("Kaggle", root, CLASSES)
+
+
+def test_a_given_split_is_kept_val_joins_train_and_each_image_says_why(tmp_path):
+    root = demo_tree(tmp_path / "chest_xray", {"train": 4, "test": 2, "val": 1})
+    _, rows, report = prepare_domain(
+        "Kaggle", root, CLASSES, image_size=32, test_fraction=0.2, split_seed=1, split="folders"
+    )
+    reasons = {row["path"]: (row["split"], row["split_reason"]) for row in rows}
+    assert reasons["train/NORMAL/normal_0000.png"] == ("train", "folder train/")
+    assert reasons["val/PNEUMONIA/pneumonia_0000.png"] == ("train", "folder val/ (joins train)")
+    assert reasons["test/NORMAL/normal_0001.png"] == ("test", "folder test/")
+    assert report["split"] == "folders" and report["val_images_joined_train"] == 2
+    assert report["class_counts"] == {"train": {"NORMAL": 5, "PNEUMONIA": 5}, "test": {"NORMAL": 2, "PNEUMONIA": 2}}
+
+
+def test_an_external_test_set_is_all_test_and_needs_only_one_image_per_class(tmp_path):
+    folder = make_domain(tmp_path / "External", per_class=1)
+    _, rows, report = prepare_domain(
+        "External", folder, CLASSES, image_size=32, test_fraction=0.2, split_seed=1, split="test"
+    )
+    assert [(row["split"], row["split_reason"]) for row in rows] == [("test", "external test set")] * 2
+    assert report["class_counts"]["train"] == {"NORMAL": 0, "PNEUMONIA": 0}
+
+
+def test_random_splits_say_their_seed(tmp_path):
+    _, rows, _ = prepare_domain(
+        "GANs", make_domain(tmp_path / "GANs", per_class=5), CLASSES, image_size=32, test_fraction=0.2, split_seed=9
+    )
+    assert {row["split_reason"] for row in rows} == {"random (seed 9)"}
+
+
+@needs_sample
+def test_patients_on_both_sides_of_a_given_split_are_reported(tmp_path):
+    patients = sample_patients()
+    link_tree(tmp_path / "chest_xray", {"train": 6, "test": 3}, patients)
+    # A patient with two images, one on each side of the given split.
+    first, second = next(paths for paths in list(patients["PNEUMONIA"].values())[40:] if len(paths) > 1)[:2]
+    (tmp_path / "chest_xray" / "train" / "PNEUMONIA" / first.name).symlink_to(first)
+    (tmp_path / "chest_xray" / "test" / "PNEUMONIA" / second.name).symlink_to(second)
+    _, _, report = prepare_domain(
+        "Kaggle", tmp_path / "chest_xray", CLASSES, image_size=32, test_fraction=0.2, split_seed=1,
+        group_pattern=PATIENT.pattern, split="folders",
+    )
+    assert report["patient_groups_in_both_given_splits"] == [f"id:{PATIENT.search(first.name).group(1)}"]
+
+
+# ---------------------------------------------------------------- leakage functions
+
+
+def test_patient_overlap_and_domain_overlaps():
+    train = [{"path": "a.png", "group": "id:p1", "pixel_hash": "x"}, {"path": "b.png", "group": "content:y", "pixel_hash": "y"}]
+    test = [{"path": "c.png", "group": "id:p1", "pixel_hash": "z"}, {"path": "d.png", "group": "content:y", "pixel_hash": "y"}]
+    assert patient_overlap(train, test) == ["c.png"]  # content groups are not patients
+    rows = {"A": train, "B": test, "C": [{"path": "e.png", "group": "id:q", "pixel_hash": "q"}]}
+    assert domain_overlaps(rows) == [{"domains": ["A", "B"], "shared_images": 1, "share": 0.5, "identical": True}]
+    assert IDENTICAL_SHARE == 0.5
+    message = leakage_error("A", {"B": []}, {"B": ["c.png"]}, domain_overlaps(rows))
+    assert "1 test image(s) of domain 'B' are of patients in the training data of 'A'" in message
+    assert "domains 'A' and 'B' share 1 images (50% of the smaller" in message
+
+
+def test_leakage_lines_report_patients_and_identical_domains():
+    summary = pd.DataFrame(
+        {"train": ["A"], "test": ["B"], "train_test_overlap": [0], "train_test_patient_overlap": [2]}
+    )
+    overlap = {"domains": ["A", "B"], "shared_images": 10, "share": 1.0, "identical": True}
+    lines = leakage_lines(summary, [overlap])
+    assert "2 image(s) are of patients whose images A was trained on" in lines[0]
+    assert "Domains A and B share 10 image(s)" in lines[1] and "same images under two names" in lines[1]
+
+
+def test_external_and_generator_seen_test_splits_are_marked_in_tables():
+    summary = pd.DataFrame({"train": ["Original", "GANs", "GANs"], "test": ["Ext", "Original", "Ext"]})
+    marked = mark_test_roles(summary, external=["Ext"], generator_saw_test={"GANs": ["Original"]})
+    assert list(marked["external_test"]) == [True, False, True]
+    assert readable_test_names(marked) == ["Ext (external)", "Original (generator saw these)", "Ext (external)"]
+
+
+# ---------------------------------------------------------------- findings use the kinds
+
+
+def _comparison_rows(train, test, difference):
+    return [
+        dict(test=test, train=train, reference="Original", metric=metric, train_value=0.8 + difference,
+             reference_value=0.8, difference=difference, ci_low=difference - 0.05, ci_high=difference + 0.05,
+             p_value=0.5, p_holm=1.0, significant=False, n_test=40, n_groups=30, note="")
+        for metric in ("accuracy", "balanced_accuracy", "f1", "auroc")
+    ]
+
+
+def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test_set():
+    trains, tests = ["Original", "Hospital2", "GANs"], ["Original", "Hospital2", "GANs", "Ext"]
+    comparisons = pd.DataFrame(
+        [row for train in trains[1:] for test in tests for row in _comparison_rows(train, test, -0.01)]
+    )
+    summary = pd.DataFrame(
+        [dict(train=train, test=test, n_test=40, accuracy=0.8, balanced_accuracy=0.8, auroc=0.9,
+              majority_baseline_accuracy=0.5, accuracy_ci_low=0.7, accuracy_ci_high=0.9)
+         for train in trains for test in tests]
+    )
+    context = dict(
+        reference="Original", synthetic=["GANs"], real_trains=["Hospital2"], mixed=None, test_domains=tests,
+        external=["Ext"], generator_saw_test={}, generator_unknown=["GANs"], seeds=[1, 2, 3],
+        n_boot_intervals=100, n_boot_comparisons=100, alpha=0.05, min_groups_per_class=5, demo=False,
+    )
+    sections = findings(summary, comparisons, context)
+    titles = [title for title, _ in sections]
+    text = "\n".join(p for _, paragraphs in sections for p in paragraphs)
+    assert titles.index("On real images that no training and no generator saw") < titles.index(
+        "Training on synthetic instead of real images"
+    )
+    assert "On real images that no training and no generator saw (Ext, 40 images)" in text
+    assert "training on Hospital2 instead of" not in text  # never framed as synthetic...
+    assert "training on real images of Hospital2 instead of Original" in text  # ...but as real
+    synthetic = dict(sections)["Training on synthetic instead of real images"]
+    assert synthetic and all("training on GANs instead of Original" in p for p in synthetic)
+    assert not any(p.startswith("Hospital2") for p in dict(sections)["Where synthetic training falls short"])
+    assert "The images the generator of GANs was trained on are unknown" in text
+
+
+# ---------------------------------------------------------------- bad input: one error at dry-run time
+
+
+def _study(tmp_path, **extra):
+    for name in ("Original", "Hospital2", "GANs"):
+        make_domain(tmp_path / "data" / name, per_class=6, seed=len(name))
+    make_domain(tmp_path / "data" / "External", per_class=2, seed=99)
+    domains = {
+        "Original": {"path": "data/Original", "kind": "real"},
+        "GANs": {"path": "data/GANs", "kind": "synthetic"},
+        "External": {"path": "data/External", "kind": "real", "split": "test"},
+    }
+    config = tiny_config(domains)
+    config["mixed"]["members"] = ["Original", "GANs"]
+    config.update(extra)
+    return config
+
+
+def test_a_path_domain_without_kind_is_refused_listing_such_domains(tmp_path):
+    config = _study(tmp_path)
+    del config["domains"]["GANs"]["kind"], config["domains"]["Original"]["kind"]
+    assert "domains ['Original', 'GANs']: say what each domain's images are with kind: real" in dry_run_error(
+        tmp_path, config
+    )
+
+
+def test_kind_real_on_a_generated_domain_is_refused(tmp_path):
+    config = _study(tmp_path)
+    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}, "kind": "real"}
+    assert "domains.VAEs.kind: a generated domain is synthetic" in dry_run_error(tmp_path, config)
+
+
+def test_split_folders_without_test_folder_is_refused_at_dry_run(tmp_path):
+    config = _study(tmp_path)
+    config["domains"]["Original"]["split"] = "folders"  # data/Original has class folders, no train/ test/
+    output = dry_run_error(tmp_path, config)
+    assert "domain 'Original' (split: folders)" in output and "no train/ or test/ subfolder" in output
+
+
+def test_an_external_test_set_as_mixed_member_is_refused(tmp_path):
+    config = _study(tmp_path)
+    config["mixed"]["members"].append("External")
+    assert "mixed.members ['External']: an external test set (split: test) is never trained on" in dry_run_error(
+        tmp_path, config
+    )
+
+
+@pytest.mark.parametrize(
+    "reference, why",
+    [("External", "is an external test set (split: test)"), ("GANs", "is synthetic"), ("Nowhere", "is not in domains")],
+)
+def test_a_reference_that_is_not_a_real_training_domain_is_refused(tmp_path, reference, why):
+    output = dry_run_error(tmp_path, _study(tmp_path, reference=reference))
+    assert f"reference: '{reference}' {why}; name one of the real training domains ['Original']" in output
+
+
+def test_two_real_training_domains_need_a_reference(tmp_path):
+    config = _study(tmp_path)
+    config["domains"]["Hospital2"] = {"path": "data/Hospital2", "kind": "real"}
+    output = dry_run_error(tmp_path, config)
+    assert "reference: required when there is not exactly one real training domain" in output
+    assert "['Hospital2', 'Original']" in output or "['Original', 'Hospital2']" in output
+
+
+def test_generator_trained_on_an_unknown_domain_is_refused(tmp_path):
+    config = _study(tmp_path)
+    config["domains"]["GANs"]["generator_trained_on"] = {"domain": "Orignal", "split": "train"}
+    output = dry_run_error(tmp_path, config)
+    assert "domains.GANs.generator_trained_on.domain: 'Orignal' is not a real domain" in output
+
+
+def test_a_given_split_on_a_generated_domain_is_refused(tmp_path):
+    config = _study(tmp_path)
+    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}, "split": "test"}
+    assert "domains.VAEs.split: test does not apply to a generated domain" in dry_run_error(tmp_path, config)
+
+
+def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(tmp_path):
+    jobs = planned_jobs(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)))
+    trained = {w for rule, w in jobs if rule == "train_model"}
+    assert trained == {f"seed=1,train={t}" for t in ("Original", "GANs", "Mixed")}
+    assert {w for rule, w in jobs if rule == "evaluate_model" and "test=External" in w} == {
+        f"seed=1,test=External,train={t}" for t in ("Original", "GANs", "Mixed")
+    }
+    assert ("check_leakage", "train=External") not in jobs
+
+
+# ---------------------------------------------------------------- identical domains (issue #14, item 3)
+
+
+@pytest.mark.workflow
+def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path):
+    """Before: identical splits, 0 copies counted, training started. Now: stopped before any training."""
+    make_domain(tmp_path / "data" / "Original", per_class=6, seed=1)
+    make_domain(tmp_path / "data" / "VAEs", per_class=6, seed=2)
+    domains = {
+        "Original": {"path": "data/Original", "kind": "real"},
+        "GANs": {"path": "data/Original", "kind": "synthetic"},  # mistyped: the real folder
+        "VAEs": {"path": "data/VAEs", "kind": "synthetic"},
+    }
+    config = dict(tiny_config(domains), leakage="error")
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "domains 'GANs' and 'Original' share 12 images (100% of the smaller" in output
+    assert not (tmp_path / "results" / "logs" / "train_model").exists()
+    config["leakage"] = "report"
+    snakemake(tmp_path, "results/leakage/VAEs.json", "--configfile", write_config(tmp_path / "c.yaml", config),
+              "--cores", 2)
+    checked = json.loads((tmp_path / "results" / "leakage" / "VAEs.json").read_text())
+    assert checked["domain_overlaps"] == []  # VAEs shares nothing; the pair is on GANs' and Original's checks
+    snakemake(tmp_path, "results/leakage/GANs.json", "--configfile", write_config(tmp_path / "c.yaml", config),
+              "--cores", 2)
+    checked = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
+    assert checked["domain_overlaps"] == [
+        {"domains": ["GANs", "Original"], "shared_images": 12, "share": 1.0, "identical": True}
+    ]
+
+
+# ---------------------------------------------------------------- patients across real domains
+
+
+@needs_sample
+@pytest.mark.workflow
+def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops_with_leakage_error(tmp_path):
+    patients = sample_patients()
+    stop = link_tree(tmp_path / "Original", {"": 8}, patients)
+    link_tree(tmp_path / "Hospital2", {"": 6}, patients, start=stop)
+    # One patient's images, split between Original (trained on) and Hospital2 (tested on).
+    paths = next(paths for paths in list(patients["PNEUMONIA"].values())[40:] if len(paths) > 1)
+    for folder, path in ((tmp_path / "Original", paths[0]), (tmp_path / "Hospital2", paths[1])):
+        (folder / "PNEUMONIA" / path.name).symlink_to(path)
+    pattern = PATIENT.pattern
+    domains = {
+        "Original": {"path": "Original", "kind": "real", "group_pattern": pattern},
+        "Hospital2": {"path": "Hospital2", "kind": "real", "split": "test", "group_pattern": pattern},
+        "GANs": {"demo": {"per_class": 6, "shift": "gan"}},
+    }
+    config = dict(tiny_config(domains), leakage="error")
+    config["mixed"]["members"] = ["Original", "GANs"]
+    result = snakemake(tmp_path, "results/leakage/Original.json", "--configfile",
+                       write_config(tmp_path / "c.yaml", config), "--cores", 2, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "1 test image(s) of domain 'Hospital2' are of patients in the training data of 'Original'" in output
+    config["leakage"] = "report"
+    snakemake(tmp_path, "results/leakage/Original.json", "results/leakage/GANs.json", "--configfile",
+              write_config(tmp_path / "c.yaml", config), "--cores", 2)
+    checked = json.loads((tmp_path / "results" / "leakage" / "Original.json").read_text())
+    assert checked["test_images_of_training_patients"]["Hospital2"] == [f"PNEUMONIA/{paths[1].name}"]
+    gans = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
+    assert gans["test_images_of_training_patients"]["Hospital2"] == []  # a synthetic domain has no patients
+
+
+# ---------------------------------------------------------------- end to end on a Kaggle-layout tree
+
+
+def kermany_config(data):
+    """config/kermany.yaml pointed at ``data``, tiny: 1 epoch, 1 seed, demo synthetic domains instead of
+    generated ones, plus a second real domain (Hospital2, split: folders)."""
+    config = yaml.safe_load((REPO / "config" / "kermany.yaml").read_text())
+    for name in ("Original", "KermanyTest"):
+        config["domains"][name]["path"] = str(data / Path(config["domains"][name]["path"]).relative_to("data"))
+    config["domains"]["GANs"] = {"demo": {"per_class": 10, "shift": "gan"}, "kind": "synthetic"}
+    config["domains"]["VAEs"] = {
+        "demo": {"per_class": 8, "shift": "vae"},
+        "kind": "synthetic",
+        "generator_trained_on": {"domain": "Original", "split": "all"},
+    }
+    config["domains"]["Hospital2"] = {"path": str(data / "hospital2"), "kind": "real", "split": "folders"}
+    config.update(seeds=[1], device="cpu", training=dict(config["training"], epochs=1))
+    config["mixed"]["members"] = []  # Mixed is covered elsewhere; one training and five evaluations fewer
+    config["fidelity"] = {"two_sample_epochs": 1, "n_boot": 10, "kid_subsets": 5, "kid_subset_size": 4,
+                          "diversity_max_images": 8, "msssim_pairs": 5}
+    return config
+
+
+@pytest.fixture(scope="module")
+def kermany_run(tmp_path_factory):
+    if not SAMPLE.is_dir():
+        pytest.skip(f"real X-ray sample not found at {SAMPLE}")
+    workdir = tmp_path_factory.mktemp("kermany_run")
+    data = workdir / "data"
+    stop = link_tree(data / "chest_xray", {"train": 20, "test": 10, "val": 2}, sample_patients())
+    demo_tree(data / "hospital2", {"train": 8, "test": 4, "val": 1})
+    config_path = write_config(workdir / "config.yaml", kermany_config(data))
+    snakemake(workdir, "--configfile", config_path, "--cores", 2)
+    return workdir, config_path, data
+
+
+@needs_sample
+def test_kermany_config_dry_run_lists_no_training_of_the_external_test_set(tmp_path):
+    data = tmp_path / "data"
+    link_tree(data / "chest_xray", {"train": 12, "test": 4, "val": 2}, sample_patients())
+    jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "kermany.yaml")
+    assert not [w for rule, w in jobs if rule in ("train_model", "check_leakage") and "KermanyTest" in w]
+    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * 5  # Original, GANs, VAEs, Mixed; 5 seeds
+    assert {w for rule, w in jobs if rule == "evaluate_model" and "test=KermanyTest" in w} == {
+        f"seed={s},test=KermanyTest,train={t}" for t in ("Original", "GANs", "VAEs", "Mixed") for s in range(1, 6)
+    }
+
+
+@pytest.mark.workflow
+@needs_sample
+def test_the_external_column_holds_every_external_image(kermany_run):
+    workdir, _, data = kermany_run
+    summary = pd.read_csv(workdir / "results" / "summary.csv")
+    external = summary[summary["test"] == "KermanyTest"]
+    assert set(external["train"]) == {"Original", "Hospital2", "GANs", "VAEs"}
+    assert set(external["n_test"]) == {count_images(data / "chest_xray" / "test")}
+    assert external["external_test"].all() and not summary[summary["test"] != "KermanyTest"]["external_test"].any()
+    assert "KermanyTest" not in set(summary["train"])
+    # The table's columns: reference first, other real, synthetic, external last (not the config's order).
+    assert list(dict.fromkeys(summary["test"])) == ["Original", "Hospital2", "GANs", "VAEs", "KermanyTest"]
+    assert list(dict.fromkeys(summary["train"])) == ["Original", "Hospital2", "GANs", "VAEs"]
+    markdown = (workdir / "results" / "summary.md").read_text()
+    assert "| KermanyTest (external)" in markdown
+    assert "| Original (generator saw these)" in markdown  # VAEs' generator saw Original's test images
+    manifest = pd.read_csv(workdir / "results" / "splits" / "Hospital2.csv")
+    assert set(manifest["split_reason"]) == {"folder train/", "folder val/ (joins train)", "folder test/"}
+    intake = json.loads((workdir / "results" / "intake" / "Hospital2.json").read_text())
+    assert intake["split"] == "folders" and intake["val_images_joined_train"] == 2
+
+
+@pytest.mark.workflow
+@needs_sample
+def test_findings_lead_with_the_external_test_set_and_never_call_a_real_domain_synthetic(kermany_run):
+    workdir, _, data = kermany_run
+    text = (workdir / "results" / "findings.md").read_text()
+    n_external = count_images(data / "chest_xray" / "test")
+    sections = text.split("\n## ")
+    first_result = next(s for s in sections[1:] if not s.startswith("How the numbers"))
+    assert first_result.startswith("On real images that no training and no generator saw")
+    assert f"On real images that no training and no generator saw (KermanyTest, {n_external} images)" in text
+    synthetic = next(s for s in sections if s.startswith("Training on synthetic instead of real images"))
+    assert "training on Hospital2" not in synthetic and "training on GANs instead of Original" in synthetic
+    assert "training on real images of Hospital2 instead of Original" in text
+    assert "The images the generator of GANs was trained on are unknown" in text
+    assert "A generator behind VAEs learned from the test images of Original" in text
+
+
+@pytest.mark.workflow
+@needs_sample
+def test_permuting_domains_reruns_nothing_and_gives_identical_tables(kermany_run, tmp_path):
+    workdir, config_path, _ = kermany_run
+    config = yaml.safe_load(Path(config_path).read_text())
+    config["domains"] = dict(reversed(list(config["domains"].items())))
+    permuted = write_config(tmp_path / "permuted.yaml", config)
+    assert planned_jobs(workdir, "--configfile", permuted) == set()
+    kept = tmp_path / "before"
+    kept.mkdir()
+    tables = ["summary.csv", "summary_by_seed.csv", "comparisons.csv", "summary.md", "findings.md"]
+    for name in tables:
+        (kept / name).write_bytes((workdir / "results" / name).read_bytes())
+    snakemake(workdir, "--configfile", permuted, "--cores", 2, "--forcerun", "summarize", "compare_domains",
+              "report_tables")
+    for name in tables:
+        assert filecmp.cmp(kept / name, workdir / "results" / name, shallow=False), name
+
+
+# ---------------------------------------------------------------- from the demo renderer (always available)
+
+
+@pytest.mark.workflow
+def test_a_split_folders_tree_and_an_external_test_set_from_the_demo_renderer(tmp_path):
+    demo_tree(tmp_path / "data" / "chest_xray", {"train": 8, "test": 4, "val": 1})
+    domains = with_kinds(
+        {
+            "Original": {"path": "data/chest_xray", "split": "folders"},
+            "GANs": {"demo": {"per_class": 8, "shift": "gan"}},
+            "External": {"demo": {"per_class": 5, "shift": "none", "seed": 11}, "split": "test"},
+        }
+    )
+    config = tiny_config(domains)
+    config["mixed"]["members"] = []
+    snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2)
+    summary = pd.read_csv(tmp_path / "results" / "summary.csv")
+    assert set(summary["train"]) == {"Original", "GANs"}
+    assert set(summary.loc[summary["test"] == "External", "n_test"]) == {10}
+    assert set(summary.loc[summary["test"] == "Original", "n_test"]) == {8}
+    assert not (tmp_path / "results" / "models" / "External").exists()
+    assert planned_jobs(tmp_path, "--configfile", tmp_path / "c.yaml") == set()
