@@ -100,3 +100,17 @@ def test_the_subset_is_seeded_and_sorted():
     np.testing.assert_array_equal(first, second)
     assert np.all(np.diff(first) > 0) and not np.array_equal(first, fid.synthetic_subset(100, 10, seed=1))
     np.testing.assert_array_equal(fid.synthetic_subset(5, 10, seed=0), np.arange(5))
+
+
+def test_the_pixel_hash_is_unchanged_by_hashing_in_place(tmp_path):
+    """Manifests stay byte-identical: the hash is still sha256 of the shape text and the pixel bytes."""
+    import hashlib
+
+    from PIL import Image
+
+    from synthcxr.images import load_image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 30), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    _, pixel_hash, _ = load_image(tmp_path / "a.png", 16)
+    assert pixel_hash == hashlib.sha256(f"{pixels.shape}".encode() + pixels.tobytes()).hexdigest()
