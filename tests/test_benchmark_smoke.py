@@ -74,6 +74,7 @@ def test_job_split_puts_the_unaccounted_time_into_process_start():
     assert set(split) == {name for name, _ in jobtime.PHASES}
 
 
+@pytest.mark.slow
 @pytest.mark.workflow
 def test_scale_benchmark_runs_the_real_workflow_and_prints_every_figure_with_its_goal(tmp_path):
     args = scale.parse_args(

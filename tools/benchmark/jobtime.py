@@ -59,7 +59,11 @@ def measure(args, work, print_progress):
     sizes = [int(s) for s in args.sizes.split(",")]
     print_progress(f"job-time split: writing {max(sizes)} JPEGs of {args.side} px (setup) ...")
     source, _ = make_jpeg_domain(work / "jpegs", max(sizes), args.side, args.side, seed=2, threads=args.threads, phantoms=256)
-    domains = {domain_name(n): {"path": str(linked_subset(source, work / domain_name(n), n))} for n in sizes}
+    # The first size plays the real reference domain; the others are synthetic (only their trainings are timed).
+    domains = {
+        domain_name(n): {"path": str(linked_subset(source, work / domain_name(n), n)), "kind": "synthetic" if i else "real"}
+        for i, n in enumerate(sizes)
+    }
     config = write_config(work / "jobs.yaml", domains, [1], epochs=args.epochs, mixed=False, device=args.device)
     run_dir = work / "run"
     run_dir.mkdir(parents=True, exist_ok=True)

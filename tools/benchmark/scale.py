@@ -87,7 +87,10 @@ def pillow_floor(folder, threads):
 
 def study_config(path, large, small, args):
     """Large (the synthetic set, measured against Small) and Small (real); 1 seed, no Mixed."""
-    domains = {"Large": {"path": str(large), "reference": "Small"}, "Small": {"path": str(small)}}
+    domains = {
+        "Large": {"path": str(large), "kind": "synthetic", "reference": "Small"},
+        "Small": {"path": str(small), "kind": "real"},
+    }
     fidelity = {"two_sample_epochs": args.fidelity_epochs}
     return write_config(path, domains, [1], epochs=1, mixed=False, fidelity=fidelity, device=args.device)
 
