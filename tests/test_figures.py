@@ -30,7 +30,7 @@ def summary_table(values):
 
 def test_the_heatmap_separates_close_values_says_so_and_leaves_no_empty_margin():
     values = {("A", "A"): 0.95, ("A", "B"): 0.79, ("B", "A"): 0.81, ("B", "B"): 0.93}
-    fig = heatmap(summary_table(values), "accuracy", ["A", "B"], ["A", "B"], STYLE)
+    fig = heatmap(summary_table(values), "accuracy", ["A", "B"], ["A", "B"], STYLE, alpha=0.05)
     ax, colourbar = fig.axes
     image = ax.images[0]
     assert (image.norm.vmin, image.norm.vmax) == (0.75, 1.0)  # 0.77 to 0.97 rounded outward

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.workflow
 
 # Domain names that the default config does not have: the plan shows whose config is used.
 MODULE_DOMAINS = {
-    "Alpha": {"demo": {"per_class": 8, "shift": "none"}},
-    "Beta": {"demo": {"per_class": 8, "shift": "gan"}},
+    "Alpha": {"demo": {"per_class": 8, "shift": "none"}, "kind": "real"},
+    "Beta": {"demo": {"per_class": 8, "shift": "gan"}, "kind": "synthetic"},
 }
 
 IMPORTING_SNAKEFILE = """\

@@ -14,7 +14,11 @@ rule report_tables:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
         intake=expand("results/intake/{domain}.json", domain=ALL_DOMAINS),
-        leakage=expand("results/leakage/{train}/{test}.json", train=TRAIN_DOMAINS, test=TEST_DOMAINS),
+        leakage=expand(
+            "results/leakage/{train}/{test}.json",
+            train=TRAIN_DOMAINS,
+            test=TEST_DOMAINS,
+        ),
         fidelity=["results/fidelity/summary.csv"] if FIDELITY_DOMAINS else [],
     output:
         markdown=report(
