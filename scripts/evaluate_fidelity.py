@@ -44,7 +44,8 @@ with logged(snakemake.log[0]):
     synthetic_rows = read_manifest(inp.synthetic_manifest)
     if len(synthetic) != len(synthetic_rows):
         raise ValueError(
-            f"{inp.synthetic_images} has {len(synthetic)} images but {inp.synthetic_manifest} lists {len(synthetic_rows)}"
+            f"{inp.synthetic_images} has {len(synthetic)} images "
+            f"but {inp.synthetic_manifest} lists {len(synthetic_rows)}"
         )
     synthetic_labels = np.array([row["label"] for row in synthetic_rows], dtype=np.int64)
     real_train, train_rows = load_split(inp.real_images, inp.real_manifest, "train")

@@ -1,4 +1,5 @@
-"""Entry point of rule plot_figures: heat-maps, confusion matrices, ROC and reliability curves, training curves, samples.
+"""Entry point of rule plot_figures: heat-maps, confusion matrices, ROC and reliability curves, training
+curves, samples.
 
 Only reads finished tables and predictions; the bootstrap statistics are computed upstream (rules
 summarize and compare_domains), so a styling change reruns this rule alone and quickly.
@@ -47,7 +48,11 @@ with logged(snakemake.log[0]):
         pooled[(train, test)] += counts
         by_seed[((train, seed), test)] = counts
     seeds = sorted({seed for (_, seed), _ in by_seed})
-    save(confusion_grid(pooled, p.train_domains, p.test_domains, p.classes, len(seeds)), out_dir / "confusion_matrices", dpi)
+    save(
+        confusion_grid(pooled, p.train_domains, p.test_domains, p.classes, len(seeds)),
+        out_dir / "confusion_matrices",
+        dpi,
+    )
     grid = confusion_grid_by_seed(by_seed, p.train_domains, p.test_domains, p.classes, seeds)
     save(grid, out_dir / "confusion_matrices_by_seed", dpi)
 

@@ -68,7 +68,9 @@ with logged(snakemake.log[0]):
     )
     # Each training domain's check lists the overlaps of its sources; one line per pair of domains.
     overlaps = {
-        tuple(entry["domains"]): entry for path in snakemake.input.leakage for entry in read_json(path).get("domain_overlaps", [])
+        tuple(entry["domains"]): entry
+        for path in snakemake.input.leakage
+        for entry in read_json(path).get("domain_overlaps", [])
     }
     leakage = leakage_lines(summary, [overlaps[pair] for pair in sorted(overlaps)])
     fidelity = ""
@@ -82,11 +84,21 @@ with logged(snakemake.log[0]):
         )
     Path(out.markdown).write_text(
         "# Cross-domain results\n\n" + intro + "\n\n" + main.to_markdown(index=False) + "\n\n"
-        "## At the threshold chosen on validation data\n\n" + threshold_text + "\n\n"
-        + thresholds.to_markdown(index=False) + "\n\n"
-        "## Paired comparisons\n\n" + comparison_text + "\n\n" + readable_comparisons.to_markdown(index=False)
-        + "\n\n## Data intake\n\n" + intake.to_markdown(index=False) + "\n"
-        + "\n## Leakage between domains\n\n" + "\n".join(leakage) + "\n"
+        "## At the threshold chosen on validation data\n\n"
+        + threshold_text
+        + "\n\n"
+        + thresholds.to_markdown(index=False)
+        + "\n\n"
+        "## Paired comparisons\n\n"
+        + comparison_text
+        + "\n\n"
+        + readable_comparisons.to_markdown(index=False)
+        + "\n\n## Data intake\n\n"
+        + intake.to_markdown(index=False)
+        + "\n"
+        + "\n## Leakage between domains\n\n"
+        + "\n".join(leakage)
+        + "\n"
         + fidelity
     )
     Path(out.latex).write_text(latex_table(summary, marks, reference=p.reference, alpha=p.alpha))

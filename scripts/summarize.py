@@ -3,7 +3,16 @@
 import datetime
 
 from synthcxr.analysis import INTERVAL_RESAMPLING, interval_table, load_cells
-from synthcxr.jobs import code_version, logged, package_versions, read_json, repository_root, run_environment, write_csv, write_json
+from synthcxr.jobs import (
+    code_version,
+    logged,
+    package_versions,
+    read_json,
+    repository_root,
+    run_environment,
+    write_csv,
+    write_json,
+)
 from synthcxr.summary import by_seed_table, mark_test_roles, summary_table
 
 with logged(snakemake.log[0]):
@@ -17,7 +26,7 @@ with logged(snakemake.log[0]):
     write_csv(summary, snakemake.output.csv)
     write_json(
         {
-            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "environment": run_environment(),
             "code_version": code_version(repository_root()),
             "packages": package_versions(),

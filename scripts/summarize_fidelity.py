@@ -1,6 +1,5 @@
 """Entry point of rule summarize_fidelity: the fidelity table and figure."""
 
-from synthcxr.figures import save
 import numpy as np
 
 from synthcxr.fidelity_summary import (
@@ -12,6 +11,7 @@ from synthcxr.fidelity_summary import (
     html,
     markdown,
 )
+from synthcxr.figures import save
 from synthcxr.jobs import atomic_open, logged, read_json, write_csv
 
 with logged(snakemake.log[0]):

@@ -43,11 +43,10 @@ with logged(snakemake.log[0]):
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "train")
     labels = np.array([row["label"] for row in rows], dtype=np.int64)
     print(
-        f"training a {p.kind} on {len(rows)} train images ({np.bincount(labels, minlength=2).tolist()} per class), settings {settings}"
+        f"training a {p.kind} on {len(rows)} train images "
+        f"({np.bincount(labels, minlength=2).tolist()} per class), settings {settings}"
     )
-    fingerprint = run_fingerprint(
-        [p.kind, settings, p.code], [snakemake.input.images, snakemake.input.manifest]
-    )
+    fingerprint = run_fingerprint([p.kind, settings, p.code], [snakemake.input.images, snakemake.input.manifest])
     progress_dir = snakemake.output.progress
     os.makedirs(progress_dir, exist_ok=True)
     write_sample_grid(

@@ -32,7 +32,7 @@ with logged(snakemake.log[0]):
     p = snakemake.params
     started = time.time()
     phase_ends = {"imports": time.perf_counter()}
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     torch.set_num_threads(snakemake.threads)
     torch.use_deterministic_algorithms(True)
     device = pick_device(p.device)

@@ -16,8 +16,16 @@ SKIP_EXIT = 77  # cluster.sh: SLURM cannot be started here (not root, no apt)
 cluster_state = pytest.StashKey[dict]()
 # Fixtures that run a real study with snakemake: a test that uses one, directly or through another fixture, is slow.
 STUDY_FIXTURES = frozenset(
-    {"tiny_study", "demo_run", "report_run", "finished_run", "generated_run", "slurm_and_local_runs", "kermany_run",
-     "report_page"}
+    {
+        "tiny_study",
+        "demo_run",
+        "report_run",
+        "finished_run",
+        "generated_run",
+        "slurm_and_local_runs",
+        "kermany_run",
+        "report_page",
+    }
 )
 
 

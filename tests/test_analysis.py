@@ -128,9 +128,9 @@ def test_two_level_interval_covers_the_domain_mean_when_seeds_disagree_strongly(
     n_studies, covered, covered_groups_only = 120, 0, 0
     for index in range(n_studies):
         y, probs, groups = _seed_offset_study(rng, rng.normal(0, offset_sd, 5))
-        low, high = stats.seed_averaged_intervals(
-            y, probs, ["specificity"], groups=groups, n_boot=400, seed=index
-        )["specificity"]
+        low, high = stats.seed_averaged_intervals(y, probs, ["specificity"], groups=groups, n_boot=400, seed=index)[
+            "specificity"
+        ]
         covered += low <= truth <= high
         old_low, old_high = _groups_only_interval(y, probs, groups, "specificity", 400, index)
         covered_groups_only += old_low <= truth <= old_high
@@ -270,7 +270,10 @@ def test_paired_differences_of_identical_models():
     result = _pair(y, probs[0], probs[0].copy(), n_boot=300)
     for name in ("accuracy", "f1", "auroc"):
         assert (result[name]["diff"], result[name]["low"], result[name]["high"], result[name]["p_value"]) == (
-            0.0, 0.0, 0.0, 1.0
+            0.0,
+            0.0,
+            0.0,
+            1.0,
         )
     # the same three seeds on both sides: no difference, but each side's seeds are resampled on their own,
     # so the interval has width and straddles 0, and the p-value says nothing
@@ -385,8 +388,9 @@ def test_comparison_table_refuses_unpaired_test_images():
 def test_comparison_table_without_enough_groups_reports_difference_but_no_test():
     rng = np.random.default_rng(4)
     cells = _cells(rng, {"Original": 1.0, "GANs": 0.5}, tests=("Original",), n=40)
-    table = analysis.comparison_table(cells, "Original", ["Original", "GANs"], ["Original"], n_boot=50,
-                                      **dict(BOOT, min_groups_per_class=100))
+    table = analysis.comparison_table(
+        cells, "Original", ["Original", "GANs"], ["Original"], n_boot=50, **dict(BOOT, min_groups_per_class=100)
+    )
     assert table["difference"].notna().all() and table["p_value"].isna().all() and table["p_holm"].isna().all()
     assert not table["significant"].any() and table["note"].str.contains("fewer than 100").all()
 
@@ -474,12 +478,25 @@ def test_findings_mixed_verdicts_hand_made():
     rows += [("E", "balanced_accuracy", 0.01, nan, nan, False), ("E", "auroc", 0.01, nan, nan, False)]  # untested
     comparisons = pd.DataFrame(rows, columns=["test", "metric", "difference", "p_value", "p_holm", "significant"])
     comparisons = comparisons.assign(
-        train="Mixed", reference="Original", train_value=0.8, reference_value=0.8, ci_low=-0.1, ci_high=0.1,
-        n_test=100, n_groups=50, note="",
+        train="Mixed",
+        reference="Original",
+        train_value=0.8,
+        reference_value=0.8,
+        ci_low=-0.1,
+        ci_high=0.1,
+        n_test=100,
+        n_groups=50,
+        note="",
     )
     tests = ["A", "B", "C", "D", "E"]
-    summary = pd.DataFrame({"train": ["Original"] * 5 + ["Mixed"] * 5, "test": tests * 2, "accuracy": 0.9,
-                            "majority_baseline_accuracy": 0.6})
+    summary = pd.DataFrame(
+        {
+            "train": ["Original"] * 5 + ["Mixed"] * 5,
+            "test": tests * 2,
+            "accuracy": 0.9,
+            "majority_baseline_accuracy": 0.6,
+        }
+    )
     context = dict(CONTEXT, synthetic=[], test_domains=tests)
     text = _text(findings.findings(summary, comparisons, context))
     assert "On the A test split, Mixed beats Original" in text
@@ -492,8 +509,9 @@ def test_findings_mixed_verdicts_hand_made():
 
 def test_findings_say_what_few_seeds_allow():
     nothing = pd.DataFrame(columns=["test", "train", "metric", "p_value", "significant", "difference"])
-    summary = pd.DataFrame({"train": ["Original"], "test": ["Original"], "accuracy": 0.9,
-                            "majority_baseline_accuracy": 0.6})
+    summary = pd.DataFrame(
+        {"train": ["Original"], "test": ["Original"], "accuracy": 0.9, "majority_baseline_accuracy": 0.6}
+    )
 
     def how(seeds):
         context = dict(CONTEXT, synthetic=[], mixed=None, test_domains=["Original"], seeds=seeds)
@@ -513,8 +531,19 @@ def test_findings_hand_made_table():
             ("Original", "Mixed", "balanced_accuracy", 0.870, 0.832, 0.038, 0.010, 0.070, 0.010, 0.030, True),
             ("Original", "Mixed", "auroc", 0.950, 0.910, 0.040, 0.000, 0.080, 0.040, 0.080, False),
         ],
-        columns=["test", "train", "metric", "train_value", "reference_value", "difference", "ci_low", "ci_high",
-                 "p_value", "p_holm", "significant"],
+        columns=[
+            "test",
+            "train",
+            "metric",
+            "train_value",
+            "reference_value",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+            "significant",
+        ],
     ).assign(reference="Original", n_test=100, n_groups=50, note="")
     summary = pd.DataFrame(
         {
@@ -536,7 +565,9 @@ def test_findings_hand_made_table():
     assert "significant after Holm correction: lower balanced accuracy (Holm-adjusted p = 0.0040)" in text
     assert "Mixed beats Original on 1 of 1 test splits (Original)." in text
     assert "The largest shortfall of GANs is in balanced accuracy on the Original test split: -0.120" in text
-    assert "GANs-trained model on the Original test split (accuracy 0.740, 95% CI 0.700 to 0.800) is not clearly" in text
+    assert (
+        "GANs-trained model on the Original test split (accuracy 0.740, 95% CI 0.700 to 0.800) is not clearly" in text
+    )
     assert "Original-trained model on the Original test split" not in text.split("majority-class baseline")[-1]
     assert findings.DEMO_NOTE in text
     page = findings.to_html(findings.findings(summary, comparisons, context))
@@ -568,16 +599,34 @@ def _unadjusted_versus_holm():
             ("auroc", 0.880, 0.910, -0.030, -0.055, -0.004, 0.020, 0.040 * 2, False),
             ("f1", 0.800, 0.810, -0.010, -0.040, 0.020, 0.400, 0.800, False),
         ],
-        columns=["metric", "train_value", "reference_value", "difference", "ci_low", "ci_high", "p_value",
-                 "p_holm", "significant"],
-    ).assign(test="Original", train="GANs", reference="Original", n_test=100, n_groups=50, note="",
-             seedwise_test="", seedwise_p_max=float("nan"))
+        columns=[
+            "metric",
+            "train_value",
+            "reference_value",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+            "significant",
+        ],
+    ).assign(
+        test="Original",
+        train="GANs",
+        reference="Original",
+        n_test=100,
+        n_groups=50,
+        note="",
+        seedwise_test="",
+        seedwise_p_max=float("nan"),
+    )
 
 
 def test_findings_tell_an_unadjusted_interval_from_a_holm_significant_difference():
     comparisons = _unadjusted_versus_holm()
-    summary = pd.DataFrame({"train": ["Original", "GANs"], "test": ["Original"] * 2, "accuracy": 0.9,
-                            "majority_baseline_accuracy": 0.6})
+    summary = pd.DataFrame(
+        {"train": ["Original", "GANs"], "test": ["Original"] * 2, "accuracy": 0.9, "majority_baseline_accuracy": 0.6}
+    )
     context = dict(CONTEXT, synthetic=["GANs"], mixed=None, test_domains=["Original"])
     text = _text(findings.findings(summary, comparisons, context))
     assert (
@@ -601,9 +650,7 @@ def test_comparison_table_text_marks_floor_p_values_and_unadjusted_intervals():
     readable = comparisons_readable(_unadjusted_versus_holm(), 0.05, 1000).set_index("metric")
     assert list(readable["p (unadjusted)"]) == ["< 0.002", "0.0200", "0.4000"]
     assert list(readable["p (Holm)"]) == ["≤ 0.0060", "0.0800", "0.8000"]
-    assert list(readable["significant (Holm)"]) == [
-        "*", "no (after Holm), although the unadjusted CI excludes 0", ""
-    ]
+    assert list(readable["significant (Holm)"]) == ["*", "no (after Holm), although the unadjusted CI excludes 0", ""]
     assert "difference (unadjusted 95% CI)" in readable.columns
     assert readable.loc["AUROC", "difference (unadjusted 95% CI)"] == "-0.030 (-0.055 to -0.004)"
 
@@ -652,15 +699,28 @@ def test_confusion_matrices_by_seed_show_each_model_beside_the_pooled_counts():
     np.testing.assert_allclose(np.asarray(second.images[0].get_array()), [[1, 0], [1, 0]])
     assert "seed 1" in first.get_ylabel() and "seed 2" in second.get_ylabel()
     assert "not pooled" in figure._suptitle.get_text()
-    pooled = confusion_grid({("GANs", "Original"): everything_pneumonia + everything_normal}, ["GANs"], ["Original"],
-                            ["NORMAL", "PNEUMONIA"], 2)
+    pooled = confusion_grid(
+        {("GANs", "Original"): everything_pneumonia + everything_normal},
+        ["GANs"],
+        ["Original"],
+        ["NORMAL", "PNEUMONIA"],
+        2,
+    )
     np.testing.assert_allclose(np.asarray(pooled.axes[0].images[0].get_array()), [[0.5, 0.5], [0.5, 0.5]])
     assert "pooled over the models of 2 seed(s)" in pooled._suptitle.get_text()
 
 
 def test_figure_titles_state_the_coverage_that_alpha_gives():
-    summary = pd.DataFrame({"train": ["GANs"], "test": ["Original"], "auroc": [0.8], "auroc_std": [0.1],
-                            "auroc_ci_low": [0.6], "auroc_ci_high": [0.9]})
+    summary = pd.DataFrame(
+        {
+            "train": ["GANs"],
+            "test": ["Original"],
+            "auroc": [0.8],
+            "auroc_std": [0.1],
+            "auroc_ci_low": [0.6],
+            "auroc_ci_high": [0.9],
+        }
+    )
     style = {"colormap": "viridis"}
     title = heatmap(summary, "auroc", ["GANs"], ["Original"], style, alpha=0.1).axes[0].get_title()
     assert "[90% interval]" in title and "seeds and test patient groups" in title and "95%" not in title
@@ -689,7 +749,9 @@ def test_seedwise_tests_are_mcnemar_for_accuracy_and_delong_for_auroc_with_the_l
     cells = _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",), n=200, n_seeds=2)
     cell, base = cells[("VAEs", "Original")], cells[("Original", "Original")]
     name, p_max = analysis.seedwise_test(cell, base, "accuracy")
-    expected = [stats.mcnemar_test(cell["y"], a >= 0.5, b >= 0.5)["p_value"] for a, b in zip(cell["probs"], base["probs"])]
+    expected = [
+        stats.mcnemar_test(cell["y"], a >= 0.5, b >= 0.5)["p_value"] for a, b in zip(cell["probs"], base["probs"])
+    ]
     assert name == "McNemar (exact)" and p_max == max(expected)
     name, p_max = analysis.seedwise_test(cell, base, "auroc")
     expected = [stats.delong_test(cell["y"], a, b)["p_value"] for a, b in zip(cell["probs"], base["probs"])]
@@ -745,6 +807,11 @@ def test_volume_table_keeps_the_given_domain_order_and_sorts_each_curve_by_perce
             }
     table = analysis.volume_table(points, n_boot=50, **BOOT)
     assert list(zip(table["train"], table["percent"])) == [
-        ("Original", 25), ("Original", 100), ("VAEs", 25), ("VAEs", 100), ("GANs", 25), ("GANs", 100)
+        ("Original", 25),
+        ("Original", 100),
+        ("VAEs", 25),
+        ("VAEs", 100),
+        ("GANs", 25),
+        ("GANs", 100),
     ]
     assert not {"train_rank", "test_rank"} & set(table.columns)

@@ -68,7 +68,14 @@ def test_reused_phantoms_still_give_distinct_files_half_per_class(tmp_path):
 
 
 def test_job_split_puts_the_unaccounted_time_into_process_start():
-    phases = {"imports": 1.0, "torch_setup": 0.5, "data_load": 0.25, "input_hashes": 0.25, "training_loop": 6, "outputs": 1}
+    phases = {
+        "imports": 1.0,
+        "torch_setup": 0.5,
+        "data_load": 0.25,
+        "input_hashes": 0.25,
+        "training_loop": 6,
+        "outputs": 1,
+    }
     split = jobtime.split_job(10.0, phases)
     assert split["start"] == pytest.approx(1.0)
     assert set(split) == {name for name, _ in jobtime.PHASES}
@@ -93,5 +100,7 @@ def test_scale_benchmark_runs_the_real_workflow_and_prints_every_figure_with_its
         assert measured["jobs"][size]["phases"]["training_loop"] > 0
     assert "outside the loop" in text and "GPU" in text
     assert measured["fidelity_subsample"]["synthetic_images"] == 60
-    run_info = json.loads((tmp_path / "work" / "jobs" / "run" / "results" / "models" / "Images40" / "seed1" / "run_info.json").read_text())
+    run_info = json.loads(
+        (tmp_path / "work" / "jobs" / "run" / "results" / "models" / "Images40" / "seed1" / "run_info.json").read_text()
+    )
     assert set(run_info["phase_seconds"]) == {name for name, _ in jobtime.PHASES} - {"start"}

@@ -25,6 +25,20 @@ def test_the_licence_is_mit_and_the_citation_file_is_cff_1_2_0():
     assert citation["authors"] and all(a.get("name") or a.get("family-names") for a in citation["authors"])
     # Keys of the CFF 1.2.0 schema only (a misspelt key makes the file invalid).
     assert set(citation) <= {
-        "cff-version", "message", "title", "abstract", "type", "authors", "license", "keywords",
-        "version", "date-released", "doi", "repository-code", "url", "identifiers", "references", "preferred-citation",
+        "cff-version",
+        "message",
+        "title",
+        "abstract",
+        "type",
+        "authors",
+        "license",
+        "keywords",
+        "version",
+        "date-released",
+        "doi",
+        "repository-code",
+        "url",
+        "identifiers",
+        "references",
+        "preferred-citation",
     }

@@ -51,7 +51,12 @@ def test_links_between_pages_and_to_headings_resolve(page):
 
 def group_patterns():
     """Every group_pattern the README, the docs and config/study.yaml show, with where it stands."""
-    found = [("config/study.yaml", yaml.safe_load((REPO / "config" / "study.yaml").read_text())["domains"]["Original"]["group_pattern"])]
+    found = [
+        (
+            "config/study.yaml",
+            yaml.safe_load((REPO / "config" / "study.yaml").read_text())["domains"]["Original"]["group_pattern"],
+        )
+    ]
     for page in DOCS:
         found += [(page.name, pattern) for pattern in re.findall(r"group_pattern: '([^']+)'", page.read_text())]
     return found

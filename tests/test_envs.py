@@ -94,7 +94,9 @@ def test_every_rule_with_a_script_has_a_conda_env():
 
 @pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
 def test_script_imports_are_in_the_rule_env(rule, script, env):
-    third_party = {m for m in top_level(imported_modules(script)) if m not in sys.stdlib_module_names and m not in LOCAL}
+    third_party = {
+        m for m in top_level(imported_modules(script)) if m not in sys.stdlib_module_names and m not in LOCAL
+    }
     needed = {CONDA_NAME.get(m, m) for m in third_party}
     missing = needed - env_packages(env)
     assert not missing, f"rule {rule}: {script.name} imports {sorted(missing)}, not in {env.name}"
@@ -105,7 +107,10 @@ def test_the_optional_packages_pandas_needs_are_in_the_data_env_and_requirements
     # DataFrame.to_markdown needs tabulate, Styler.to_latex (results/summary.tex) needs jinja2.
     optional = {"tabulate", "jinja2"}
     assert optional <= env_packages(REPO / "envs" / "data.yaml")
-    requirements = {re.split(r"[\s=<>!~\[]", line.strip())[0].lower() for line in (REPO / "requirements.txt").read_text().splitlines()}
+    requirements = {
+        re.split(r"[\s=<>!~\[]", line.strip())[0].lower()
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+    }
     assert optional <= requirements
 
 

@@ -1,6 +1,5 @@
 """Tests of synthcxr.fidelity on tiny images (seconds); the evaluate_fidelity rule runs in test_generated.py."""
 
-
 import numpy as np
 import pytest
 import torch
@@ -31,7 +30,9 @@ def one_thread():
 
 def phantoms(per_class, seed=0, size=SIZE):
     """The demo's phantom radiographs: class-dependent anatomy, deterministic per seed."""
-    images = [render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)]
+    images = [
+        render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
+    ]
     return np.stack(images), np.repeat([0, 1], per_class)
 
 
@@ -157,7 +158,9 @@ def test_closest_pairs_figure(tmp_path):
     pairs = fid.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
     assert np.all(np.diff(pairs["distance"]) >= 0) and pairs["synthetic"].shape == (3, *real.shape[1:])
     for col in range(3):  # each synthetic image beside its nearest training image
-        np.testing.assert_array_equal(pairs["train"][col], real[4:10][details["train_index"][pairs["synthetic_index"][col]]])
+        np.testing.assert_array_equal(
+            pairs["train"][col], real[4:10][details["train_index"][pairs["synthetic_index"][col]]]
+        )
     np.savez(tmp_path / "pairs.npz", **pairs)
     with np.load(tmp_path / "pairs.npz", allow_pickle=False) as saved:
         figure = closest_pairs_figure(dict(saved), title="test")

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from workflow_helpers import snakemake, tiny_config, write_config
+
 from synthcxr import generators
 from synthcxr.fidelity_summary import fidelity_figure
-from workflow_helpers import snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 

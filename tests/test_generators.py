@@ -17,7 +17,9 @@ CLASSES = ("NORMAL", "PNEUMONIA")
 
 def tiny_images(per_class=6, size=SIZE, seed=0):
     """The demo's phantom radiographs, deterministic per seed."""
-    images = [render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)]
+    images = [
+        render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
+    ]
     return np.stack(images), np.repeat([0, 1], per_class)
 
 

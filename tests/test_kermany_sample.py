@@ -19,8 +19,14 @@ def test_patient_groups_are_detected_and_never_straddle_the_split():
     study = yaml.safe_load((REPO / "config" / "study.yaml").read_text())
     pattern = study["domains"]["Original"]["group_pattern"]
     images, rows, report = prepare_domain(
-        "Original", SAMPLE, ["NORMAL", "PNEUMONIA"], image_size=128, test_fraction=0.2, split_seed=1,
-        group_pattern=pattern, threads=2,
+        "Original",
+        SAMPLE,
+        ["NORMAL", "PNEUMONIA"],
+        image_size=128,
+        test_fraction=0.2,
+        split_seed=1,
+        group_pattern=pattern,
+        threads=2,
     )
     assert images.shape == (806, 128, 128)
     assert report["images_used"] == 806 and report["bad_images"] == 0

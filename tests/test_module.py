@@ -127,7 +127,9 @@ def test_config_overrides_apply_on_top_of_a_configfile_that_replaces_the_default
     own = {"domains": MODULE_DOMAINS, "mixed": {"name": "Mixed", "members": ["Alpha", "Beta"]}, "seeds": [4]}
     configfile = write_config(tmp_path / "own.yaml", own)
     jobs = trained(
-        planned_jobs(default_config_folder, "--configfile", configfile, "--config", "mixed={name: Both, members: [Alpha]}")
+        planned_jobs(
+            default_config_folder, "--configfile", configfile, "--config", "mixed={name: Both, members: [Alpha]}"
+        )
     )
     # The config file replaces the default as a whole: no Original, GANs or VAEs from config/config.yaml.
     assert jobs == {"seed=4,train=Alpha", "seed=4,train=Beta", "seed=4,train=Both"}

@@ -209,7 +209,9 @@ def test_label_conflicts_are_excluded_and_reported_with_skip(tmp_path):
     assert not paths & {"NORMAL/copy.png", "NORMAL/normal_000.png", "PNEUMONIA/same_as_normal.png"}
     assert len(rows) == len(images) == 11 and report["images_used"] == 11
     assert report["label_conflicts"] == 1
-    assert report["label_conflict_files"] == [["NORMAL/copy.png", "NORMAL/normal_000.png", "PNEUMONIA/same_as_normal.png"]]
+    assert report["label_conflict_files"] == [
+        ["NORMAL/copy.png", "NORMAL/normal_000.png", "PNEUMONIA/same_as_normal.png"]
+    ]
 
 
 def test_folders_and_images_outside_the_class_folders_are_counted_not_used(tmp_path):
@@ -233,7 +235,9 @@ def test_a_relative_folder_is_shown_resolved_against_the_working_directory(tmp_p
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DomainError) as raised:
         prepare("data/nowhere")
-    assert f"folder data/nowhere does not exist (relative to the working directory: {tmp_path}/data/nowhere)" in str(raised.value)
+    assert f"folder data/nowhere does not exist (relative to the working directory: {tmp_path}/data/nowhere)" in str(
+        raised.value
+    )
     make_domain(tmp_path / "data" / "GANs", per_class=6)
     _, _, report = prepare("data/GANs")
     assert report["folder"] == "data/GANs" and report["folder_absolute"] == f"{tmp_path}/data/GANs"

@@ -105,7 +105,7 @@ def test_split_folders_without_train_or_test_says_what_it_needs(tmp_path, missin
     with pytest.raises(DomainError) as error:
         list_domain("Kaggle", root, CLASSES, split="folders")
     message = str(error.value)
-    assert f"domain 'Kaggle' (split: folders)" in message and f"no {missing}/ subfolder" in message
+    assert "domain 'Kaggle' (split: folders)" in message and f"no {missing}/ subfolder" in message
     assert "needs train/ and test/" in message and "'other'" in message
 
 
@@ -154,8 +154,14 @@ def test_patients_on_both_sides_of_a_given_split_are_reported(tmp_path):
     (tmp_path / "chest_xray" / "train" / "PNEUMONIA" / first.name).symlink_to(first)
     (tmp_path / "chest_xray" / "test" / "PNEUMONIA" / second.name).symlink_to(second)
     _, _, report = prepare_domain(
-        "Kaggle", tmp_path / "chest_xray", CLASSES, image_size=32, test_fraction=0.2, split_seed=1,
-        group_pattern=PATIENT.pattern, split="folders",
+        "Kaggle",
+        tmp_path / "chest_xray",
+        CLASSES,
+        image_size=32,
+        test_fraction=0.2,
+        split_seed=1,
+        group_pattern=PATIENT.pattern,
+        split="folders",
     )
     assert report["patient_groups_in_both_given_splits"] == [f"id:{PATIENT.search(first.name).group(1)}"]
 
@@ -164,8 +170,14 @@ def test_patients_on_both_sides_of_a_given_split_are_reported(tmp_path):
 
 
 def test_patient_overlap_and_domain_overlaps():
-    train = [{"path": "a.png", "group": "id:p1", "pixel_hash": "x"}, {"path": "b.png", "group": "content:y", "pixel_hash": "y"}]
-    test = [{"path": "c.png", "group": "id:p1", "pixel_hash": "z"}, {"path": "d.png", "group": "content:y", "pixel_hash": "y"}]
+    train = [
+        {"path": "a.png", "group": "id:p1", "pixel_hash": "x"},
+        {"path": "b.png", "group": "content:y", "pixel_hash": "y"},
+    ]
+    test = [
+        {"path": "c.png", "group": "id:p1", "pixel_hash": "z"},
+        {"path": "d.png", "group": "content:y", "pixel_hash": "y"},
+    ]
     assert patient_overlap(train, test) == ["c.png"]  # content groups are not patients
     rows = {"A": train, "B": test, "C": [{"path": "e.png", "group": "id:q", "pixel_hash": "q"}]}
     assert domain_overlaps(rows) == [{"domains": ["A", "B"], "shared_images": 1, "share": 0.5, "identical": True}]
@@ -197,9 +209,23 @@ def test_external_and_generator_seen_test_splits_are_marked_in_tables():
 
 def _comparison_rows(train, test, difference):
     return [
-        dict(test=test, train=train, reference="Original", metric=metric, train_value=0.8 + difference,
-             reference_value=0.8, difference=difference, ci_low=difference - 0.05, ci_high=difference + 0.05,
-             p_value=0.5, p_holm=1.0, significant=False, n_test=40, n_groups=30, note="")
+        dict(
+            test=test,
+            train=train,
+            reference="Original",
+            metric=metric,
+            train_value=0.8 + difference,
+            reference_value=0.8,
+            difference=difference,
+            ci_low=difference - 0.05,
+            ci_high=difference + 0.05,
+            p_value=0.5,
+            p_holm=1.0,
+            significant=False,
+            n_test=40,
+            n_groups=30,
+            note="",
+        )
         for metric in ("accuracy", "balanced_accuracy", "f1", "auroc")
     ]
 
@@ -210,14 +236,37 @@ def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test
         [row for train in trains[1:] for test in tests for row in _comparison_rows(train, test, -0.01)]
     )
     summary = pd.DataFrame(
-        [dict(train=train, test=test, n_test=40, accuracy=0.8, balanced_accuracy=0.8, auroc=0.9,
-              majority_baseline_accuracy=0.5, accuracy_ci_low=0.7, accuracy_ci_high=0.9)
-         for train in trains for test in tests]
+        [
+            dict(
+                train=train,
+                test=test,
+                n_test=40,
+                accuracy=0.8,
+                balanced_accuracy=0.8,
+                auroc=0.9,
+                majority_baseline_accuracy=0.5,
+                accuracy_ci_low=0.7,
+                accuracy_ci_high=0.9,
+            )
+            for train in trains
+            for test in tests
+        ]
     )
     context = dict(
-        reference="Original", synthetic=["GANs"], real_trains=["Hospital2"], mixed=None, test_domains=tests,
-        external=["Ext"], generator_saw_test={}, generator_unknown=["GANs"], seeds=[1, 2, 3],
-        n_boot_intervals=100, n_boot_comparisons=100, alpha=0.05, min_groups_per_class=5, demo=False,
+        reference="Original",
+        synthetic=["GANs"],
+        real_trains=["Hospital2"],
+        mixed=None,
+        test_domains=tests,
+        external=["Ext"],
+        generator_saw_test={},
+        generator_unknown=["GANs"],
+        seeds=[1, 2, 3],
+        n_boot_intervals=100,
+        n_boot_comparisons=100,
+        alpha=0.05,
+        min_groups_per_class=5,
+        demo=False,
     )
     sections = findings(summary, comparisons, context)
     titles = [title for title, _ in sections]
@@ -342,12 +391,14 @@ def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path
     assert "domains 'GANs' and 'Original' share 12 images (100% of the smaller" in output
     assert not (tmp_path / "results" / "logs" / "train_model").exists()
     config["leakage"] = "report"
-    snakemake(tmp_path, "results/leakage/VAEs.json", "--configfile", write_config(tmp_path / "c.yaml", config),
-              "--cores", 2)
+    snakemake(
+        tmp_path, "results/leakage/VAEs.json", "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2
+    )
     checked = json.loads((tmp_path / "results" / "leakage" / "VAEs.json").read_text())
     assert checked["domain_overlaps"] == []  # VAEs shares nothing; the pair is on GANs' and Original's checks
-    snakemake(tmp_path, "results/leakage/GANs.json", "--configfile", write_config(tmp_path / "c.yaml", config),
-              "--cores", 2)
+    snakemake(
+        tmp_path, "results/leakage/GANs.json", "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2
+    )
     checked = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
     assert checked["domain_overlaps"] == [
         {"domains": ["GANs", "Original"], "shared_images": 12, "share": 1.0, "identical": True}
@@ -376,14 +427,28 @@ def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops
     }
     config = dict(tiny_config(domains), leakage="error")
     config["mixed"]["members"] = ["Original", "GANs"]
-    result = snakemake(tmp_path, "results/leakage/Original.json", "--configfile",
-                       write_config(tmp_path / "c.yaml", config), "--cores", 2, check=False)
+    result = snakemake(
+        tmp_path,
+        "results/leakage/Original.json",
+        "--configfile",
+        write_config(tmp_path / "c.yaml", config),
+        "--cores",
+        2,
+        check=False,
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "1 test image(s) of domain 'Hospital2' are of patients in the training data of 'Original'" in output
     config["leakage"] = "report"
-    snakemake(tmp_path, "results/leakage/Original.json", "results/leakage/GANs.json", "--configfile",
-              write_config(tmp_path / "c.yaml", config), "--cores", 2)
+    snakemake(
+        tmp_path,
+        "results/leakage/Original.json",
+        "results/leakage/GANs.json",
+        "--configfile",
+        write_config(tmp_path / "c.yaml", config),
+        "--cores",
+        2,
+    )
     checked = json.loads((tmp_path / "results" / "leakage" / "Original.json").read_text())
     assert checked["test_images_of_training_patients"]["Hospital2"] == [f"PNEUMONIA/{paths[1].name}"]
     gans = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
@@ -408,8 +473,14 @@ def kermany_config(data):
     config["domains"]["Hospital2"] = {"path": str(data / "hospital2"), "kind": "real", "split": "folders"}
     config.update(seeds=[1], device="cpu", training=dict(config["training"], epochs=1))
     config["mixed"]["members"] = []  # Mixed is covered elsewhere; one training and five evaluations fewer
-    config["fidelity"] = {"two_sample_epochs": 1, "n_boot": 10, "kid_subsets": 5, "kid_subset_size": 4,
-                          "diversity_max_images": 8, "msssim_pairs": 5}
+    config["fidelity"] = {
+        "two_sample_epochs": 1,
+        "n_boot": 10,
+        "kid_subsets": 5,
+        "kid_subset_size": 4,
+        "diversity_max_images": 8,
+        "msssim_pairs": 5,
+    }
     return config
 
 
@@ -419,7 +490,7 @@ def kermany_run(tmp_path_factory):
         pytest.skip(f"real X-ray sample not found at {SAMPLE}")
     workdir = tmp_path_factory.mktemp("kermany_run")
     data = workdir / "data"
-    stop = link_tree(data / "chest_xray", {"train": 20, "test": 10, "val": 2}, sample_patients())
+    link_tree(data / "chest_xray", {"train": 20, "test": 10, "val": 2}, sample_patients())
     demo_tree(data / "hospital2", {"train": 8, "test": 4, "val": 1})
     config_path = write_config(workdir / "config.yaml", kermany_config(data))
     snakemake(workdir, "--configfile", config_path, "--cores", 2)
@@ -490,8 +561,9 @@ def test_permuting_domains_reruns_nothing_and_gives_identical_tables(kermany_run
     tables = ["summary.csv", "summary_by_seed.csv", "comparisons.csv", "summary.md", "findings.md"]
     for name in tables:
         (kept / name).write_bytes((workdir / "results" / name).read_bytes())
-    snakemake(workdir, "--configfile", permuted, "--cores", 2, "--forcerun", "summarize", "compare_domains",
-              "report_tables")
+    snakemake(
+        workdir, "--configfile", permuted, "--cores", 2, "--forcerun", "summarize", "compare_domains", "report_tables"
+    )
     for name in tables:
         assert filecmp.cmp(kept / name, workdir / "results" / name, shallow=False), name
 

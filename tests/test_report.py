@@ -37,10 +37,29 @@ FIGURES = [
     "training_curves",
     "sample_images",
 ]
-INTERVAL_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "auroc", "auprc", "mcc"]
+INTERVAL_METRICS = [
+    "accuracy",
+    "balanced_accuracy",
+    "sensitivity",
+    "specificity",
+    "precision",
+    "f1",
+    "auroc",
+    "auprc",
+    "mcc",
+]
 STATISTICS = {"alpha": 0.1, "interval_resamples": 1000, "comparison_resamples": 2000}
-REPORTED = ["summary.csv", "comparisons.csv", "summary.md", "summary.tex", "findings.md", "findings.html",
-            "summary.html", "comparisons.html", "methods.html"]
+REPORTED = [
+    "summary.csv",
+    "comparisons.csv",
+    "summary.md",
+    "summary.tex",
+    "findings.md",
+    "findings.html",
+    "summary.html",
+    "comparisons.html",
+    "methods.html",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +103,7 @@ def methods_settings(seeds=(1, 2)):
 
 
 def test_methods_page_and_docs_state_the_default_statistics_settings():
-    """The Methods page renders the statistics settings; docs/statistics.md states the defaults by hand: check it here."""
+    """The Methods page renders the statistics settings; docs/statistics.md states the defaults by hand."""
     settings = statistics_defaults()
     alpha, min_groups = settings["alpha"], settings["min_groups_per_class"]
     n_intervals, n_comparisons = settings["interval_resamples"], settings["comparison_resamples"]
@@ -219,12 +238,15 @@ def test_findings_are_generated_from_the_numbers(report_run):
     labels = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "f1": "F1", "auroc": "AUROC"}
     for row in comparisons.itertuples():
         clause = (
-            f"{labels[row.metric]} by {row.difference:+.3f} (unadjusted 90% CI {row.ci_low:+.3f} to "
-            f"{row.ci_high:+.3f}"
+            f"{labels[row.metric]} by {row.difference:+.3f} (unadjusted 90% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}"
         )
         assert clause in text, clause
-    for heading in ("Training on synthetic instead of real images", "Does Mixed beat Original?",
-                    "Where synthetic training falls short", "Against the majority-class baseline"):
+    for heading in (
+        "Training on synthetic instead of real images",
+        "Does Mixed beat Original?",
+        "Where synthetic training falls short",
+        "Against the majority-class baseline",
+    ):
         assert f"## {heading}" in text
     assert "Research use only" in text and "not X-rays" in text
     assert "the 36 p-values" in text

@@ -117,7 +117,8 @@ def test_one_image_changed_in_gans_reruns_gans_dependents(copy_of_run, change):
 
 
 @pytest.mark.parametrize(
-    "key, value", [("epochs", 2), ("lr", 0.01), ("batch_size", 8), ("widths", [8, 16, 32]), ("validation_fraction", 0.3)]
+    "key, value",
+    [("epochs", 2), ("lr", 0.01), ("batch_size", 8), ("widths", [8, 16, 32]), ("validation_fraction", 0.3)],
 )
 def test_training_setting_reruns_all_models_but_no_data_preparation(copy_of_run, key, value):
     edit_config(copy_of_run, lambda c: c["training"].update({key: value}))
@@ -184,7 +185,16 @@ def test_after_a_code_edit_the_training_starts_again_from_the_first_epoch(copy_o
     module = copy_of_run / "scripts" / "synthcxr" / "train.py"
     module.write_text(module.read_text() + "\n# a real edit\n")
     target = "results/models/Original/seed1/model.pt"  # before --configfile, which takes several values
-    snakemake(copy_of_run, target, "--snakefile", copy_of_run / "Snakefile", "--configfile", copy_of_run / "study.yaml", "--cores", 1)
+    snakemake(
+        copy_of_run,
+        target,
+        "--snakefile",
+        copy_of_run / "Snakefile",
+        "--configfile",
+        copy_of_run / "study.yaml",
+        "--cores",
+        1,
+    )
     log = (copy_of_run / "results" / "logs" / "train_model" / "Original" / "seed1.log").read_text()
     assert "resuming" not in log and "epoch 1/1" in log
 
@@ -227,12 +237,21 @@ def test_an_unreadable_image_added_to_a_prepared_domain_stops_the_run_and_loses_
     broken = copy_of_run / "data" / "GANs" / "NORMAL" / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
     result = snakemake(
-        copy_of_run, "--snakefile", copy_of_run / "Snakefile", "--configfile", copy_of_run / "study.yaml",
-        "--cores", 1, check=False,
+        copy_of_run,
+        "--snakefile",
+        copy_of_run / "Snakefile",
+        "--configfile",
+        copy_of_run / "study.yaml",
+        "--cores",
+        1,
+        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert f"domain 'GANs': 1 unreadable image(s) in data/GANs (set on_bad_image: skip to exclude them):\n  {Path('data/GANs/NORMAL/broken.png')}: " in output
+    assert (
+        "domain 'GANs': 1 unreadable image(s) in data/GANs (set on_bad_image: skip to exclude them):\n  "
+        f"{Path('data/GANs/NORMAL/broken.png')}: " in output
+    )
     assert "rule prepare_domain" not in output  # stopped before any job
     assert results_state(copy_of_run) == before
     broken.unlink()
@@ -271,7 +290,11 @@ def test_changing_figure_styling_reruns_figures_only(copy_of_run):
         ("alpha", 0.1, SUMMARY),
         ("interval_resamples", 500, {("summarize", ""), ("report_tables", ""), ("plot_figures", "")}),
         ("comparison_resamples", 1000, {("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}),
-        ("bootstrap_seed", 3, {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")}),
+        (
+            "bootstrap_seed",
+            3,
+            {("summarize", ""), ("compare_domains", ""), ("report_tables", ""), ("plot_figures", "")},
+        ),
     ],
 )
 def test_statistics_settings_rerun_the_statistics_only(copy_of_run, key, value, expected):
@@ -287,9 +310,16 @@ def test_two_clean_runs_are_byte_identical(finished_run, tmp_path):
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, again / name)
     run(again, "--cores", 2)
     compared = ["summary.csv", "summary_by_seed.csv", "summary.md"]
-    compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("metrics/*/*/*.json")]
-    compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("predictions/*/*/*.csv")]
-    compared += [str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("models/*/*/validation.csv")]
+    compared += [
+        str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("metrics/*/*/*.json")
+    ]
+    compared += [
+        str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("predictions/*/*/*.csv")
+    ]
+    compared += [
+        str(p.relative_to(finished_run / "results"))
+        for p in (finished_run / "results").glob("models/*/*/validation.csv")
+    ]
     compared += [f"splits/{d}.csv" for d in DOMAINS] + [f"prepared/{d}/images.npy" for d in DOMAINS]
     assert len(compared) > 2 * 12
     _, mismatch, errors = filecmp.cmpfiles(finished_run / "results", again / "results", compared, shallow=False)

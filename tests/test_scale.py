@@ -7,7 +7,6 @@ tests check the behaviour at tiny sizes, without timings.
 import tracemalloc
 
 import numpy as np
-import pytest
 import torch
 from helpers import make_domain
 
@@ -40,7 +39,9 @@ def test_a_bad_image_skipped_leaves_no_empty_row_in_the_cache(tmp_path):
 
 
 def phantoms(per_class, seed, size=32):
-    images = [render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)]
+    images = [
+        render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
+    ]
     return np.stack(images), np.repeat([0, 1], per_class)
 
 
@@ -73,7 +74,12 @@ def fidelity_of(synthetic, labels, max_images):
 def test_a_large_synthetic_set_is_measured_on_a_subset_and_says_so():
     synthetic, labels = phantoms(15, seed=3)
     metrics, details, real_train = fidelity_of(synthetic, labels, max_images=12)
-    assert metrics["subsample"] == {"synthetic_images": 30, "synthetic_used": 12, "max_synthetic_images": 12, "subsampled": True}
+    assert metrics["subsample"] == {
+        "synthetic_images": 30,
+        "synthetic_used": 12,
+        "max_synthetic_images": 12,
+        "subsampled": True,
+    }
     assert metrics["counts"]["synthetic"] == {"NORMAL": 15, "PNEUMONIA": 15}
     assert sum(metrics["counts"]["synthetic_used"].values()) == 12
     assert metrics["groups"]["overall"]["memorization"]["n_synthetic"] == 12

@@ -1,8 +1,8 @@
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from synthcxr.splits import (
     assign_splits,

@@ -312,8 +312,9 @@ def test_paired_bootstrap_with_groups_is_deterministic():
     y, a, b = _two_models(3, n=400)
     groups = np.repeat(np.arange(40).astype(str), 10)
     first = stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300, seed=5)
-    assert first == stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300,
-                                                       seed=5)
+    assert first == stats.paired_bootstrap_differences(
+        y, {"a": a, "b": b}, "b", ["auroc"], groups=groups, n_boot=300, seed=5
+    )
     assert 0 <= first["a"]["auroc"]["p_value"] <= 1
 
 

@@ -30,13 +30,17 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 def test_training_is_deterministic_and_resumes_to_identical_weights(tmp_path):
     torch.use_deterministic_algorithms(True)
     images, labels = tiny_data()
-    full, history = train_model(images, labels, SETTINGS, torch.device("cpu"), tmp_path / "a.pt", "fp", log=lambda m: None)
+    full, history = train_model(
+        images, labels, SETTINGS, torch.device("cpu"), tmp_path / "a.pt", "fp", log=lambda m: None
+    )
     again, _ = train_model(images, labels, SETTINGS, torch.device("cpu"), tmp_path / "b.pt", "fp", log=lambda m: None)
     # Interrupted after epoch 1: a checkpoint from a 1-epoch run with the same fingerprint.
     first = dict(SETTINGS, epochs=1)
     train_model(images, labels, first, torch.device("cpu"), tmp_path / "c.pt", "fp", log=lambda m: None)
     messages = []
-    resumed, resumed_history = train_model(images, labels, SETTINGS, torch.device("cpu"), tmp_path / "c.pt", "fp", log=messages.append)
+    resumed, resumed_history = train_model(
+        images, labels, SETTINGS, torch.device("cpu"), tmp_path / "c.pt", "fp", log=messages.append
+    )
     assert any("resuming from checkpoint" in m and "after epoch 1" in m for m in messages)
     for name, tensor in full.state_dict().items():
         assert torch.equal(tensor, again.state_dict()[name])
@@ -46,7 +50,9 @@ def test_training_is_deterministic_and_resumes_to_identical_weights(tmp_path):
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path):
     images, labels = tiny_data()
-    train_model(images, labels, dict(SETTINGS, epochs=1), torch.device("cpu"), tmp_path / "c.pt", "old", log=lambda m: None)
+    train_model(
+        images, labels, dict(SETTINGS, epochs=1), torch.device("cpu"), tmp_path / "c.pt", "old", log=lambda m: None
+    )
     messages = []
     train_model(images, labels, SETTINGS, torch.device("cpu"), tmp_path / "c.pt", "new", log=messages.append)
     assert not any("resuming" in m for m in messages)
@@ -59,13 +65,23 @@ def test_a_checkpoint_is_resumed_only_with_the_same_code_and_data(tmp_path, chan
     code.write_text("# version 1\n")
     np.save(data, images)
     checkpoint = tmp_path / "c.pt"
-    train_model(images, labels, dict(SETTINGS, epochs=1), "cpu", checkpoint, run_fingerprint(SETTINGS, [data, code]), log=lambda m: None)
+    train_model(
+        images,
+        labels,
+        dict(SETTINGS, epochs=1),
+        "cpu",
+        checkpoint,
+        run_fingerprint(SETTINGS, [data, code]),
+        log=lambda m: None,
+    )
     if change == "code":
         code.write_text("# version 2\n")
     elif change == "data":
         np.save(data, 255 - images)
     messages = []
-    _, history = train_model(images, labels, SETTINGS, "cpu", checkpoint, run_fingerprint(SETTINGS, [data, code]), log=messages.append)
+    _, history = train_model(
+        images, labels, SETTINGS, "cpu", checkpoint, run_fingerprint(SETTINGS, [data, code]), log=messages.append
+    )
     resumed = any("resuming from checkpoint" in m for m in messages)
     assert resumed == (change == "nothing")
     assert messages[0].startswith("resuming") if resumed else " epoch 1/3: " in messages[0]
@@ -73,7 +89,9 @@ def test_a_checkpoint_is_resumed_only_with_the_same_code_and_data(tmp_path, chan
 
 def test_predict_proba_gives_one_probability_per_image(tmp_path):
     images, labels = tiny_data()
-    model, _ = train_model(images, labels, SETTINGS, torch.device("cpu"), str(tmp_path / "ckpt.pt"), "x", log=lambda m: None)
+    model, _ = train_model(
+        images, labels, SETTINGS, torch.device("cpu"), str(tmp_path / "ckpt.pt"), "x", log=lambda m: None
+    )
     probabilities = predict_proba(model, images, torch.device("cpu"), batch_size=5)
     assert probabilities.shape == (24,) and ((0 <= probabilities) & (probabilities <= 1)).all()
 
@@ -82,7 +100,9 @@ def test_mixed_precision_is_never_used_on_the_cpu(tmp_path):
     torch.use_deterministic_algorithms(True)
     images, labels = tiny_data()
     plain, _ = train_model(images, labels, SETTINGS, "cpu", tmp_path / "a.pt", "fp", log=lambda m: None)
-    mixed, _ = train_model(images, labels, dict(SETTINGS, mixed_precision=True), "cpu", tmp_path / "b.pt", "fp", log=lambda m: None)
+    mixed, _ = train_model(
+        images, labels, dict(SETTINGS, mixed_precision=True), "cpu", tmp_path / "b.pt", "fp", log=lambda m: None
+    )
     for name, tensor in plain.state_dict().items():
         assert torch.equal(tensor, mixed.state_dict()[name])
 
@@ -106,7 +126,9 @@ def test_validation_scores_each_epoch_without_changing_the_training(tmp_path):
     assert "validation_loss" not in plain_history[0]
     # An empty validation slice (validation_fraction: 0) adds nothing.
     empty = (images[:0], labels[:0])
-    _, unscored = train_model(images, labels, SETTINGS, "cpu", tmp_path / "c.pt", "fp", log=lambda m: None, validation=empty)
+    _, unscored = train_model(
+        images, labels, SETTINGS, "cpu", tmp_path / "c.pt", "fp", log=lambda m: None, validation=empty
+    )
     assert unscored == plain_history
 
 
@@ -119,7 +141,9 @@ EPOCH_LINE = re.compile(
 def test_each_epoch_logs_a_time_stamp_the_time_elapsed_and_the_time_left(tmp_path):
     images, labels = tiny_data()
     messages = []
-    train_model(images, labels, SETTINGS, "cpu", tmp_path / "a.pt", "fp", log=messages.append, validation=tiny_data(n=10))
+    train_model(
+        images, labels, SETTINGS, "cpu", tmp_path / "a.pt", "fp", log=messages.append, validation=tiny_data(n=10)
+    )
     matches = [EPOCH_LINE.match(m) for m in messages]
     assert all(matches), messages
     assert [int(m.group(1)) for m in matches] == [1, 2, 3]
@@ -156,7 +180,9 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_training_starts_over(tmp_
     checkpoint = tmp_path / "c.pt"
     train_model(images, labels, dict(SETTINGS, epochs=1), "cpu", checkpoint, "fp", log=lambda m: None)
     content = checkpoint.read_bytes()
-    checkpoint.write_bytes({"truncated": content[: len(content) // 2], "empty": b"", "garbage": b"\x00junk" * 50}[damage])
+    checkpoint.write_bytes(
+        {"truncated": content[: len(content) // 2], "empty": b"", "garbage": b"\x00junk" * 50}[damage]
+    )
     messages = []
     _, history = train_model(images, labels, SETTINGS, "cpu", checkpoint, "fp", log=messages.append)
     assert messages[0] == (

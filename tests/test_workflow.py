@@ -1,7 +1,6 @@
 """End-to-end: the real snakemake command on the tiny demo (a few phantoms per class, one epoch)."""
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -30,16 +29,16 @@ def test_default_config_dry_run_lists_4_trainings_and_12_evaluations_per_seed(tm
     seeds = 2  # config/config.yaml
     assert sum(rule == "train_model" for rule, _ in jobs) == 4 * seeds
     assert sum(rule == "evaluate_model" for rule, _ in jobs) == 12 * seeds
-    assert {w for rule, w in jobs if rule == "train_model"} == {
-        f"seed={s},train={t}" for t in TRAIN for s in (1, 2)
-    }
+    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed={s},train={t}" for t in TRAIN for s in (1, 2)}
 
 
 def test_a_dry_run_needs_no_torch_nor_the_other_analysis_libraries(tmp_path):
     """A login node with only Snakemake installed plans the study: the Snakefile and rules import none of these."""
     heavy = ("torch", "torchvision", "sklearn", "scipy", "matplotlib")
     # A None entry in sys.modules makes every import of that package (and its submodules) fail.
-    program = f"import sys\nfor name in {heavy!r}:\n    sys.modules[name] = None\nfrom snakemake.cli import main\nmain()"
+    program = (
+        f"import sys\nfor name in {heavy!r}:\n    sys.modules[name] = None\nfrom snakemake.cli import main\nmain()"
+    )
     command = [sys.executable, "-c", program, "--snakefile", REPO / "Snakefile", "--directory", tmp_path]
     result = subprocess.run(
         [*map(str, command), "--configfile", str(REPO / "config" / "config.yaml"), "--dry-run"],

@@ -23,10 +23,36 @@ real_runs_allowed = True
 
 # Options with which snakemake does not run the workflow (it plans, reads or marks what exists): allowed in
 # the fast tier, and not followed by the nothing-to-do check.
-NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--summary", "-S", "--detailed-summary", "-D",
-             "--list-rules", "-l", "--dag", "--rulegraph", "--filegraph", "--touch", "-t", "--unlock",
-             "--cleanup-metadata", "--list-changes", "--lc", "--delete-all-output", "--delete-temp-output",
-             "--list-code-changes", "--list-params-changes", "--list-input-changes", "--version", "-h", "--help"}
+NOT_A_RUN = {
+    "-n",
+    "--dry-run",
+    "--dryrun",
+    "--report",
+    "--lint",
+    "--summary",
+    "-S",
+    "--detailed-summary",
+    "-D",
+    "--list-rules",
+    "-l",
+    "--dag",
+    "--rulegraph",
+    "--filegraph",
+    "--touch",
+    "-t",
+    "--unlock",
+    "--cleanup-metadata",
+    "--list-changes",
+    "--lc",
+    "--delete-all-output",
+    "--delete-temp-output",
+    "--list-code-changes",
+    "--list-params-changes",
+    "--list-input-changes",
+    "--version",
+    "-h",
+    "--help",
+}
 
 
 def snakemake(workdir, *args, check=True, timeout=900):

@@ -195,7 +195,15 @@ def seed_metrics(cell, metrics):
 
 
 def comparison_table(
-    cells, reference, train_domains, test_domains, metrics=COMPARED_METRICS, *, n_boot, alpha, seed,
+    cells,
+    reference,
+    train_domains,
+    test_domains,
+    metrics=COMPARED_METRICS,
+    *,
+    n_boot,
+    alpha,
+    seed,
     min_groups_per_class,
 ):
     """Each training domain against ``reference`` on each test split, Holm-corrected across all rows.
@@ -217,8 +225,14 @@ def comparison_table(
         testable = groups_per_class(base) >= min_groups_per_class
         if testable:
             differences = paired_bootstrap_differences(
-                base["y"], {name: cells[(name, test)]["probs"] for name in [reference, *trains]}, reference,
-                metrics, groups=base["group"], n_boot=n_boot, alpha=alpha, seed=seed,
+                base["y"],
+                {name: cells[(name, test)]["probs"] for name in [reference, *trains]},
+                reference,
+                metrics,
+                groups=base["group"],
+                n_boot=n_boot,
+                alpha=alpha,
+                seed=seed,
             )
         reference_values = seed_metrics(base, metrics)
         for train in trains:
@@ -227,9 +241,11 @@ def comparison_table(
             for metric in metrics:
                 train_value, reference_value = train_values[metric][0], reference_values[metric][0]
                 nan = float("nan")
-                result = differences[train][metric] if testable else {
-                    "diff": train_value - reference_value, "low": nan, "high": nan, "p_value": nan
-                }
+                result = (
+                    differences[train][metric]
+                    if testable
+                    else {"diff": train_value - reference_value, "low": nan, "high": nan, "p_value": nan}
+                )
                 rows.append(
                     {
                         "test": test,
@@ -250,8 +266,20 @@ def comparison_table(
                 )
                 rows[-1]["seedwise_test"], rows[-1]["seedwise_p_max"] = seedwise_test(cell, base, metric)
     columns = [
-        "test", "train", "reference", "metric", "n_test", "n_groups", "n_seeds", "train_value",
-        "reference_value", "difference", "ci_low", "ci_high", "p_value", "note",
+        "test",
+        "train",
+        "reference",
+        "metric",
+        "n_test",
+        "n_groups",
+        "n_seeds",
+        "train_value",
+        "reference_value",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "note",
     ]
     table = pd.DataFrame(rows, columns=columns)
     table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))

@@ -40,7 +40,8 @@ def load_training_data(images_paths, manifest_paths, validation_fraction, percen
         fit.append((images[kept], [r for r, k in zip(rows, kept) if k]))
         held.append((images[held_out], [r for r, h in zip(rows, held_out) if h]))
     return tuple(
-        (np.concatenate([part[0] for part in parts]), [row for part in parts for row in part[1]]) for parts in (fit, held)
+        (np.concatenate([part[0] for part in parts]), [row for part in parts for row in part[1]])
+        for parts in (fit, held)
     )
 
 

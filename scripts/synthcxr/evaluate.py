@@ -2,6 +2,7 @@
 
 from synthcxr.stats import choose_threshold, classification_metrics
 
+
 def cell_metrics(test_rows, probabilities, class_names, threshold=0.5):
     """Metrics of one train x test cell, PNEUMONIA (label 1) as the positive class."""
     labels = [row["label"] for row in test_rows]

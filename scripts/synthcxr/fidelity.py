@@ -645,7 +645,11 @@ def evaluate_fidelity(
     details["synthetic_index"] = used
     groups = {}
     for group, label in [("overall", None)] + [(name, i) for i, name in enumerate(class_names)]:
-        pick = (lambda labels: np.ones(len(labels), bool)) if label is None else (lambda labels, l=label: labels == l)
+        pick = (
+            (lambda labels: np.ones(len(labels), bool))
+            if label is None
+            else (lambda labels, wanted=label: labels == wanted)
+        )
         syn_mask, ref_mask = pick(synthetic_labels), pick(reference_labels)
         train_mask, test_mask = pick(train_labels), pick(test_labels)
         entry = {"n_synthetic": int(syn_mask.sum()), "n_reference": int(ref_mask.sum())}

@@ -64,12 +64,15 @@ def readable(table):
         for a, lo, hi in zip(table.two_sample_auroc, table.two_sample_auroc_ci_low, table.two_sample_auroc_ci_high)
     ]
     shown["KID (CNN) vs real baseline"] = [
-        f"{k:.3f} ± {s:.3f} vs {b:.3f}" for k, s, b in zip(table.kid_cnn, table.kid_cnn_std, table.kid_cnn_real_baseline)
+        f"{k:.3f} ± {s:.3f} vs {b:.3f}"
+        for k, s, b in zip(table.kid_cnn, table.kid_cnn_std, table.kid_cnn_real_baseline)
     ]
     shown["FD (CNN, same size) vs real baseline"] = [
         f"{f:.2f} vs {b:.2f}" for f, b in zip(table.frechet_cnn_same_size, table.frechet_cnn_real_baseline)
     ]
-    shown["MS-SSIM synthetic / real"] = [f"{a:.2f} / {b:.2f}" for a, b in zip(table.ms_ssim_synthetic, table.ms_ssim_real)]
+    shown["MS-SSIM synthetic / real"] = [
+        f"{a:.2f} / {b:.2f}" for a, b in zip(table.ms_ssim_synthetic, table.ms_ssim_real)
+    ]
     shown["nearest real is train (expected)"] = [
         f"{a:.2f} ({b:.2f})" for a, b in zip(table.nearest_is_train_share, table.nearest_is_train_expected)
     ]
@@ -94,7 +97,10 @@ def fidelity_figure(table):
     overall = table[table.group == "overall"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2 + 0.2 * len(overall)))
     y = np.arange(len(overall))
-    errors = [overall.two_sample_auroc - overall.two_sample_auroc_ci_low, overall.two_sample_auroc_ci_high - overall.two_sample_auroc]
+    errors = [
+        overall.two_sample_auroc - overall.two_sample_auroc_ci_low,
+        overall.two_sample_auroc_ci_high - overall.two_sample_auroc,
+    ]
     left.errorbar(overall.two_sample_auroc, y, xerr=errors, fmt="o", color="#0072B2", capsize=4)
     left.axvline(0.5, color="grey", linestyle="--", label="indistinguishable")
     left.set_xlim(0.4, 1.02)

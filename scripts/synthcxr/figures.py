@@ -42,7 +42,9 @@ def colour_range(*grids, step=0.05):
     return round(float(low), 2), round(float(high), 2)
 
 
-def heatmap(summary, metric, train_domains, test_domains, style, marks=None, reference=None, test_labels=None, *, alpha):
+def heatmap(
+    summary, metric, train_domains, test_domains, style, marks=None, reference=None, test_labels=None, *, alpha
+):
     """Train x test heat-map of ``metric`` (mean over seeds) with its ``1 - alpha`` interval in each cell.
 
     ``test_labels``: column labels (e.g. external test sets marked), default the test domain names.
@@ -196,10 +198,16 @@ def roc_curves(cells, summary, train_domains, test_domains):
             style = line_style(i)
             auroc = means.get((train, test), np.nan)
             # the curve starts at (0, 0); at FPR 0 the vertical average holds the top of the first step
-            ax.plot(np.r_[0.0, FPR_GRID], np.r_[0.0, mean], linewidth=1.6, label=f"{train} (AUROC {auroc:.2f})", **style)
+            ax.plot(
+                np.r_[0.0, FPR_GRID], np.r_[0.0, mean], linewidth=1.6, label=f"{train} (AUROC {auroc:.2f})", **style
+            )
             if sd.any():
                 ax.fill_between(
-                    FPR_GRID, np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color=style["color"], alpha=0.1,
+                    FPR_GRID,
+                    np.clip(mean - sd, 0, 1),
+                    np.clip(mean + sd, 0, 1),
+                    color=style["color"],
+                    alpha=0.1,
                     linewidth=0,
                 )
         ax.set_xlim(0, 1)
@@ -267,7 +275,8 @@ def plot_mean_curve(ax, runs, key, index, train):
 
 
 def sample_indices(manifest, label, split=None, per_class=4):
-    """Row numbers of ``per_class`` images of one class (and ``split``, if given), evenly spread through the manifest."""
+    """Row numbers of ``per_class`` images of one class (and ``split``, if given), evenly spread through the
+    manifest."""
     chosen = manifest["label"].to_numpy() == label
     if split is not None:
         chosen &= manifest["split"].to_numpy() == split
@@ -316,8 +325,12 @@ def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
     """
     rows = summary.set_index(["train", "test"])
     fig, axes = plt.subplots(
-        len(train_domains), len(test_domains), figsize=(2.5 * len(test_domains) + 1, 2.4 * len(train_domains) + 0.8),
-        squeeze=False, sharex=True, sharey=True,
+        len(train_domains),
+        len(test_domains),
+        figsize=(2.5 * len(test_domains) + 1, 2.4 * len(train_domains) + 0.8),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
     )
     for i, train in enumerate(train_domains):
         for j, test in enumerate(test_domains):
@@ -328,7 +341,9 @@ def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
                 y = np.tile(cell["y"], len(cell["probs"]))
                 mean_predicted, fraction_positive, counts = reliability_curve(y, cell["probs"].ravel(), n_bins=n_bins)
                 ax.plot(mean_predicted, fraction_positive, color=OKABE_ITO[0], linewidth=1.2)
-                ax.scatter(mean_predicted, fraction_positive, s=8 + 120 * counts / counts.sum(), color=OKABE_ITO[0], zorder=3)
+                ax.scatter(
+                    mean_predicted, fraction_positive, s=8 + 120 * counts / counts.sum(), color=OKABE_ITO[0], zorder=3
+                )
             if (train, test) in rows.index and "ece" in rows:
                 row = rows.loc[(train, test)]
                 ax.text(0.04, 0.96, f"ECE {row['ece']:.2f}\nBrier {row['brier']:.2f}", va="top", fontsize=7)

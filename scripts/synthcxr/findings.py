@@ -111,7 +111,8 @@ def significance_clause(rows, n_boot):
 
 
 def verdict(rows):
-    """'beats', 'falls short of', 'is better on some ...', 'does not differ significantly from' or 'was not tested against'."""
+    """'beats', 'falls short of', 'is better on some ...', 'does not differ significantly from' or 'was not
+    tested against'."""
     rows = list(rows)
     if rows and all(pd.isna(row.p_value) for row in rows):
         return "could not be tested against"
@@ -127,7 +128,8 @@ def verdict(rows):
 
 
 def saw_note(context, train, test):
-    """' (its generator saw these test images)' where a generator behind ``train`` learned from ``test``'s test split."""
+    """' (its generator saw these test images)' where a generator behind ``train`` learned from ``test``'s
+    test split."""
     seen = (context.get("generator_saw_test") or {}).get(train, [])
     return " (a generator behind it saw these test images: this cell overstates generalisation)" if test in seen else ""
 
@@ -222,7 +224,8 @@ def findings(summary, comparisons, context):
                 f"of {len(context['test_domains'])} domains ({listing(context['test_domains'])}), with "
                 f"{len(context['seeds'])} seed(s) per training domain (seeds {listing(map(str, context['seeds']))}). "
                 f"Every number is a mean over seeds. A cell's interval is the {interval_label(alpha)} percentile "
-                f"interval of a two-level bootstrap ({context['n_boot_intervals']} replicates per cell, each resampling "
+                f"interval of a two-level bootstrap ({context['n_boot_intervals']} replicates per cell, "
+                "each resampling "
                 "the cell's seeds and the patient groups of the test split), so it covers the seed-to-seed variation "
                 "as well as the finite test set. Each training domain is compared with the "
                 f"{ref}-trained models on the same test images by a bootstrap of the difference of seed means "
@@ -241,8 +244,7 @@ def findings(summary, comparisons, context):
                 )
                 + "Test splits with "
                 f"fewer than {context['min_groups_per_class']} patient groups of a class get no interval "
-                "and no test (the bootstrap would be degenerate). "
-                + seed_caveat(len(context["seeds"]))
+                "and no test (the bootstrap would be degenerate). " + seed_caveat(len(context["seeds"]))
             ],
         ),
     ]
@@ -326,7 +328,8 @@ def findings(summary, comparisons, context):
         elif low <= base:
             paragraphs.append(
                 f"The {row.train}-trained model on the {row.test} test split (accuracy {plain(row.accuracy)}, "
-                f"{interval_label(alpha)} CI {plain(low)} to {plain(high)}) is not clearly better than always predicting the majority "
+                f"{interval_label(alpha)} CI {plain(low)} to {plain(high)}) is not clearly better than always "
+                "predicting the majority "
                 f"class (accuracy {plain(base)})."
             )
     if not paragraphs:

@@ -88,7 +88,7 @@ def resolve_settings(kind, settings=None):
 
 def _check_image_size(image_size):
     if image_size % 2**STAGES or image_size < 2**STAGES:
-        raise ValueError(f"image_size must be a positive multiple of {2 ** STAGES}, got {image_size}")
+        raise ValueError(f"image_size must be a positive multiple of {2**STAGES}, got {image_size}")
     return image_size // 2**STAGES
 
 

@@ -137,7 +137,8 @@ def groups_on_both_sides(groups, splits):
 
 
 def check_split_counts(domain, folder, rows, class_names, split):
-    """Images per split and class; a class without train (except for an external test set) or test images is an error."""
+    """Images per split and class; a class without train images (except in an external test set) or without
+    test images is an error."""
     counts = {
         side: {name: sum(1 for r in rows if r["split"] == side and r["class"] == name) for name in class_names}
         for side in ("train", "test")
@@ -152,7 +153,9 @@ def check_split_counts(domain, folder, rows, class_names, split):
     return counts
 
 
-def intake_report(domain, folder, split, listing, rows, groups, splits, reasons, bad, conflicts, sizes, modes, **split_args):
+def intake_report(
+    domain, folder, split, listing, rows, groups, splits, reasons, bad, conflicts, sizes, modes, **split_args
+):
     """The intake report: what was seen, used, ignored, bad, duplicated or in conflict, and how it split."""
     labels, pixel_hashes = [row["label"] for row in rows], [row["pixel_hash"] for row in rows]
     content_groups = group_keys([row["path"] for row in rows], pixel_hashes)
@@ -223,8 +226,22 @@ def prepare_domain(
         row["group"], row["split"], row["split_reason"] = group, side, reason
     counts = check_split_counts(domain, folder, rows, class_names, split)
     report = intake_report(
-        domain, folder, split, listing, rows, groups, splits, reasons, bad, conflicts, sizes, modes,
-        group_pattern=group_pattern, test_fraction=test_fraction, split_seed=split_seed, counts=counts,
+        domain,
+        folder,
+        split,
+        listing,
+        rows,
+        groups,
+        splits,
+        reasons,
+        bad,
+        conflicts,
+        sizes,
+        modes,
+        group_pattern=group_pattern,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        counts=counts,
     )
     return images, rows, report
 

@@ -94,9 +94,7 @@ def assign_splits(labels, groups, test_fraction, seed):
     }
     splits = ["train"] * len(labels)
     for label in sorted(set(labels)):
-        class_groups = sorted(
-            (g for g, c in group_class.items() if c == label), key=lambda g: group_order_key(seed, g)
-        )
+        class_groups = sorted((g for g, c in group_class.items() if c == label), key=lambda g: group_order_key(seed, g))
         n_class = sum(len(group_images[g]) for g in class_groups)
         quota = n_test_images(n_class, test_fraction)
         taken = 0

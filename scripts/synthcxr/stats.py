@@ -60,10 +60,7 @@ def _check_binary(y_true, y_prob):
     y_true = np.asarray(y_true)
     y_prob = np.asarray(y_prob, dtype=float)
     if y_true.ndim != 1 or y_prob.shape != y_true.shape:
-        raise ValueError(
-            f"y_true and y_prob must be 1-D of equal length, got shapes "
-            f"{y_true.shape} and {y_prob.shape}"
-        )
+        raise ValueError(f"y_true and y_prob must be 1-D of equal length, got shapes {y_true.shape} and {y_prob.shape}")
     if y_true.size == 0:
         raise ValueError("y_true is empty")
     if not np.isin(y_true, [0, 1]).all():
@@ -361,9 +358,7 @@ def _percentile_interval(values, alpha):
     return float(low), float(high)
 
 
-def bootstrap_intervals(
-    y_true, y_prob, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
-):
+def bootstrap_intervals(y_true, y_prob, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5):
     """Percentile bootstrap intervals of several metrics from the same resamples.
 
     Resamples images with replacement, or whole groups when ``groups`` is given
@@ -401,9 +396,7 @@ def bootstrap_intervals(
     return {name: _percentile_interval(resampled[name], alpha) for name in metrics}
 
 
-def bootstrap_interval(
-    y_true, y_prob, metric, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
-):
+def bootstrap_interval(y_true, y_prob, metric, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5):
     """Percentile bootstrap interval of one metric.
 
     See :func:`bootstrap_intervals` (same resamples for the same seed).
@@ -421,7 +414,13 @@ def bootstrap_interval(
         Interval bounds.
     """
     intervals = bootstrap_intervals(
-        y_true, y_prob, [metric], groups=groups, n_boot=n_boot, alpha=alpha, seed=seed,
+        y_true,
+        y_prob,
+        [metric],
+        groups=groups,
+        n_boot=n_boot,
+        alpha=alpha,
+        seed=seed,
         threshold=threshold,
     )
     return intervals[metric]
@@ -649,7 +648,10 @@ def paired_bootstrap_differences(
                 continue
             low, high = _percentile_interval(replicates, alpha)
             result[name][metric] = {
-                "diff": float(diff), "low": low, "high": high, "p_value": bootstrap_p_value(replicates)
+                "diff": float(diff),
+                "low": low,
+                "high": high,
+                "p_value": bootstrap_p_value(replicates),
             }
     return result
 

@@ -89,7 +89,9 @@ def mark_test_roles(summary, external=(), generator_saw_test=None):
     seen = generator_saw_test or {}
     summary = summary.copy()
     summary["external_test"] = summary["test"].isin(list(external))
-    summary["generator_saw_test"] = [test in seen.get(train, []) for train, test in zip(summary["train"], summary["test"])]
+    summary["generator_saw_test"] = [
+        test in seen.get(train, []) for train, test in zip(summary["train"], summary["test"])
+    ]
     return summary
 
 
@@ -135,8 +137,7 @@ def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
     readable["majority baseline"] = [f"{v:.3f}" for v in summary["majority_baseline_accuracy"]]
     for name in metrics:
         readable[LABELS[name]] = [
-            cell_text(row, name, marks.get((row["train"], row["test"], name), False))
-            for _, row in summary.iterrows()
+            cell_text(row, name, marks.get((row["train"], row["test"], name), False)) for _, row in summary.iterrows()
         ]
     return readable
 
@@ -223,8 +224,11 @@ def latex_table(summary, marks, reference, alpha, metrics=INTERVAL_METRICS):
                 cells.append(f"{mean:.3f}{star}")
             else:
                 cells.append(
-                    r"\begin{tabular}[t]{@{}c@{}}" + f"{mean:.3f}{star}" + r"\\ \scriptsize ["
-                    + f"{low:.3f}, {high:.3f}" + r"]\end{tabular}"
+                    r"\begin{tabular}[t]{@{}c@{}}"
+                    + f"{mean:.3f}{star}"
+                    + r"\\ \scriptsize ["
+                    + f"{low:.3f}, {high:.3f}"
+                    + r"]\end{tabular}"
                 )
         table[latex_escape(LABELS[name])] = cells
     seeds = sorted(set(summary["n_seeds"]))

@@ -102,7 +102,10 @@ def load_checkpoint(path, fingerprint, log=print):
     except Exception as error:  # torch.load raises EOFError, RuntimeError, UnpicklingError...
         set_aside = f"{path}.corrupt"
         os.replace(path, set_aside)
-        log(f"checkpoint {path} is unreadable ({type(error).__name__}: {error}); set aside as {set_aside}, starting over")
+        log(
+            f"checkpoint {path} is unreadable ({type(error).__name__}: {error}); "
+            f"set aside as {set_aside}, starting over"
+        )
         return None
     return checkpoint if checkpoint.get("fingerprint") == fingerprint else None
 

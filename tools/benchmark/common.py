@@ -141,7 +141,9 @@ def make_jpeg_domain(root, n_images, min_side, max_side, seed=0, threads=2, qual
         key = i
         if phantoms is not None:  # reuse phantom i % phantoms (same class: phantoms is even), new grain window
             key, (dy, dx) = i % phantoms, divmod(i // phantoms, pad)
-        big = np.asarray(Image.fromarray(render(key, label)).resize((width, height), Image.Resampling.BICUBIC), np.float32)
+        big = np.asarray(
+            Image.fromarray(render(key, label)).resize((width, height), Image.Resampling.BICUBIC), np.float32
+        )
         big += grain[dy : dy + height, dx : dx + width]
         path = root / CLASSES[label] / f"{CLASSES[label].lower()}_{i:05d}.jpg"
         Image.fromarray(np.clip(big + 0.5, 0, 255).astype(np.uint8), mode="L").save(path, quality=quality)

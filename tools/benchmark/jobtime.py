@@ -17,7 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.benchmark.common import Table, fmt, goal, job_seconds, linked_subset, make_jpeg_domain, run_snakemake, write_config
+from tools.benchmark.common import (
+    Table,
+    fmt,
+    goal,
+    job_seconds,
+    linked_subset,
+    make_jpeg_domain,
+    run_snakemake,
+    write_config,
+)
 
 GOAL_OUTSIDE = 0.10  # share of the job outside the training loop, at 5,000 images on the CPU
 GOAL_SIZE = 5000
@@ -58,10 +67,15 @@ def measure(args, work, print_progress):
     work = Path(work)
     sizes = [int(s) for s in args.sizes.split(",")]
     print_progress(f"job-time split: writing {max(sizes)} JPEGs of {args.side} px (setup) ...")
-    source, _ = make_jpeg_domain(work / "jpegs", max(sizes), args.side, args.side, seed=2, threads=args.threads, phantoms=256)
+    source, _ = make_jpeg_domain(
+        work / "jpegs", max(sizes), args.side, args.side, seed=2, threads=args.threads, phantoms=256
+    )
     # The first size plays the real reference domain; the others are synthetic (only their trainings are timed).
     domains = {
-        domain_name(n): {"path": str(linked_subset(source, work / domain_name(n), n)), "kind": "synthetic" if i else "real"}
+        domain_name(n): {
+            "path": str(linked_subset(source, work / domain_name(n), n)),
+            "kind": "synthetic" if i else "real",
+        }
         for i, n in enumerate(sizes)
     }
     config = write_config(work / "jobs.yaml", domains, [1], epochs=args.epochs, mixed=False, device=args.device)
@@ -87,7 +101,13 @@ def render(args, measured):
         table.add("the job (benchmark file)", f"{fmt(job_s, 2)} s")
         outside = 1 - split["training_loop"] / job_s
         if int(size) == GOAL_SIZE and entry["device"] == "cpu":
-            goal(table, "outside the loop", f"{fmt(100 * outside)}%", outside < GOAL_OUTSIDE, "< 10% at 5,000 images on the CPU")
+            goal(
+                table,
+                "outside the loop",
+                f"{fmt(100 * outside)}%",
+                outside < GOAL_OUTSIDE,
+                "< 10% at 5,000 images on the CPU",
+            )
         else:
             table.add("outside the loop", f"{fmt(100 * outside)}%", "(the goal is set for 5,000 images on the CPU)")
     if not any(entry["device"] != "cpu" for entry in measured.values()):

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from synthcxr.images import to_grayscale_uint8
 from tools.benchmark import jobtime
 from tools.benchmark.common import (
     Table,
@@ -44,7 +45,6 @@ from tools.benchmark.common import (
     run_snakemake,
     write_config,
 )
-from synthcxr.images import to_grayscale_uint8
 
 GOALS = {
     "prepare_vs_floor": 0.8,
@@ -188,7 +188,9 @@ def jobtime_args(args):
 
 def table_setup(table, args, m):
     table.section("Setup (not measured against a goal)")
-    table.add("large domain", f"{args.images:,} JPEGs", f"{args.side}x{args.side} px, {fmt(m['jpeg_bytes'] / 2**30, 2)} GiB")
+    table.add(
+        "large domain", f"{args.images:,} JPEGs", f"{args.side}x{args.side} px, {fmt(m['jpeg_bytes'] / 2**30, 2)} GiB"
+    )
     table.add("writing them", f"{fmt(m['setup_s'])} s", f"{args.threads} threads; {args.phantoms} distinct phantoms")
     table.add("1-min load average", f"{m['load_start']:.2f} -> {m['load_end']:.2f}", "at start -> at end")
 
@@ -202,10 +204,24 @@ def table_preparation(table, args, m):
     cpu = f"job {fmt(m['prepare_s'])} s (its benchmark file); CPU {fmt(m['prepare_cpu_s'])} s (the command's)"
     table.add("preparation", f"{fmt(rate)} img/s", cpu)
     table.add("floor: Pillow decode+resize", f"{fmt(m['floor_images_per_s'])} img/s", "same files and threads")
-    goal(table, "preparation / floor", f"{ratio:.2f}", ratio >= GOALS["prepare_vs_floor"], f">= {GOALS['prepare_vs_floor']}")
-    table.add("cache (images.npy)", f"{fmt(cache_kib / 1024)} MiB", f"{args.images:,} x {IMAGE_SIZE} x {IMAGE_SIZE} bytes")
+    goal(
+        table,
+        "preparation / floor",
+        f"{ratio:.2f}",
+        ratio >= GOALS["prepare_vs_floor"],
+        f">= {GOALS['prepare_vs_floor']}",
+    )
+    table.add(
+        "cache (images.npy)", f"{fmt(cache_kib / 1024)} MiB", f"{args.images:,} x {IMAGE_SIZE} x {IMAGE_SIZE} bytes"
+    )
     table.add("peak memory", f"{fmt(m['prepare_peak_kib'] / 1024)} MiB", "largest process of the snakemake command")
-    goal(table, "peak memory / cache", f"{peak_ratio:.2f}", peak_ratio <= GOALS["peak_vs_cache"], f"<= {GOALS['peak_vs_cache']}")
+    goal(
+        table,
+        "peak memory / cache",
+        f"{peak_ratio:.2f}",
+        peak_ratio <= GOALS["peak_vs_cache"],
+        f"<= {GOALS['peak_vs_cache']}",
+    )
 
 
 def table_dry_run(table, args, m):
@@ -256,7 +272,9 @@ def parse_args(argv=None):
     parser.add_argument("--phantoms", type=int, default=256, help="distinct phantoms drawn (setup speed), default 256")
     parser.add_argument("--threads", type=int, default=2, help="threads writing the JPEGs (setup), default 2")
     parser.add_argument("--dry-repeats", type=int, default=3, help="dry runs of each kind (best counts), default 3")
-    parser.add_argument("--fidelity-epochs", type=int, default=3, help="two-sample test epochs (config.yaml's), default 3")
+    parser.add_argument(
+        "--fidelity-epochs", type=int, default=3, help="two-sample test epochs (config.yaml's), default 3"
+    )
     parser.add_argument("--job-sizes", default="200,5000", help="domain sizes of the job-time split, default 200,5000")
     parser.add_argument("--job-epochs", type=int, default=5, help="training epochs in the job-time split, default 5")
     parser.add_argument("--device", default="cpu", help="config device of the jobs: cpu, cuda or auto; default cpu")

@@ -42,8 +42,10 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
+from synthcxr.images import load_image, to_grayscale_uint8  # noqa: E402
+from synthcxr.model import StudyCNN, to_input  # noqa: E402
+from synthcxr.train import epoch_order, predict_proba, seed_everything, train_model  # noqa: E402
 from tools.benchmark.common import (  # noqa: E402
-    CLASSES,
     SCRIPTS,
     Table,
     fmt,
@@ -57,9 +59,6 @@ from tools.benchmark.common import (  # noqa: E402
     verdict,
     write_config,
 )
-from synthcxr.images import load_image, to_grayscale_uint8  # noqa: E402
-from synthcxr.model import StudyCNN, to_input  # noqa: E402
-from synthcxr.train import epoch_order, predict_proba, seed_everything, train_model  # noqa: E402
 
 TARGETS = {"a/c": 0.9, "a/b": 1.25, "gpu a/b": 10.0, "dry_run_s": 3.0, "noop_s": 5.0}
 
@@ -151,7 +150,9 @@ def run_workflow_training(images, labels, settings, work, device=CPU):
     """(a) synthcxr.train.train_model exactly as scripts/train_model.py calls it (checkpoint per epoch)."""
     checkpoint = Path(work) / f"checkpoint-{time.time_ns()}.pt"
     started = time.perf_counter()
-    model, history = train_model(images, labels.tolist(), settings, device, str(checkpoint), "bench", log=lambda *_: None)
+    model, history = train_model(
+        images, labels.tolist(), settings, device, str(checkpoint), "bench", log=lambda *_: None
+    )
     seconds = time.perf_counter() - started
     checkpoint.unlink(missing_ok=True)
     return seconds, model
@@ -252,7 +253,8 @@ TRAIN_CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     import numpy as np, torch
     import synthcxr.train as train
-    cache, epochs, threads, seed, allocator = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    cache, allocator = sys.argv[2], sys.argv[6]
+    epochs, threads, seed = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     if allocator == "default":  # the code before keep_freed_memory: glibc's defaults
@@ -279,7 +281,17 @@ def train_in_children(cache_dir, epochs, processes, threads_each, allocator="kee
     """
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", TRAIN_CHILD, str(SCRIPTS), str(cache_dir), str(epochs), str(threads_each), str(seed), allocator],
+            [
+                sys.executable,
+                "-c",
+                TRAIN_CHILD,
+                str(SCRIPTS),
+                str(cache_dir),
+                str(epochs),
+                str(threads_each),
+                str(seed),
+                allocator,
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -454,7 +466,9 @@ def workflow_overhead(work, n_domains, per_domain, n_seeds, skip_noop=False, sna
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--images", type=int, default=400, help="training images (JPEGs generated), default 400")
     parser.add_argument("--epochs", type=int, default=2, help="epochs for each training pipeline, default 2")
     parser.add_argument("--min-side", type=int, default=1000, help="smallest JPEG side in px, default 1000")
@@ -468,7 +482,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--draft-images", type=int, default=100, help="JPEGs for the draft comparison, default 100")
     parser.add_argument("--dry-domains", type=int, default=4, help="domains in the dry-run study, default 4 (+ Mixed)")
-    parser.add_argument("--dry-images", type=int, default=5000, help="placeholder files per dry-run domain, default 5000")
+    parser.add_argument(
+        "--dry-images", type=int, default=5000, help="placeholder files per dry-run domain, default 5000"
+    )
     parser.add_argument("--dry-seeds", type=int, default=10, help="seeds in the dry-run study, default 10")
     parser.add_argument(
         "--min-seconds", type=float, default=1.5, help="time the matrix product and inference at least this long"
@@ -555,7 +571,11 @@ def measure_options(args, folder, cache, images, labels, settings, work, m, mode
     )
     print_progress("options: plain inner loop, NCHW layout, threads ...")
     s, _, mdl = run_cache_loop(images, labels, settings)
-    options["inner loop of train_model (no checkpoint)"] = (n * epochs / s, same_weights(weights_of(mdl), a_weights), "")
+    options["inner loop of train_model (no checkpoint)"] = (
+        n * epochs / s,
+        same_weights(weights_of(mdl), a_weights),
+        "",
+    )
     s, _, mdl = run_cache_loop(images, labels, settings, channels_last=False)
     options["NCHW layout (StudyCNN channels_last=False, before)"] = (
         n * epochs / s,
@@ -673,7 +693,11 @@ def table_machine(table, args, m):
         " deterministic algorithms on",
     )
     table.add("1-min load average", f"{m['load_start']:.2f} -> {m['load_end']:.2f}", "at start -> at end")
-    table.add("training data", f"{m['n']} images", f"x {args.epochs} epochs, batch 16, Adam lr 1e-3, StudyCNN at {args.size} px")
+    table.add(
+        "training data",
+        f"{m['n']} images",
+        f"x {args.epochs} epochs, batch 16, Adam lr 1e-3, StudyCNN at {args.size} px",
+    )
     table.add(
         "JPEGs (quality 90, L)",
         f"{args.min_side}-{args.max_side} px",
@@ -697,13 +721,22 @@ def table_preparation(table, m):
 
 def table_throughput(table, m):
     table.section("Training throughput (images/s, same images and settings)")
-    table.add("(a) workflow: train_model on cache", fmt(m["a"]), f"incl. checkpoint per epoch; {fmt(m['a_faults'], 0)} page faults/image")
+    table.add(
+        "(a) workflow: train_model on cache",
+        fmt(m["a"]),
+        f"incl. checkpoint per epoch; {fmt(m['a_faults'], 0)} page faults/image",
+    )
     table.add(
         "(b) ImageFolder+DataLoader on JPEGs",
         fmt(m["b"]),
-        f"decode+resize every epoch, num_workers={m['num_workers']}; {fmt(m['b_faults'], 0)} page faults/image (main process)",
+        f"decode+resize every epoch, num_workers={m['num_workers']}; "
+        f"{fmt(m['b_faults'], 0)} page faults/image (main process)",
     )
-    table.add("(c) compute only (ceiling)", fmt(m["c"]), f"random tensors already in memory; {fmt(m['c_faults'], 0)} page faults/image")
+    table.add(
+        "(c) compute only (ceiling)",
+        fmt(m["c"]),
+        f"random tensors already in memory; {fmt(m['c_faults'], 0)} page faults/image",
+    )
     for name, option in m["options"].items():
         identical = option["bit_identical_to_a"]
         same = "" if identical is None else ("bit-identical to (a); " if identical else "NOT bit-identical to (a); ")
@@ -718,7 +751,11 @@ def table_throughput(table, m):
 
 def table_compute(table, args, m):
     table.section("Compute efficiency")
-    table.add("FLOPs per training image", f"{fmt(m['train_gflop_per_image'], 3)} GFLOP", "analytic conv+linear MACs x2 x3 (fwd+bwd)")
+    table.add(
+        "FLOPs per training image",
+        f"{fmt(m['train_gflop_per_image'], 3)} GFLOP",
+        "analytic conv+linear MACs x2 x3 (fwd+bwd)",
+    )
     for name, macs in model_macs((32, 64, 128), args.size):
         table.add(f"  forward MACs {name}", f"{fmt(macs / 1e6, 2)} M")
     table.add("achieved (a)", f"{fmt(m['a_gflops'])} GFLOP/s", f"{fmt(100 * m['a_gflops'] / m['mm_gflops'])}% of mm")
@@ -757,7 +794,11 @@ def table_workflow(table, args, m):
     table.add("  snakemake's start-up", f"{fmt(w['empty_dry_run_s'], 2)} s", "dry run of a one-rule workflow")
     load_s = w["list_rules_s"] - w["empty_dry_run_s"]
     listed = args.dry_domains * args.dry_images
-    table.add("  + loading this workflow", f"{fmt(load_s, 2)} s", f"config validation, listing {listed} files, rule files (--list-rules)")
+    table.add(
+        "  + loading this workflow",
+        f"{fmt(load_s, 2)} s",
+        f"config validation, listing {listed} files, rule files (--list-rules)",
+    )
     dag_s = w["dry_run_s"] - w["list_rules_s"]
     per_job = f"{fmt(1e3 * dag_s / max(w['dry_jobs'] or 1, 1), 1)} ms per job (inside Snakemake)"
     table.add("  + building and printing the DAG", f"{fmt(dag_s, 2)} s", per_job)
@@ -765,7 +806,9 @@ def table_workflow(table, args, m):
         warning = "scontrol is installed but no SLURM controller answers: each start-up includes its ~10 s retry"
         table.add("  WARNING", "-", warning)
     if "noop_s" in w:
-        table.add("tiny real run (--cores 2)", f"{fmt(w['tiny_run_s'], 1)} s", "3 demo domains + Mixed, 1 seed, 1 epoch")
+        table.add(
+            "tiny real run (--cores 2)", f"{fmt(w['tiny_run_s'], 1)} s", "3 demo domains + Mixed, 1 seed, 1 epoch"
+        )
         done = "said 'Nothing to be done'" if w["noop_nothing_to_do"] else "WARNING: it ran jobs"
         table.add("nothing-to-do run (--cores 2)", f"{fmt(w['noop_s'], 2)} s", done)
 
@@ -783,7 +826,11 @@ def table_targets(table, m):
         table.add("GPU a/b", f"{m['gpu a/b']:.2f}", f">= {TARGETS['gpu a/b']}: {verdict(ok)}")
     if "workflow" in m:
         w = m["workflow"]
-        table.add("dry run", f"{fmt(w['dry_run_s'], 2)} s", f"< {TARGETS['dry_run_s']} s: {verdict(w['dry_run_s'] < TARGETS['dry_run_s'])}")
+        table.add(
+            "dry run",
+            f"{fmt(w['dry_run_s'], 2)} s",
+            f"< {TARGETS['dry_run_s']} s: {verdict(w['dry_run_s'] < TARGETS['dry_run_s'])}",
+        )
         if "noop_s" in w:
             ok = w["noop_s"] < TARGETS["noop_s"] and w["noop_nothing_to_do"]
             table.add("nothing-to-do run", f"{fmt(w['noop_s'], 2)} s", f"< {TARGETS['noop_s']} s: {verdict(ok)}")
