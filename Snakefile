@@ -41,6 +41,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/generate.smk"
+include: "workflow/rules/fidelity.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/volume.smk"
 

@@ -11,13 +11,9 @@ snakemake.params: settings (dict, see synthcxr.fidelity.DEFAULT_SETTINGS: widths
 """
 
 import json
-import os
 import time
 
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; before CUDA starts
-
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 from synthcxr.data import load_split  # noqa: E402
 from synthcxr.fidelity import (
@@ -28,16 +24,13 @@ from synthcxr.fidelity import (
 )  # noqa: E402
 from synthcxr.jobs import atomic_open, file_sha256, logged, package_versions, write_json  # noqa: E402
 from synthcxr.prepare import read_manifest  # noqa: E402
-from synthcxr.train import describe_device, pick_device  # noqa: E402
+from synthcxr.train import describe_device, start_torch_job  # noqa: E402
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     inp = snakemake.input
     started = time.time()
-    torch.set_num_threads(snakemake.threads)
-    torch.use_deterministic_algorithms(True)
-    device = pick_device(p.device)
-    print(f"device: {json.dumps(describe_device(device))}")
+    device = start_torch_job(snakemake.threads, p.device)
     settings = resolve_settings(p.settings)
 
     synthetic = np.load(inp.synthetic_images)

@@ -9,13 +9,11 @@ from synthcxr.data import load_split, prediction_rows, read_predictions, write_p
 from synthcxr.evaluate import cell_metrics, metrics_at_validation_threshold, validation_threshold
 from synthcxr.jobs import config_sha256, file_sha256, logged, package_versions, read_json, write_json
 from synthcxr.model import StudyCNN
-from synthcxr.train import describe_device, pick_device, predict_proba
+from synthcxr.train import describe_device, predict_proba, start_torch_job
 
 with logged(snakemake.log[0]):
     p = snakemake.params
-    torch.set_num_threads(snakemake.threads)
-    device = pick_device(p.device)
-    print(f"device: {json.dumps(describe_device(device))}")
+    device = start_torch_job(snakemake.threads, p.device)
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
     # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
     leakage = read_json(snakemake.input.leakage)

@@ -23,9 +23,9 @@ with logged(snakemake.log[0]):
         out.write(f"# {TITLE}\n\n{INTRO}\n\n{markdown(table)}\n")
     with atomic_open(snakemake.output.html) as out:
         out.write(html(table))
-    save(fidelity_figure(table), snakemake.output.figure_png[: -len(".png")], dpi=150)
+    save(fidelity_figure(table), snakemake.output.figure_png[: -len(".png")], dpi=p.dpi)
     for domain, pairs_path, figure_path in zip(p.domains, snakemake.input.pairs, snakemake.output.pairs):
         with np.load(pairs_path, allow_pickle=False) as pairs:
             figure = closest_pairs_figure(dict(pairs), p.classes, title=f"{domain} against its training images")
-        save(figure, figure_path[: -len(".png")], dpi=120)
+        save(figure, figure_path[: -len(".png")], dpi=p.dpi)
     print(table.to_string())

@@ -14,10 +14,7 @@ import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; before CUDA starts
-
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 from synthcxr.data import load_split  # noqa: E402
 from synthcxr.generators import (  # noqa: E402
@@ -30,15 +27,12 @@ from synthcxr.generators import (  # noqa: E402
     write_samples,
 )
 from synthcxr.jobs import logged, run_fingerprint  # noqa: E402
-from synthcxr.train import describe_device, pick_device  # noqa: E402
+from synthcxr.train import start_torch_job  # noqa: E402
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     started = time.time()
-    torch.set_num_threads(snakemake.threads)
-    torch.use_deterministic_algorithms(True)
-    device = pick_device(p.device)
-    print(f"device: {json.dumps(describe_device(device))}")
+    device = start_torch_job(snakemake.threads, p.device)
     settings = resolve_settings(p.kind, p.settings)
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "train")
     labels = np.array([row["label"] for row in rows], dtype=np.int64)

@@ -6,13 +6,9 @@ SCRIPT_STARTED = time.perf_counter()  # before the imports: the job-time split (
 
 import datetime  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS; set before CUDA starts
-
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 from synthcxr.data import load_training_data, prediction_rows, write_predictions  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
@@ -26,17 +22,14 @@ from synthcxr.jobs import (  # noqa: E402
     run_fingerprint,
     write_json,
 )
-from synthcxr.train import describe_device, pick_device, predict_proba, save_atomically, train_model  # noqa: E402
+from synthcxr.train import describe_device, predict_proba, save_atomically, start_torch_job, train_model  # noqa: E402
 
 with logged(snakemake.log[0]):
     p = snakemake.params
     started = time.time()
     phase_ends = {"imports": time.perf_counter()}
     started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    torch.set_num_threads(snakemake.threads)
-    torch.use_deterministic_algorithms(True)
-    device = pick_device(p.device)
-    print(f"device: {json.dumps(describe_device(device))}")
+    device = start_torch_job(snakemake.threads, p.device)
     phase_ends["torch_setup"] = time.perf_counter()
     (images, rows), (validation_images, validation_rows) = load_training_data(
         snakemake.input.images, snakemake.input.manifests, p.settings["validation_fraction"], p.percent, p.split_seed

@@ -1,3 +1,4 @@
+import os
 import re
 
 import numpy as np
@@ -6,7 +7,7 @@ import torch
 
 from synthcxr.jobs import run_fingerprint
 from synthcxr.progress import Progress, duration
-from synthcxr.train import pick_device, predict_proba, train_model
+from synthcxr.train import pick_device, predict_proba, start_torch_job, train_model
 
 
 def tiny_data(n=24, size=16):
@@ -191,3 +192,16 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_training_starts_over(tmp_
     )
     assert " epoch 1/3: " in messages[1] and len(history) == 3
     assert (tmp_path / "c.pt.corrupt").exists()
+
+
+def test_start_torch_job_sets_threads_determinism_and_logs_the_device():
+    before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    lines = []
+    try:
+        device = start_torch_job(1, "cpu", log=lines.append)
+        assert device.type == "cpu" and torch.get_num_threads() == 1
+        assert torch.are_deterministic_algorithms_enabled()
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] and lines[0].startswith('device: {"device": "cpu"')
+    finally:
+        torch.set_num_threads(before[0])
+        torch.use_deterministic_algorithms(before[1])

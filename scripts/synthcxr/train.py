@@ -6,6 +6,7 @@ Determinism: the model is initialised from the run seed and each epoch's data or
 
 import ctypes
 import io
+import json
 import os
 import random
 import sys
@@ -29,6 +30,20 @@ def seed_everything(seed):
 def epoch_order(n_images, seed, epoch):
     generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     return torch.randperm(n_images, generator=generator)
+
+
+def start_torch_job(threads, requested="auto", log=print):
+    """The set-up every job that runs a model shares; returns the device.
+
+    Deterministic algorithms (with the cuBLAS workspace setting they need, read when CUDA starts), the
+    rule's threads, and the device, logged so a user can check a job got its GPU.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    device = pick_device(requested)
+    log(f"device: {json.dumps(describe_device(device))}")
+    return device
 
 
 def pick_device(requested="auto"):
