@@ -1,14 +1,13 @@
 """Entry point of rule report_tables: summary.md, summary.tex, findings.md and their HTML forms for the report."""
 
 import html
-from pathlib import Path
 
 import pandas as pd
 
 from synthcxr.analysis import cell_interval_text, interval_label, significance_marks
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, findings, html_page, seed_caveat, to_html, to_markdown
-from synthcxr.jobs import logged, read_json
+from synthcxr.jobs import logged, read_json, write_text
 from synthcxr.methods import render_methods
 from synthcxr.summary import (
     compared_metrics_text,
@@ -82,8 +81,9 @@ with logged(snakemake.log[0]):
             + fidelity_markdown(pd.read_csv(snakemake.input.fidelity[0]))
             + "\n"
         )
-    Path(out.markdown).write_text(
-        "# Cross-domain results\n\n" + intro + "\n\n" + main.to_markdown(index=False) + "\n\n"
+    write_text(
+        path=out.markdown,
+        text="# Cross-domain results\n\n" + intro + "\n\n" + main.to_markdown(index=False) + "\n\n"
         "## At the threshold chosen on validation data\n\n"
         + threshold_text
         + "\n\n"
@@ -99,9 +99,9 @@ with logged(snakemake.log[0]):
         + "\n## Leakage between domains\n\n"
         + "\n".join(leakage)
         + "\n"
-        + fidelity
+        + fidelity,
     )
-    Path(out.latex).write_text(latex_table(summary, marks, reference=p.reference, alpha=p.alpha))
+    write_text(path=out.latex, text=latex_table(summary, marks, reference=p.reference, alpha=p.alpha))
 
     context = {
         "reference": p.reference,
@@ -120,15 +120,15 @@ with logged(snakemake.log[0]):
         "demo": p.demo,
     }
     sections = findings(summary, comparisons, context)
-    Path(out.findings).write_text(to_markdown(sections))
-    Path(out.findings_html).write_text(to_html(sections))
+    write_text(path=out.findings, text=to_markdown(sections))
+    write_text(path=out.findings_html, text=to_html(sections))
 
     def table_html(frame):
         return frame.to_html(index=False, border=0, na_rep="n/a")
 
-    Path(out.summary_html).parent.mkdir(parents=True, exist_ok=True)
-    Path(out.summary_html).write_text(
-        html_page(
+    write_text(
+        path=out.summary_html,
+        text=html_page(
             "Cross-domain results",
             f"<h1>Cross-domain results</h1><p>{html.escape(intro)}</p>\n{table_html(main)}\n"
             f"<h2>At the threshold chosen on validation data</h2><p>{html.escape(threshold_text)}</p>\n"
@@ -136,13 +136,14 @@ with logged(snakemake.log[0]):
             f"<h2>Data intake</h2>\n{table_html(intake)}\n<h2>Leakage between domains</h2>\n"
             + "\n".join(f"<p>{html.escape(line)}</p>" for line in leakage)
             + f"\n<p>{html.escape(DISCLAIMER)}</p>",
-        )
+        ),
     )
-    Path(out.comparisons_html).write_text(
-        html_page(
+    write_text(
+        path=out.comparisons_html,
+        text=html_page(
             "Paired comparisons",
             f"<h1>Paired comparisons</h1><p>{html.escape(comparison_text)}</p>\n{table_html(readable_comparisons)}",
-        )
+        ),
     )
-    Path(out.methods).write_text(render_methods(p.methods_settings))
+    write_text(path=out.methods, text=render_methods(p.methods_settings))
     print(main.to_string())
