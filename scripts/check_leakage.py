@@ -3,7 +3,7 @@ are pixel copies of, or of patients in, the training domain's train images, and 
 
 from synthcxr.jobs import logged, write_json
 from synthcxr.leakage import domain_overlaps, leakage_error, patient_overlap, train_test_overlap
-from synthcxr.prepare import read_manifest
+from synthcxr.manifest import read_manifest
 
 with logged(snakemake.log[0]):
     p = snakemake.params

@@ -23,7 +23,7 @@ from synthcxr.fidelity import (
     resolve_settings,
 )  # noqa: E402
 from synthcxr.jobs import atomic_open, file_sha256, logged, package_versions, write_json  # noqa: E402
-from synthcxr.prepare import read_manifest  # noqa: E402
+from synthcxr.manifest import read_manifest  # noqa: E402
 from synthcxr.train import describe_device, start_torch_job  # noqa: E402
 
 with logged(snakemake.log[0]):

@@ -3,7 +3,8 @@
 import numpy as np
 
 from synthcxr.jobs import atomic_open, logged, write_json
-from synthcxr.prepare import prepare_domain, write_manifest
+from synthcxr.manifest import write_manifest
+from synthcxr.prepare import prepare_domain
 
 with logged(snakemake.log[0]):
     p = snakemake.params

@@ -11,7 +11,7 @@ from oracles import holm
 from scipy import stats as scipy_stats
 from sklearn.metrics import roc_auc_score
 
-from synthcxr import analysis, findings, stats
+from synthcxr import analysis, findings, metrics, stats
 from synthcxr.figures import (
     FPR_GRID,
     confusion_grid,
@@ -50,8 +50,8 @@ def test_identical_seeds_give_the_single_seed_interval():
     single = stats.bootstrap_intervals(y, p, groups=groups, n_boot=500, seed=7)
     for n_seeds in (1, 3):
         averaged = stats.seed_averaged_intervals(y, np.tile(p, (n_seeds, 1)), groups=groups, n_boot=500, seed=7)
-        assert set(averaged) == set(stats.METRICS)
-        for name in stats.METRICS:
+        assert set(averaged) == set(metrics.METRICS)
+        for name in metrics.METRICS:
             np.testing.assert_allclose(averaged[name], single[name], atol=1e-12, err_msg=name)
     # a 1-D array is one seed
     assert stats.seed_averaged_intervals(y, p, ["auroc"], n_boot=200, seed=1)["auroc"] == pytest.approx(
@@ -67,7 +67,7 @@ def test_seed_averaged_interval_brackets_the_seed_averaged_metric_and_is_determi
     assert a == stats.seed_averaged_intervals(y, probs, n_boot=400, seed=3)
     assert a != stats.seed_averaged_intervals(y, probs, n_boot=400, seed=4)
     for name in ("accuracy", "balanced_accuracy", "f1", "auroc", "mcc"):
-        mean = np.mean([stats.classification_metrics(y, p)[name] for p in probs])
+        mean = np.mean([metrics.classification_metrics(y, p)[name] for p in probs])
         low, high = a[name]
         assert type(low) is float and low < mean < high, name
 
@@ -110,7 +110,7 @@ def test_two_level_interval_covers_every_seed_when_seeds_disagree_strongly():
     """Three seeds at extreme operating points (specificity near 0, in between and near 1): every seed's
     specificity lies inside the cell interval, while an interval over test groups alone misses them all."""
     y, probs, groups = _seed_offset_study(np.random.default_rng(11), [3.0, 0.0, -3.0])
-    per_seed = [stats.classification_metrics(y, prob)["specificity"] for prob in probs]
+    per_seed = [metrics.classification_metrics(y, prob)["specificity"] for prob in probs]
     assert min(per_seed) < 0.2 and max(per_seed) > 0.95  # seeds disagree strongly
     low, high = stats.seed_averaged_intervals(y, probs, ["specificity"], groups=groups, n_boot=2000)["specificity"]
     assert all(low <= value <= high for value in per_seed), (low, high, per_seed)
@@ -161,9 +161,9 @@ def test_chunked_resamples_equal_one_pass():
     y = rng.integers(0, 2, 80)
     probs = _seeds(rng, y, 2)
     weights = stats._bootstrap_weights(80, None, 2500, np.random.default_rng(0))
-    chunked = stats._per_seed_resamples(y, probs, weights, 0.5, stats.METRICS, chunk=1000)
-    whole = stats._per_seed_resamples(y, probs, weights, 0.5, stats.METRICS, chunk=10**6)
-    for name in stats.METRICS:
+    chunked = stats._per_seed_resamples(y, probs, weights, 0.5, metrics.METRICS, chunk=1000)
+    whole = stats._per_seed_resamples(y, probs, weights, 0.5, metrics.METRICS, chunk=10**6)
+    for name in metrics.METRICS:
         np.testing.assert_allclose(chunked[name], whole[name], atol=1e-12, equal_nan=True, err_msg=name)
 
 
@@ -180,7 +180,7 @@ def test_seed_averaged_intervals_reject_bad_input():
 # stats.paired_bootstrap_differences
 
 
-def _pair(y, a, b, metrics=stats.METRICS, **bootstrap):
+def _pair(y, a, b, metrics=metrics.METRICS, **bootstrap):
     """Domain a minus domain b."""
     return stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", metrics, **bootstrap)["a"]
 
@@ -248,9 +248,9 @@ def test_paired_differences_are_differences_of_seed_means():
     y = rng.integers(0, 2, 250)
     good, poor = _seeds(rng, y, 3, separation=1.5), _seeds(rng, y, 2, separation=0.3)
     result = _pair(y, good, poor, n_boot=2000, seed=0)
-    for name in stats.METRICS:
-        expected = np.mean([stats.classification_metrics(y, p)[name] for p in good]) - np.mean(
-            [stats.classification_metrics(y, p)[name] for p in poor]
+    for name in metrics.METRICS:
+        expected = np.mean([metrics.classification_metrics(y, p)[name] for p in good]) - np.mean(
+            [metrics.classification_metrics(y, p)[name] for p in poor]
         )
         assert result[name]["diff"] == pytest.approx(expected, abs=1e-12), name
     for name in ("accuracy", "balanced_accuracy", "auroc"):
@@ -403,7 +403,7 @@ def _summary_from_cells(cells, intervals):
     rows = []
     for (train, test), cell in cells.items():
         row = {"train": train, "test": test, "n_seeds": len(cell["seeds"]), "n_test": len(cell["y"])}
-        per_seed = [stats.classification_metrics(cell["y"], prob) for prob in cell["probs"]]
+        per_seed = [metrics.classification_metrics(cell["y"], prob) for prob in cell["probs"]]
         for name in analysis.INTERVAL_METRICS + ["majority_baseline_accuracy"]:
             row[name] = np.mean([values[name] for values in per_seed])
             row[f"{name}_std"] = 0.01

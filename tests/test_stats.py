@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
-from synthcxr import stats
+from synthcxr import metrics, stats
 
 # y_true = [0, 0, 1, 1, 1], predictions at 0.5 = [0, 1, 1, 1, 0]
 # -> tn = 1, fp = 1, fn = 1, tp = 2
@@ -31,7 +31,7 @@ def _simulated_scores(rng, n, separation=1.0):
 
 
 def test_metrics_hand_computed():
-    m = stats.classification_metrics(HAND_Y, HAND_P)
+    m = metrics.classification_metrics(HAND_Y, HAND_P)
     assert m["confusion_matrix"] == [[1, 1], [1, 2]]
     assert m["confusion_matrix_labels"] == [0, 1]
     assert m["n"] == 5 and m["n_per_class"] == {"0": 2, "1": 3}
@@ -58,23 +58,23 @@ def test_metrics_hand_computed():
 
 
 def test_metrics_threshold_is_inclusive():
-    m = stats.classification_metrics(HAND_Y, HAND_P, threshold=0.7)
+    m = metrics.classification_metrics(HAND_Y, HAND_P, threshold=0.7)
     # 0.7 counts as PNEUMONIA, as in sklearn.metrics.roc_curve
     assert m["confusion_matrix"] == [[1, 1], [1, 2]]
-    m = stats.classification_metrics(HAND_Y, HAND_P, threshold=0.85)
+    m = metrics.classification_metrics(HAND_Y, HAND_P, threshold=0.85)
     assert m["confusion_matrix"] == [[2, 0], [2, 1]]
 
 
 def test_metrics_are_plain_json_types():
-    m = stats.classification_metrics(HAND_Y, HAND_P)
-    for name in stats.METRICS:
+    m = metrics.classification_metrics(HAND_Y, HAND_P)
+    for name in metrics.METRICS:
         assert type(m[name]) is float, name
     assert all(type(v) is int for row in m["confusion_matrix"] for v in row)
     assert json.loads(json.dumps(m)) == m
 
 
 def test_metrics_single_class_in_y_true_are_nan_where_they_need_the_missing_class():
-    m = stats.classification_metrics([0, 0, 0, 0], [0.1, 0.2, 0.7, 0.4])
+    m = metrics.classification_metrics([0, 0, 0, 0], [0.1, 0.2, 0.7, 0.4])
     # no PNEUMONIA image: nothing about PNEUMONIA (or both classes) can be measured
     for name in ("sensitivity", "precision", "f1", "auprc", "balanced_accuracy", "auroc", "mcc"):
         assert math.isnan(m[name]), name
@@ -83,7 +83,7 @@ def test_metrics_single_class_in_y_true_are_nan_where_they_need_the_missing_clas
     assert m["n_per_class"] == {"0": 4, "1": 0}
     assert m["confusion_matrix"] == [[3, 1], [0, 0]]
 
-    m = stats.classification_metrics([1, 1, 1], [0.9, 0.8, 0.4])
+    m = metrics.classification_metrics([1, 1, 1], [0.9, 0.8, 0.4])
     for name in ("specificity", "balanced_accuracy", "auroc", "mcc"):
         assert math.isnan(m[name]), name
     # 2 of 3 found, both predicted PNEUMONIA are right, AP of perfectly ranked positives is 1
@@ -94,7 +94,7 @@ def test_metrics_single_class_in_y_true_are_nan_where_they_need_the_missing_clas
 
 @pytest.mark.filterwarnings("ignore")
 def test_metrics_single_class_in_predictions():
-    m = stats.classification_metrics([0, 1, 1, 0, 1], [0.1, 0.2, 0.3, 0.05, 0.4])
+    m = metrics.classification_metrics([0, 1, 1, 0, 1], [0.1, 0.2, 0.3, 0.05, 0.4])
     assert m["confusion_matrix"] == [[2, 0], [3, 0]]
     assert m["precision"] == 0.0 and m["sensitivity"] == 0.0 and m["f1"] == 0.0
     assert m["mcc"] == 0.0
@@ -107,7 +107,7 @@ def test_metrics_single_class_in_predictions():
 )
 def test_metrics_reject_bad_input(y_true, y_prob):
     with pytest.raises(ValueError):
-        stats.classification_metrics(y_true, y_prob)
+        metrics.classification_metrics(y_true, y_prob)
 
 
 # ---------------------------------------------------------------------------
@@ -116,22 +116,22 @@ def test_metrics_reject_bad_input(y_true, y_prob):
 
 def test_reliability_curve_matches_sklearn_and_counts():
     y, p = _simulated_scores(np.random.default_rng(0), 500)
-    mean_predicted, fraction_positive, counts = stats.reliability_curve(y, p, n_bins=10)
+    mean_predicted, fraction_positive, counts = metrics.reliability_curve(y, p, n_bins=10)
     prob_true, prob_pred = calibration_curve(y, p, n_bins=10)
     np.testing.assert_allclose(mean_predicted, prob_pred)
     np.testing.assert_allclose(fraction_positive, prob_true)
     assert counts.sum() == 500 and counts.shape == mean_predicted.shape and (counts > 0).all()
     ece = np.sum(counts * np.abs(fraction_positive - mean_predicted)) / 500
-    assert stats.classification_metrics(y, p)["ece"] == pytest.approx(ece)
+    assert metrics.classification_metrics(y, p)["ece"] == pytest.approx(ece)
 
 
 def test_ece_calibrated_small_overconfident_large():
     rng = np.random.default_rng(0)
     true_prob = rng.uniform(0, 1, 20_000)
     y = (rng.uniform(0, 1, true_prob.size) < true_prob).astype(int)
-    assert stats.classification_metrics(y, true_prob)["ece"] < 0.02
+    assert metrics.classification_metrics(y, true_prob)["ece"] < 0.02
     overconfident = np.where(true_prob > 0.5, 0.99, 0.01)  # true P(y=1) is 0.75 / 0.25 on average
-    assert stats.classification_metrics(y, overconfident)["ece"] > 0.2
+    assert metrics.classification_metrics(y, overconfident)["ece"] > 0.2
 
 
 # ---------------------------------------------------------------------------
@@ -158,8 +158,8 @@ def test_resampled_metrics_equal_metrics_of_explicit_resample(data):
     fast = stats._resampled_metrics(y, p, counts[None, :], threshold=0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one-class resamples warn in sklearn
-        reference = stats.classification_metrics(np.repeat(y, counts), np.repeat(p, counts))
-    for name in stats.METRICS:
+        reference = metrics.classification_metrics(np.repeat(y, counts), np.repeat(p, counts))
+    for name in metrics.METRICS:
         np.testing.assert_allclose(fast[name][0], reference[name], atol=1e-12, err_msg=name)
 
 
@@ -169,9 +169,9 @@ def test_bootstrap_deterministic_and_consistent():
     b = stats.bootstrap_intervals(y, p, n_boot=300, seed=3)
     c = stats.bootstrap_intervals(y, p, n_boot=300, seed=4)
     assert a == b and a != c
-    assert set(a) == set(stats.METRICS)
+    assert set(a) == set(metrics.METRICS)
     assert stats.bootstrap_interval(y, p, "auroc", n_boot=300, seed=3) == a["auroc"]
-    point = stats.classification_metrics(y, p)
+    point = metrics.classification_metrics(y, p)
     for name, (low, high) in a.items():
         assert type(low) is float and low <= point[name] <= high, name
     with pytest.raises(ValueError):
@@ -368,14 +368,14 @@ def test_choose_threshold_separable_lands_between_classes():
     rng = np.random.default_rng(0)
     negatives, positives = rng.uniform(0.1, 0.4, 50), rng.uniform(0.6, 0.9, 50)
     y = np.r_[np.zeros(50, int), np.ones(50, int)]
-    threshold = stats.choose_threshold(y, np.r_[negatives, positives])
+    threshold = metrics.choose_threshold(y, np.r_[negatives, positives])
     assert negatives.max() < threshold <= positives.min()
-    assert stats.classification_metrics(y, np.r_[negatives, positives], threshold)["accuracy"] == 1.0
+    assert metrics.classification_metrics(y, np.r_[negatives, positives], threshold)["accuracy"] == 1.0
 
 
 def test_choose_threshold_maximises_youden():
     y, p = _simulated_scores(np.random.default_rng(1), 300)
-    threshold = stats.choose_threshold(y, p)
+    threshold = metrics.choose_threshold(y, p)
 
     def youden(t):
         pred = p >= t
@@ -383,19 +383,19 @@ def test_choose_threshold_maximises_youden():
 
     assert youden(threshold) >= max(youden(t) for t in np.r_[np.linspace(0, 1, 101), p]) - 1e-12
     with pytest.raises(ValueError):
-        stats.choose_threshold([1, 1], [0.2, 0.4])
+        metrics.choose_threshold([1, 1], [0.2, 0.4])
     with pytest.raises(ValueError):
-        stats.choose_threshold(y, p, method="f1")
+        metrics.choose_threshold(y, p, method="f1")
 
 
 def test_seed_mean_sd_hand_examples():
-    assert stats.seed_mean_sd([1.0, 2.0, 3.0]) == (2.0, 1.0)  # sd: sqrt((1 + 0 + 1) / 2)
-    mean, sd = stats.seed_mean_sd([0.7])
+    assert metrics.seed_mean_sd([1.0, 2.0, 3.0]) == (2.0, 1.0)  # sd: sqrt((1 + 0 + 1) / 2)
+    mean, sd = metrics.seed_mean_sd([0.7])
     assert mean == 0.7 and math.isnan(sd)
-    mean, sd = stats.seed_mean_sd([0.7, np.nan, 0.9])  # an undefined seed leaves the mean undefined
+    mean, sd = metrics.seed_mean_sd([0.7, np.nan, 0.9])  # an undefined seed leaves the mean undefined
     assert math.isnan(mean) and math.isnan(sd)
-    mean, sd = stats.seed_mean_sd([[1.0, 2.0], [3.0, 6.0]])  # seeds along axis 0
+    mean, sd = metrics.seed_mean_sd([[1.0, 2.0], [3.0, 6.0]])  # seeds along axis 0
     np.testing.assert_allclose(mean, [2.0, 4.0])
     np.testing.assert_allclose(sd, [math.sqrt(2), math.sqrt(8)])
     with pytest.raises(ValueError):
-        stats.seed_mean_sd([])
+        metrics.seed_mean_sd([])

@@ -38,16 +38,14 @@ import numpy as np
 import pandas as pd
 
 from synthcxr.data import read_predictions
+from synthcxr.metrics import METRICS, classification_metrics, seed_mean_sd
 from synthcxr.stats import (
-    METRICS,
     bootstrap_p_floor,
-    classification_metrics,
     delong_test,
     holm_adjust,
     mcnemar_test,
     paired_bootstrap_differences,
     seed_averaged_intervals,
-    seed_mean_sd,
 )
 
 # Metrics with a bootstrap interval per cell (the headline table): all but the calibration scores.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from synthcxr.jobs import atomic_open
-from synthcxr.prepare import read_manifest
+from synthcxr.manifest import read_manifest
 from synthcxr.splits import subset_of_train, validation_slice
 
 

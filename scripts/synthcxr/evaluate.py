@@ -1,6 +1,6 @@
 """Evaluating one trained model on one test split: per-image predictions and the cell's metrics."""
 
-from synthcxr.stats import choose_threshold, classification_metrics
+from synthcxr.metrics import choose_threshold, classification_metrics
 
 
 def cell_metrics(test_rows, probabilities, class_names, threshold=0.5):

@@ -9,7 +9,7 @@ from sklearn.metrics import roc_curve  # noqa: E402
 
 from synthcxr.analysis import interval_label  # noqa: E402
 from synthcxr.jobs import atomic_open  # noqa: E402
-from synthcxr.stats import reliability_curve  # noqa: E402
+from synthcxr.metrics import reliability_curve  # noqa: E402
 
 FPR_GRID = np.linspace(0.0, 1.0, 201)
 

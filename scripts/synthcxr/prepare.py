@@ -6,7 +6,6 @@ Outputs (read by training and evaluation, so no image is decoded per epoch):
 - the intake report JSON: what was seen, used, ignored, bad, duplicated, and how it split.
 """
 
-import csv
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,12 +21,9 @@ from synthcxr.folders import (
     list_domain,
 )
 from synthcxr.images import BadImageError, load_image
-from synthcxr.jobs import atomic_open, file_sha256
+from synthcxr.jobs import file_sha256
 from synthcxr.progress import Progress
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
-
-# split_reason: why the image is in its split (random with the seed, the given folder, external test set).
-MANIFEST_COLUMNS = ["path", "class", "label", "split", "sha256", "pixel_hash", "group", "split_reason"]
 
 
 def _decode(folder, rel, size):
@@ -244,18 +240,3 @@ def prepare_domain(
         counts=counts,
     )
     return images, rows, report
-
-
-def write_manifest(rows, path):
-    with atomic_open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: row[k] for k in MANIFEST_COLUMNS} for row in rows)
-
-
-def read_manifest(path):
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        row["label"] = int(row["label"])
-    return rows

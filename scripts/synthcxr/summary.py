@@ -3,8 +3,6 @@
 import numpy as np
 import pandas as pd
 
-from synthcxr import stats
-
 # The main table: every metric with a bootstrap interval, under its readable label.
 from synthcxr.analysis import (
     COMPARED_METRICS,
@@ -16,9 +14,11 @@ from synthcxr.analysis import (
     p_value_text,
 )
 from synthcxr.findings import listing
+from synthcxr.metrics import METRICS as POINT_METRICS
+from synthcxr.metrics import seed_mean_sd
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
-METRICS = [*stats.METRICS, "majority_baseline_accuracy"]
+METRICS = [*POINT_METRICS, "majority_baseline_accuracy"]
 # At the decision threshold chosen on the training domain's validation slice (not 0.5).
 TUNED_METRICS = ["threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
 METRICS += [f"tuned_{name}" for name in TUNED_METRICS]
@@ -51,14 +51,14 @@ def by_seed_table(metric_dicts, train_order, test_order):
 def summary_table(by_seed, intervals=None):
     """One row per train x test cell: mean over seeds of each metric, its std, and pooled counts.
 
-    Mean and std as :func:`synthcxr.stats.seed_mean_sd` (NaN when a seed's value is NaN).
+    Mean and std as :func:`synthcxr.metrics.seed_mean_sd` (NaN when a seed's value is NaN).
     ``intervals`` (optional, from :func:`synthcxr.analysis.interval_table`): ``{metric}_ci_low`` and
     ``{metric}_ci_high`` per cell, placed after each metric's mean and std.
     """
     grouped = by_seed.groupby(["train", "test"], sort=False)
     rows = {}
     for key, frame in grouped:
-        mean, std = stats.seed_mean_sd(frame[METRICS].to_numpy(dtype=float))
+        mean, std = seed_mean_sd(frame[METRICS].to_numpy(dtype=float))
         rows[key] = {**dict(zip(METRICS, mean)), **{f"{name}_std": v for name, v in zip(METRICS, std)}}
     columns = []
     for name in METRICS:

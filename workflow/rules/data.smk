@@ -44,7 +44,7 @@ rule prepare_domain:
         group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
         split=lambda w: domain_split(w.domain),
         on_bad_image=config["on_bad_image"],
-        code=code("jobs", "prepare"),
+        code=code("jobs", "manifest", "prepare"),
     script:
         "../../scripts/prepare_domain.py"
 
@@ -68,6 +68,6 @@ rule check_leakage:
         sources=lambda w: train_sources(w.train),
         domains=lambda w: leakage_pair_domains(w.train, w.test),
         real_domains=[d for d in ALL_DOMAINS if image_kind(d) == "real"],
-        code=code("jobs", "leakage", "prepare"),
+        code=code("jobs", "leakage", "manifest"),
     script:
         "../../scripts/check_leakage.py"

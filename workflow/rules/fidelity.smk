@@ -30,7 +30,7 @@ rule evaluate_fidelity:
         },
         classes=CLASSES,
         device=config["device"],
-        code=code("data", "fidelity", "jobs", "prepare", "train"),
+        code=code("data", "fidelity", "jobs", "manifest", "train"),
     script:
         "../../scripts/evaluate_fidelity.py"
 
