@@ -5,10 +5,11 @@ import json
 import numpy as np
 import torch
 
-from synthcxr.data import load_split, prediction_rows, read_predictions, write_predictions
+from synthcxr.data import load_split
 from synthcxr.evaluate import cell_metrics, metrics_at_validation_threshold, validation_threshold
 from synthcxr.jobs import config_sha256, file_sha256, logged, package_versions, read_json, write_json
 from synthcxr.model import StudyCNN
+from synthcxr.predictions import prediction_rows, read_predictions, write_predictions
 from synthcxr.train import describe_device, predict_proba, start_torch_job
 
 with logged(snakemake.log[0]):

@@ -4,9 +4,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from synthcxr.analysis import LABELS, VOLUME_METRICS, volume_table
-from synthcxr.data import read_predictions
 from synthcxr.figures import save, volume_curve
 from synthcxr.jobs import logged, read_json, write_csv
+from synthcxr.predictions import read_predictions
 
 with logged(snakemake.log[0]):
     p = snakemake.params

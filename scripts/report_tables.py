@@ -6,7 +6,7 @@ import pandas as pd
 
 from synthcxr.analysis import cell_interval_text, interval_label, significance_marks
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
-from synthcxr.findings import DISCLAIMER, findings, html_page, seed_caveat, to_html, to_markdown
+from synthcxr.findings import DISCLAIMER, findings, seed_caveat, to_html, to_markdown
 from synthcxr.jobs import logged, read_json, write_text
 from synthcxr.methods import render_methods
 from synthcxr.summary import (
@@ -18,6 +18,7 @@ from synthcxr.summary import (
     readable_table,
     threshold_table,
 )
+from synthcxr.text import html_page
 
 with logged(snakemake.log[0]):
     p = snakemake.params

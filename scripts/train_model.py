@@ -10,7 +10,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from synthcxr.data import load_training_data, prediction_rows, write_predictions  # noqa: E402
+from synthcxr.data import load_training_data  # noqa: E402
 from synthcxr.jobs import (  # noqa: E402
     code_version,
     config_sha256,
@@ -22,6 +22,7 @@ from synthcxr.jobs import (  # noqa: E402
     run_fingerprint,
     write_json,
 )
+from synthcxr.predictions import prediction_rows, write_predictions  # noqa: E402
 from synthcxr.train import describe_device, predict_proba, save_atomically, start_torch_job, train_model  # noqa: E402
 
 with logged(snakemake.log[0]):

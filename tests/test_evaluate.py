@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from synthcxr.data import prediction_rows, read_predictions, write_predictions
 from synthcxr.evaluate import THRESHOLD_METRICS, metrics_at_validation_threshold, validation_threshold
 from synthcxr.leakage import leakage_error
+from synthcxr.predictions import prediction_rows, read_predictions, write_predictions
 
 
 def _validation(tmp_path, labels, probs):

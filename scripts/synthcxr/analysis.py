@@ -37,8 +37,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from synthcxr.data import read_predictions
 from synthcxr.metrics import METRICS, classification_metrics, seed_mean_sd
+from synthcxr.predictions import read_predictions
 from synthcxr.stats import (
     bootstrap_p_floor,
     delong_test,

@@ -1,11 +1,7 @@
 """Loading the prepared cache of a domain; writing per-image predictions."""
 
-import csv
-
 import numpy as np
-import pandas as pd
 
-from synthcxr.jobs import atomic_open
 from synthcxr.manifest import read_manifest
 from synthcxr.splits import subset_of_train, validation_slice
 
@@ -43,30 +39,3 @@ def load_training_data(images_paths, manifest_paths, validation_fraction, percen
         (np.concatenate([part[0] for part in parts]), [row for part in parts for row in part[1]])
         for parts in (fit, held)
     )
-
-
-PREDICTION_COLUMNS = ["image", "group", "true_label", "prob_pneumonia", "pred_label"]
-
-
-def prediction_rows(test_rows, probabilities, threshold=0.5):
-    return [
-        {
-            "image": row["path"],
-            "group": row["group"],
-            "true_label": row["label"],
-            "prob_pneumonia": f"{float(p):.6f}",
-            "pred_label": int(p >= threshold),
-        }
-        for row, p in zip(test_rows, probabilities)
-    ]
-
-
-def write_predictions(rows, path):
-    with atomic_open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=PREDICTION_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def read_predictions(path):
-    return pd.read_csv(path, dtype={"image": str, "group": str}, keep_default_na=False)

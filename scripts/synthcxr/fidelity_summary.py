@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from synthcxr.findings import html_page  # noqa: E402
+from synthcxr.text import html_page  # noqa: E402
 
 
 def fidelity_rows(metrics_by_domain, references):

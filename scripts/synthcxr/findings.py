@@ -9,6 +9,7 @@ import html
 import pandas as pd
 
 from synthcxr.analysis import LABELS, excludes_zero, interval_label, p_floor_text, p_value_text
+from synthcxr.text import html_page, listing
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "
@@ -29,13 +30,6 @@ def signed(value):
 
 def plain(value):
     return "n/a" if pd.isna(value) else f"{value:.3f}"
-
-
-def listing(items):
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def interval(row, alpha):
@@ -349,21 +343,6 @@ def to_markdown(sections, title="Findings"):
         for paragraph in paragraphs:
             lines += [paragraph, ""]
     return "\n".join(lines)
-
-
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:1em auto;line-height:1.4}}
-table{{border-collapse:collapse;font-size:0.85em}}th,td{{border:1px solid #bbb;padding:0.2em 0.5em}}
-th{{background:#eee}}</style></head>
-<body>
-{body}
-</body></html>
-"""
-
-
-def html_page(title, body):
-    return PAGE.format(title=html.escape(title), body=body)
 
 
 def to_html(sections, title="Findings"):

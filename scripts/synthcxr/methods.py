@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jinja2
 
-from synthcxr.findings import html_page
 from synthcxr.summary import compared_metrics_text
+from synthcxr.text import html_page
 
 TEMPLATE = Path(__file__).with_name("methods.html.jinja2")
 

@@ -13,9 +13,9 @@ from synthcxr.analysis import (
     interval_label,
     p_value_text,
 )
-from synthcxr.findings import listing
 from synthcxr.metrics import METRICS as POINT_METRICS
 from synthcxr.metrics import seed_mean_sd
+from synthcxr.text import listing
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
 METRICS = [*POINT_METRICS, "majority_baseline_accuracy"]

@@ -109,7 +109,13 @@ rule report_tables:
             "min_groups_per_class": STATISTICS["min_groups_per_class"],
         },
         code=code(
-            "analysis", "fidelity_summary", "findings", "jobs", "methods", "summary"
+            "analysis",
+            "fidelity_summary",
+            "findings",
+            "jobs",
+            "methods",
+            "summary",
+            "text",
         ),
     script:
         "../../scripts/report_tables.py"

@@ -1,0 +1,118 @@
+"""What an edit to each package module reruns: the rules whose scripts import it, directly or through
+another module (the `code` param of each rule carries those modules' digests; workflow/rules/common.smk).
+
+The table is written out by hand so that a change in it is a reviewed decision: modules are cut by what
+they depend on, so that, for example, an edit to a test of significance (stats) does not rerun the
+evaluations, one to a findings sentence does not rerun the bootstrap of summarize, and one to how the
+training data are loaded (data) does not rerun the statistics. Reruns are shown with real runs in
+tests/test_reruns.py (e.g. an edit to model.py retrains every model).
+"""
+
+from collections import defaultdict
+
+from test_envs import RULES, imported_modules
+from workflow_helpers import REPO
+
+RERUN_BY_AN_EDIT_OF = {
+    "analysis": {
+        "compare_domains",
+        "plot_figures",
+        "plot_volume_curve",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+    },
+    "config_values": set(),
+    "data": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
+    "evaluate": {"evaluate_model"},
+    "fidelity": {"evaluate_fidelity"},
+    "fidelity_summary": {"report_tables", "summarize_fidelity"},
+    "figures": {"plot_figures", "plot_volume_curve", "summarize_fidelity"},
+    "findings": {"report_tables"},
+    "folders": {"prepare_domain"},
+    "generators": {"train_generator"},
+    "images": {"prepare_domain"},
+    "jobs": {
+        "check_leakage",
+        "compare_domains",
+        "evaluate_fidelity",
+        "evaluate_model",
+        "make_demo_domain",
+        "plot_figures",
+        "plot_volume_curve",
+        "prepare_domain",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+        "train_generator",
+        "train_model",
+    },
+    "leakage": {"check_leakage"},
+    "manifest": {
+        "check_leakage",
+        "evaluate_fidelity",
+        "evaluate_model",
+        "prepare_domain",
+        "train_generator",
+        "train_model",
+    },
+    "methods": {"report_tables"},
+    "metrics": {
+        "compare_domains",
+        "evaluate_fidelity",
+        "evaluate_model",
+        "plot_figures",
+        "plot_volume_curve",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+    },
+    "model": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
+    "phantoms": {"make_demo_domain"},
+    "predictions": {
+        "compare_domains",
+        "evaluate_model",
+        "plot_figures",
+        "plot_volume_curve",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+        "train_model",
+    },
+    "prepare": {"prepare_domain"},
+    "progress": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
+    "splits": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
+    "stats": {
+        "compare_domains",
+        "evaluate_fidelity",
+        "plot_figures",
+        "plot_volume_curve",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+    },
+    "summary": {"report_tables", "summarize"},
+    "text": {"report_tables", "summarize", "summarize_fidelity"},
+    "train": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
+}
+
+
+def rules_rerun_by_each_module():
+    reruns = defaultdict(set)
+    for rule, script, _ in RULES:
+        for module in imported_modules(script):
+            if module.startswith("synthcxr."):
+                reruns[module.split(".", 1)[1]].add(rule)
+    modules = sorted(p.stem for p in (REPO / "scripts" / "synthcxr").glob("*.py") if p.stem != "__init__")
+    return {module: reruns.get(module, set()) for module in modules}
+
+
+def test_each_module_edit_reruns_exactly_the_rules_listed():
+    assert rules_rerun_by_each_module() == RERUN_BY_AN_EDIT_OF
+
+
+def test_the_cuts_that_keep_reruns_small():
+    assert "evaluate_model" not in RERUN_BY_AN_EDIT_OF["stats"]  # significance tests
+    assert RERUN_BY_AN_EDIT_OF["findings"] == {"report_tables"}  # sentences
+    assert not RERUN_BY_AN_EDIT_OF["data"] & {"summarize", "compare_domains", "plot_figures"}  # loading
+    assert RERUN_BY_AN_EDIT_OF["prepare"] == {"prepare_domain"}  # decoding, not reading manifests
