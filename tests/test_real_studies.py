@@ -376,7 +376,10 @@ def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(t
 @pytest.mark.slow
 @pytest.mark.workflow
 def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path):
-    """Before: identical splits, 0 copies counted, training started. Now: stopped before any training."""
+    """Before: identical splits, 0 copies counted, the run went on. Now: the run stops where the two meet.
+
+    Checks are per (training domain, test domain) pair (so that a change to one domain reruns no unrelated
+    training): the pairs of GANs and Original stop their evaluations on each other and Mixed's training."""
     make_domain(tmp_path / "data" / "Original", per_class=6, seed=1)
     make_domain(tmp_path / "data" / "VAEs", per_class=6, seed=2)
     domains = {
@@ -389,17 +392,18 @@ def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "domains 'GANs' and 'Original' share 12 images (100% of the smaller" in output
-    assert not (tmp_path / "results" / "logs" / "train_model").exists()
+    logs = tmp_path / "results" / "logs"
+    assert (
+        not (logs / "train_model" / "Mixed").exists() and not (logs / "evaluate_model" / "GANs" / "Original").exists()
+    )
     config["leakage"] = "report"
-    snakemake(
-        tmp_path, "results/leakage/VAEs.json", "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2
-    )
-    checked = json.loads((tmp_path / "results" / "leakage" / "VAEs.json").read_text())
-    assert checked["domain_overlaps"] == []  # VAEs shares nothing; the pair is on GANs' and Original's checks
-    snakemake(
-        tmp_path, "results/leakage/GANs.json", "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2
-    )
-    checked = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
+    target = "results/leakage/VAEs/Original.json"
+    snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2)
+    checked = json.loads((tmp_path / target).read_text())
+    assert checked["domain_overlaps"] == []  # VAEs shares nothing with Original
+    target = "results/leakage/GANs/Original.json"
+    snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2)
+    checked = json.loads((tmp_path / target).read_text())
     assert checked["domain_overlaps"] == [
         {"domains": ["GANs", "Original"], "shared_images": 12, "share": 1.0, "identical": True}
     ]
@@ -429,7 +433,7 @@ def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops
     config["mixed"]["members"] = ["Original", "GANs"]
     result = snakemake(
         tmp_path,
-        "results/leakage/Original.json",
+        "results/leakage/Original/Hospital2.json",
         "--configfile",
         write_config(tmp_path / "c.yaml", config),
         "--cores",
@@ -442,16 +446,16 @@ def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops
     config["leakage"] = "report"
     snakemake(
         tmp_path,
-        "results/leakage/Original.json",
-        "results/leakage/GANs.json",
+        "results/leakage/Original/Hospital2.json",
+        "results/leakage/GANs/Hospital2.json",
         "--configfile",
         write_config(tmp_path / "c.yaml", config),
         "--cores",
         2,
     )
-    checked = json.loads((tmp_path / "results" / "leakage" / "Original.json").read_text())
+    checked = json.loads((tmp_path / "results" / "leakage" / "Original" / "Hospital2.json").read_text())
     assert checked["test_images_of_training_patients"]["Hospital2"] == [f"PNEUMONIA/{paths[1].name}"]
-    gans = json.loads((tmp_path / "results" / "leakage" / "GANs.json").read_text())
+    gans = json.loads((tmp_path / "results" / "leakage" / "GANs" / "Hospital2.json").read_text())
     assert gans["test_images_of_training_patients"]["Hospital2"] == []  # a synthetic domain has no patients
 
 
