@@ -73,8 +73,27 @@ def snakemake(workdir, *args, check=True, timeout=900):
     return result
 
 
+# Options that make snakemake rerun jobs on purpose; the nothing-to-do check leaves them (and their rule names) out.
+FORCING = {"--forcerun", "-R", "--forceall", "-F", "--force", "-f"}
+
+
+def without_forcing(command):
+    kept, skipping = [], False
+    for arg in command:
+        if arg in FORCING:
+            skipping = True
+        elif skipping and not arg.startswith("-"):
+            continue
+        else:
+            skipping = False
+            kept.append(arg)
+    return kept
+
+
 def assert_nothing_to_do(command, workdir, timeout):
-    again = subprocess.run([*command, "--dry-run"], cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    again = subprocess.run(
+        [*without_forcing(command), "--dry-run"], cwd=workdir, capture_output=True, text=True, timeout=timeout
+    )
     output = again.stdout + again.stderr
     assert again.returncode == 0 and "Nothing to be done" in output, (
         f"after a successful run, `snakemake --dry-run` still has work (stale results):\n{output[-6000:]}"
