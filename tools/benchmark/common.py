@@ -11,6 +11,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -281,3 +282,29 @@ def slurm_controller_missing():
 def planned_job_count(output):
     match = re.search(r"^total\s+(\d+)", output, re.M)
     return int(match.group(1)) if match else None
+
+
+def run_in_workdir(args, measure, render, prefix, print_progress=print):
+    """``measure(args, work, print_progress)`` in ``args.workdir`` or a temporary folder removed after;
+    returns (the table ``render(args, measurements)`` prints, the measurements)."""
+    owner = None if args.workdir else tempfile.TemporaryDirectory(prefix=prefix)
+    work = Path(args.workdir or owner.name)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        measured = measure(args, work, print_progress)
+    finally:
+        if owner is not None:
+            owner.cleanup()
+    return render(args, measured), measured
+
+
+def benchmark_main(argv, parse_args, run):
+    """The command line of a benchmark: progress on stderr, the table on stdout, optional JSON; exit 0."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+    text, measured = run(args, print_progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(text)
+    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(measured, indent=1, default=str))
+    return 0

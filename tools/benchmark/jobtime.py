@@ -13,17 +13,17 @@ Run alone with `python -m tools.benchmark.jobtime`; `make bench-scale` runs it a
 import argparse
 import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 from tools.benchmark.common import (
     Table,
+    benchmark_main,
     fmt,
     goal,
     job_seconds,
     linked_subset,
     make_jpeg_domain,
+    run_in_workdir,
     run_snakemake,
     write_config,
 )
@@ -127,17 +127,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def run(args, print_progress=print):
+    """Measure the job-time split; return (table text, measurements dict)."""
+    return run_in_workdir(args, measure, render, "synthcxr-bench-jobs-", print_progress)
+
+
 def main(argv=None):
-    args = parse_args(argv)
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="synthcxr-bench-jobs-") as tmp:
-        work = Path(args.workdir or tmp)
-        measured = measure(args, work, print_progress=lambda line: print(line, file=sys.stderr, flush=True))
-    print(render(args, measured))
-    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(measured, indent=1))
-    return 0
+    return benchmark_main(argv, parse_args, run)
 
 
 if __name__ == "__main__":

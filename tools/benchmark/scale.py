@@ -23,7 +23,6 @@ developing.
 import argparse
 import json
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +34,7 @@ from synthcxr.images import to_grayscale_uint8
 from tools.benchmark import jobtime
 from tools.benchmark.common import (
     Table,
+    benchmark_main,
     fmt,
     goal,
     job_seconds,
@@ -42,6 +42,7 @@ from tools.benchmark.common import (
     load_average,
     make_jpeg_domain,
     rule_threads,
+    run_in_workdir,
     run_snakemake,
     write_config,
 )
@@ -287,26 +288,11 @@ def parse_args(argv=None):
 
 def run(args, print_progress=print):
     """Measure everything; return (table text, measurements dict)."""
-    owner = None if args.workdir else tempfile.TemporaryDirectory(prefix="synthcxr-bench-scale-")
-    work = Path(args.workdir or owner.name)
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        m = measure(args, work, print_progress)
-    finally:
-        if owner is not None:
-            owner.cleanup()
-    return render(args, m), m
+    return run_in_workdir(args, measure, render, "synthcxr-bench-scale-", print_progress)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    started = time.perf_counter()
-    text, measurements = run(args, print_progress=lambda line: print(line, file=sys.stderr, flush=True))
-    print(text)
-    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(measurements, indent=1, default=str))
-    return 0
+    return benchmark_main(argv, parse_args, run)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import platform
 import resource
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -48,12 +47,14 @@ from synthcxr.train import epoch_order, predict_proba, seed_everything, train_mo
 from tools.benchmark.common import (  # noqa: E402
     SCRIPTS,
     Table,
+    benchmark_main,
     fmt,
     load_average,
     make_jpeg_domain,
     placeholder_domains,
     planned_job_count,
     rule_threads,
+    run_in_workdir,
     run_snakemake,
     slurm_controller_missing,
     verdict,
@@ -851,26 +852,11 @@ def render(args, m):
 
 def run(args, print_progress=print):
     """Measure everything; return (table text, measurements dict)."""
-    work_owner = None if args.workdir else tempfile.TemporaryDirectory(prefix="synthcxr-bench-")
-    work = Path(args.workdir or work_owner.name)
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        m = measure(args, work, print_progress)
-    finally:
-        if work_owner is not None:
-            work_owner.cleanup()
-    return render(args, m), m
+    return run_in_workdir(args, measure, render, "synthcxr-bench-", print_progress)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    started = time.perf_counter()
-    text, measurements = run(args, print_progress=lambda line: print(line, file=sys.stderr, flush=True))
-    print(text)
-    print(f"\n(benchmark took {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(measurements, indent=1, default=str))
-    return 0
+    return benchmark_main(argv, parse_args, run)
 
 
 if __name__ == "__main__":
