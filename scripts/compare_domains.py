@@ -5,7 +5,7 @@ from synthcxr.jobs import logged, write_csv
 
 with logged(snakemake.log[0]):
     p = snakemake.params
-    cells = load_cells(snakemake.input.predictions)
+    cells = load_cells(snakemake.input.predictions, snakemake.params.cells)
     comparisons = comparison_table(
         cells,
         p.reference,

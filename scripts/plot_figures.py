@@ -56,7 +56,7 @@ with logged(snakemake.log[0]):
     grid = confusion_grid_by_seed(by_seed, p.train_domains, p.test_domains, p.classes, seeds)
     save(grid, out_dir / "confusion_matrices_by_seed", dpi)
 
-    cells = load_cells(snakemake.input.predictions)
+    cells = load_cells(snakemake.input.predictions, snakemake.params.cells)
     save(roc_curves(cells, summary, p.train_domains, p.test_domains), out_dir / "roc_curves", dpi)
     save(reliability_grid(cells, summary, p.train_domains, p.test_domains), out_dir / "reliability", dpi)
 

@@ -19,7 +19,7 @@ with logged(snakemake.log[0]):
     p = snakemake.params
     metrics = [read_json(path) for path in snakemake.input.metrics]
     by_seed = by_seed_table(metrics, p.train_domains, p.test_domains)
-    cells = load_cells(snakemake.input.predictions)
+    cells = load_cells(snakemake.input.predictions, snakemake.params.cells)
     intervals = interval_table(cells, **p.bootstrap)
     summary = mark_test_roles(summary_table(by_seed, intervals), p.external, p.generator_saw_test)
     write_csv(by_seed, snakemake.output.by_seed)

@@ -320,12 +320,6 @@ def _cells(rng, separations, tests=("Original", "GANs"), n=120, n_seeds=2):
     return cells
 
 
-def test_parse_prediction_path():
-    assert analysis.parse_prediction_path("results/predictions/Mixed/VAEs/seed12.csv") == ("Mixed", "VAEs", 12)
-    with pytest.raises(ValueError):
-        analysis.parse_prediction_path("results/metrics/Mixed/VAEs/seed1.json")
-
-
 def test_load_cells_reads_files_and_orders_seeds(tmp_path):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 20)
@@ -333,11 +327,14 @@ def test_load_cells_reads_files_and_orders_seeds(tmp_path):
         folder = tmp_path / "results" / "predictions" / "GANs" / "Original"
         folder.mkdir(parents=True, exist_ok=True)
         _prediction_table(y, np.full(20, seed / 10)).to_csv(folder / f"seed{seed}.csv", index=False)
-    cells = analysis.load_cells(sorted(str(p) for p in tmp_path.rglob("*.csv")))
+    paths = sorted(str(p) for p in tmp_path.rglob("*.csv"))
+    cells = analysis.load_cells(paths, [("GANs", "Original", 1), ("GANs", "Original", 2)])
     cell = cells[("GANs", "Original")]
     assert cell["seeds"] == [1, 2] and cell["probs"].shape == (2, 20)
     np.testing.assert_allclose(cell["probs"][:, 0], [0.1, 0.2])
     assert cell["group"].dtype == object and cell["y"].tolist() == y.tolist()
+    with pytest.raises(ValueError, match="2 predictions files but 1"):
+        analysis.load_cells(paths, [("GANs", "Original", 1)])
 
 
 def test_cell_rejects_seeds_with_other_images():

@@ -31,7 +31,6 @@ here: the config's ``statistics`` section sets them, once (defaults in workflow/
 """
 
 import math
-import re
 from collections import defaultdict
 
 import numpy as np
@@ -67,15 +66,6 @@ LABELS = {
     "majority_baseline_accuracy": "majority baseline",
 }
 COMPARISON_METHOD = "bootstrap of the seed-averaged difference (test groups paired, seeds resampled per domain)"
-PREDICTION_PATH = re.compile(r"(?:^|/)predictions/(?P<train>[^/]+)/(?P<test>[^/]+)/seed(?P<seed>\d+)\.csv$")
-
-
-def parse_prediction_path(path):
-    """(train, test, seed) of a ``results/predictions/{train}/{test}/seed{seed}.csv`` path."""
-    match = PREDICTION_PATH.search(str(path).replace("\\", "/"))
-    if match is None:
-        raise ValueError(f"not a predictions file path: {path}")
-    return match["train"], match["test"], int(match["seed"])
 
 
 def cell_from_tables(tables, name="cell"):
@@ -101,12 +91,16 @@ def cell_from_tables(tables, name="cell"):
     }
 
 
-def load_cells(paths):
-    """All cells from predictions files: {(train, test): cell}, seeds in increasing order."""
+def load_cells(paths, keys):
+    """All cells from predictions files: {(train, test): cell}, seeds in increasing order.
+
+    ``keys``: the (train, test, seed) of each path, as the rule that lists the files gives them.
+    """
+    if len(paths) != len(keys):
+        raise ValueError(f"{len(paths)} predictions files but {len(keys)} (train, test, seed) keys")
     tables = defaultdict(dict)
-    for path in paths:
-        train, test, seed = parse_prediction_path(path)
-        tables[(train, test)][seed] = read_predictions(path)
+    for path, (train, test, seed) in zip(paths, keys):
+        tables[(train, test)][int(seed)] = read_predictions(path)
     return {key: cell_from_tables(seed_tables, f"{key[0]} on {key[1]}") for key, seed_tables in tables.items()}
 
 

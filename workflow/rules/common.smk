@@ -427,8 +427,22 @@ def training_settings(wildcards):
     }
 
 
+def metric_keys():
+    """(train, test, seed) of every evaluation: scripts take these keys, never the file paths apart."""
+    return [
+        (train, test, seed)
+        for train in TRAIN_DOMAINS
+        for test in TEST_DOMAINS
+        for seed in SEEDS
+    ]
+
+
 def metric_files(pattern="results/metrics/{train}/{test}/seed{seed}.json"):
-    return expand(pattern, train=TRAIN_DOMAINS, test=TEST_DOMAINS, seed=SEEDS)
+    """One file per evaluation, in the order of metric_keys()."""
+    return [
+        pattern.format(train=train, test=test, seed=seed)
+        for train, test, seed in metric_keys()
+    ]
 
 
 FIGURES = [

@@ -34,6 +34,7 @@ rule summarize:
         external=EXTERNAL_TEST_DOMAINS,
         generator_saw_test=generator_saw_test(),
         bootstrap=bootstrap_settings("interval_resamples"),
+        cells=metric_keys(),
         code=code("analysis", "jobs", "summary"),
     script:
         "../../scripts/summarize.py"
@@ -61,6 +62,7 @@ rule compare_domains:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=bootstrap_settings("comparison_resamples"),
+        cells=metric_keys(),
         code=code("analysis", "jobs"),
     script:
         "../../scripts/compare_domains.py"
@@ -122,6 +124,7 @@ rule plot_figures:
         alpha=STATISTICS["alpha"],
         sample_domains=ALL_DOMAINS,
         test_labels=[test_label(d) for d in TEST_DOMAINS],
+        cells=metric_keys(),
         code=code("analysis", "figures", "jobs"),
     script:
         "../../scripts/plot_figures.py"
