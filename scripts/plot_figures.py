@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from synthcxr.analysis import load_cells, significance_marks
+from synthcxr.catalog import COMPARED_METRICS
 from synthcxr.figures import (
     confusion_grid,
     confusion_grid_by_seed,
@@ -25,7 +26,6 @@ from synthcxr.figures import (
 )
 from synthcxr.jobs import logged, read_json
 
-HEATMAPS = ("accuracy", "balanced_accuracy", "f1", "auroc")
 SAMPLES_PER_CLASS = 4
 
 with logged(snakemake.log[0]):
@@ -34,7 +34,7 @@ with logged(snakemake.log[0]):
     dpi = p.style["dpi"]
     summary = pd.read_csv(snakemake.input.summary)
     marks = significance_marks(pd.read_csv(snakemake.input.comparisons))
-    for metric in HEATMAPS:
+    for metric in COMPARED_METRICS:
         figure = heatmap(
             summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference, p.test_labels, alpha=p.alpha
         )

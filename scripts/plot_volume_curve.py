@@ -3,7 +3,8 @@
 from collections import defaultdict
 from pathlib import Path
 
-from synthcxr.analysis import LABELS, VOLUME_METRICS, volume_table
+from synthcxr.analysis import volume_table
+from synthcxr.catalog import LABELS, VOLUME_METRICS
 from synthcxr.figures import save, volume_curve
 from synthcxr.jobs import logged, read_json, write_csv
 from synthcxr.predictions import read_predictions

@@ -11,7 +11,7 @@ from oracles import holm
 from scipy import stats as scipy_stats
 from sklearn.metrics import roc_auc_score
 
-from synthcxr import analysis, findings, metrics, stats
+from synthcxr import analysis, catalog, findings, metrics, stats
 from synthcxr.figures import (
     FPR_GRID,
     confusion_grid,
@@ -50,8 +50,8 @@ def test_identical_seeds_give_the_single_seed_interval():
     single = stats.bootstrap_intervals(y, p, groups=groups, n_boot=500, seed=7)
     for n_seeds in (1, 3):
         averaged = stats.seed_averaged_intervals(y, np.tile(p, (n_seeds, 1)), groups=groups, n_boot=500, seed=7)
-        assert set(averaged) == set(metrics.METRICS)
-        for name in metrics.METRICS:
+        assert set(averaged) == set(catalog.METRICS)
+        for name in catalog.METRICS:
             np.testing.assert_allclose(averaged[name], single[name], atol=1e-12, err_msg=name)
     # a 1-D array is one seed
     assert stats.seed_averaged_intervals(y, p, ["auroc"], n_boot=200, seed=1)["auroc"] == pytest.approx(
@@ -161,9 +161,9 @@ def test_chunked_resamples_equal_one_pass():
     y = rng.integers(0, 2, 80)
     probs = _seeds(rng, y, 2)
     weights = stats._bootstrap_weights(80, None, 2500, np.random.default_rng(0))
-    chunked = stats._per_seed_resamples(y, probs, weights, 0.5, metrics.METRICS, chunk=1000)
-    whole = stats._per_seed_resamples(y, probs, weights, 0.5, metrics.METRICS, chunk=10**6)
-    for name in metrics.METRICS:
+    chunked = stats._per_seed_resamples(y, probs, weights, 0.5, catalog.METRICS, chunk=1000)
+    whole = stats._per_seed_resamples(y, probs, weights, 0.5, catalog.METRICS, chunk=10**6)
+    for name in catalog.METRICS:
         np.testing.assert_allclose(chunked[name], whole[name], atol=1e-12, equal_nan=True, err_msg=name)
 
 
@@ -180,7 +180,7 @@ def test_seed_averaged_intervals_reject_bad_input():
 # stats.paired_bootstrap_differences
 
 
-def _pair(y, a, b, metrics=metrics.METRICS, **bootstrap):
+def _pair(y, a, b, metrics=catalog.METRICS, **bootstrap):
     """Domain a minus domain b."""
     return stats.paired_bootstrap_differences(y, {"a": a, "b": b}, "b", metrics, **bootstrap)["a"]
 
@@ -248,7 +248,7 @@ def test_paired_differences_are_differences_of_seed_means():
     y = rng.integers(0, 2, 250)
     good, poor = _seeds(rng, y, 3, separation=1.5), _seeds(rng, y, 2, separation=0.3)
     result = _pair(y, good, poor, n_boot=2000, seed=0)
-    for name in metrics.METRICS:
+    for name in catalog.METRICS:
         expected = np.mean([metrics.classification_metrics(y, p)[name] for p in good]) - np.mean(
             [metrics.classification_metrics(y, p)[name] for p in poor]
         )
@@ -360,7 +360,7 @@ def test_comparison_table_pairs_against_reference_and_applies_holm():
     trains = ["Original", "GANs", "VAEs", "Mixed"]
     cells = _cells(rng, {"Original": 1.5, "GANs": 1.4, "VAEs": 0.1, "Mixed": 1.6})
     table = analysis.comparison_table(cells, "Original", trains, ["Original", "GANs"], n_boot=1000, **BOOT)
-    assert len(table) == 3 * 2 * len(analysis.COMPARED_METRICS)
+    assert len(table) == 3 * 2 * len(catalog.COMPARED_METRICS)
     assert "Original" not in set(table["train"]) and set(table["reference"]) == {"Original"}
     np.testing.assert_allclose(table["p_holm"], holm(table["p_value"]))
     assert (table["p_holm"] >= table["p_value"]).all()
@@ -401,7 +401,7 @@ def _summary_from_cells(cells, intervals):
     for (train, test), cell in cells.items():
         row = {"train": train, "test": test, "n_seeds": len(cell["seeds"]), "n_test": len(cell["y"])}
         per_seed = [metrics.classification_metrics(cell["y"], prob) for prob in cell["probs"]]
-        for name in analysis.INTERVAL_METRICS + ["majority_baseline_accuracy"]:
+        for name in list(catalog.INTERVAL_METRICS) + ["majority_baseline_accuracy"]:
             row[name] = np.mean([values[name] for values in per_seed])
             row[f"{name}_std"] = 0.01
         rows.append(row)
@@ -443,7 +443,7 @@ def test_findings_sentences_carry_the_comparison_numbers(study):
         if row.train == "Mixed":
             continue
         clause = (
-            f"{analysis.LABELS[row.metric]} by {row.difference:+.3f} (unadjusted 95% CI {row.ci_low:+.3f} to "
+            f"{catalog.LABELS[row.metric]} by {row.difference:+.3f} (unadjusted 95% CI {row.ci_low:+.3f} to "
             f"{row.ci_high:+.3f}; "
             f"{row.train_value:.3f} vs {row.reference_value:.3f})"
         )
@@ -723,7 +723,7 @@ def test_figure_titles_state_the_coverage_that_alpha_gives():
     assert "[90% interval]" in title and "seeds and test patient groups" in title and "95%" not in title
     assert "[95% interval]" in heatmap(summary, "auroc", ["GANs"], ["Original"], style, alpha=0.05).axes[0].get_title()
     table = summary.assign(percent=100)
-    curve = volume_curve(table, ["auroc"], analysis.LABELS, alpha=0.1)
+    curve = volume_curve(table, ["auroc"], catalog.LABELS, alpha=0.1)
     assert "band: 90% interval (seeds and test patient groups resampled)" in curve._suptitle.get_text()
 
 

@@ -14,6 +14,16 @@ from test_envs import RULES, imported_modules
 from workflow_helpers import REPO
 
 RERUN_BY_AN_EDIT_OF = {
+    "catalog": {
+        "compare_domains",
+        "evaluate_fidelity",
+        "evaluate_model",
+        "plot_figures",
+        "plot_volume_curve",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+    },
     "analysis": {
         "compare_domains",
         "plot_figures",

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from synthcxr.evaluate import THRESHOLD_METRICS, metrics_at_validation_threshold, validation_threshold
+from synthcxr.catalog import THRESHOLD_METRICS
+from synthcxr.evaluate import metrics_at_validation_threshold, validation_threshold
 from synthcxr.leakage import leakage_error
 from synthcxr.predictions import prediction_rows, read_predictions, write_predictions
 

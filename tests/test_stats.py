@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import matthews_corrcoef, roc_auc_score
 
-from synthcxr import metrics, stats
+from synthcxr import catalog, metrics, stats
 
 # y_true = [0, 0, 1, 1, 1], predictions at 0.5 = [0, 1, 1, 1, 0]
 # -> tn = 1, fp = 1, fn = 1, tp = 2
@@ -67,7 +67,7 @@ def test_metrics_threshold_is_inclusive():
 
 def test_metrics_are_plain_json_types():
     m = metrics.classification_metrics(HAND_Y, HAND_P)
-    for name in metrics.METRICS:
+    for name in catalog.METRICS:
         assert type(m[name]) is float, name
     assert all(type(v) is int for row in m["confusion_matrix"] for v in row)
     assert json.loads(json.dumps(m)) == m
@@ -159,7 +159,7 @@ def test_resampled_metrics_equal_metrics_of_explicit_resample(data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one-class resamples warn in sklearn
         reference = metrics.classification_metrics(np.repeat(y, counts), np.repeat(p, counts))
-    for name in metrics.METRICS:
+    for name in catalog.METRICS:
         np.testing.assert_allclose(fast[name][0], reference[name], atol=1e-12, err_msg=name)
 
 
@@ -169,7 +169,7 @@ def test_bootstrap_deterministic_and_consistent():
     b = stats.bootstrap_intervals(y, p, n_boot=300, seed=3)
     c = stats.bootstrap_intervals(y, p, n_boot=300, seed=4)
     assert a == b and a != c
-    assert set(a) == set(metrics.METRICS)
+    assert set(a) == set(catalog.METRICS)
     assert stats.bootstrap_interval(y, p, "auroc", n_boot=300, seed=3) == a["auroc"]
     point = metrics.classification_metrics(y, p)
     for name, (low, high) in a.items():

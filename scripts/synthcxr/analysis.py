@@ -36,7 +36,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from synthcxr.metrics import METRICS, classification_metrics, seed_mean_sd
+from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, VOLUME_METRICS
+from synthcxr.metrics import classification_metrics, seed_mean_sd
 from synthcxr.predictions import read_predictions
 from synthcxr.stats import (
     bootstrap_p_floor,
@@ -47,24 +48,6 @@ from synthcxr.stats import (
     seed_averaged_intervals,
 )
 
-# Metrics with a bootstrap interval per cell (the headline table): all but the calibration scores.
-INTERVAL_METRICS = [name for name in METRICS if name not in ("brier", "ece")]
-# Metrics compared between training domains (each one test in the Holm family).
-COMPARED_METRICS = ["accuracy", "balanced_accuracy", "f1", "auroc"]
-LABELS = {
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "sensitivity": "sensitivity",
-    "specificity": "specificity",
-    "precision": "precision",
-    "f1": "F1",
-    "auroc": "AUROC",
-    "auprc": "AUPRC",
-    "mcc": "MCC",
-    "brier": "Brier score",
-    "ece": "calibration error",
-    "majority_baseline_accuracy": "majority baseline",
-}
 COMPARISON_METHOD = "bootstrap of the seed-averaged difference (test groups paired, seeds resampled per domain)"
 
 
@@ -314,10 +297,6 @@ def significance_marks(comparisons):
     """{(train, test, metric): True} for the significant rows of a comparison table."""
     marked = comparisons[comparisons["significant"].astype(bool)]
     return {(row.train, row.test, row.metric): True for row in marked.itertuples()}
-
-
-# Metrics of the volume curve.
-VOLUME_METRICS = ["balanced_accuracy", "f1", "auroc"]
 
 
 def volume_table(points, metrics=VOLUME_METRICS, **bootstrap):

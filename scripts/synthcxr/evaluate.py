@@ -1,5 +1,6 @@
 """Evaluating one trained model on one test split: per-image predictions and the cell's metrics."""
 
+from synthcxr.catalog import THRESHOLD_METRICS
 from synthcxr.metrics import choose_threshold, classification_metrics
 
 
@@ -13,10 +14,6 @@ def cell_metrics(test_rows, probabilities, class_names, threshold=0.5):
         "counts": metrics["confusion_matrix"],
     }
     return metrics
-
-
-# Threshold metrics reported again at the threshold chosen on the training domain's validation slice.
-THRESHOLD_METRICS = ["accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
 
 
 def validation_threshold(validation):

@@ -8,7 +8,8 @@ import html
 
 import pandas as pd
 
-from synthcxr.analysis import LABELS, excludes_zero, interval_label, p_floor_text, p_value_text
+from synthcxr.analysis import excludes_zero, interval_label, p_floor_text, p_value_text
+from synthcxr.catalog import COMPARED_METRICS, LABELS
 from synthcxr.text import html_page, listing
 
 DISCLAIMER = (
@@ -21,7 +22,6 @@ DEMO_NOTE = (
     "findings describe the demo only."
 )
 # Metrics named in the sentences, in this order (each must be in the comparison table).
-SENTENCE_METRICS = ["accuracy", "balanced_accuracy", "f1", "auroc"]
 
 
 def signed(value):
@@ -199,7 +199,7 @@ def findings(summary, comparisons, context):
     """
     ref, mixed, alpha = context["reference"], context.get("mixed"), context["alpha"]
     n_boot = context["n_boot_comparisons"]
-    metrics = [m for m in SENTENCE_METRICS if m in set(comparisons["metric"])]
+    metrics = [m for m in COMPARED_METRICS if m in set(comparisons["metric"])]
     n_tests = int(comparisons["p_value"].notna().sum())
     trains = list(dict.fromkeys(summary["train"]))
     sections = [

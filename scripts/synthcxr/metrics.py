@@ -19,6 +19,8 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
+from synthcxr.catalog import METRICS
+
 __all__ = [
     "METRICS",
     "NEEDS_CLASSES",
@@ -27,21 +29,6 @@ __all__ = [
     "choose_threshold",
     "seed_mean_sd",
 ]
-
-# Scalar metrics of classification_metrics; all of them can be bootstrapped.
-METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "sensitivity",
-    "specificity",
-    "precision",
-    "f1",
-    "auroc",
-    "auprc",
-    "mcc",
-    "brier",
-    "ece",
-)
 
 
 def _check_binary(y_true, y_prob):

@@ -20,8 +20,8 @@ import functools
 import numpy as np
 from scipy import stats
 
+from synthcxr.catalog import METRICS
 from synthcxr.metrics import (
-    METRICS,
     NEEDS_CLASSES,
     _calibration_bins,
     _check_binary,

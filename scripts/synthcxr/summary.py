@@ -5,22 +5,20 @@ import pandas as pd
 
 # The main table: every metric with a bootstrap interval, under its readable label.
 from synthcxr.analysis import (
-    COMPARED_METRICS,
-    INTERVAL_METRICS,
-    LABELS,
     cell_interval_text,
     excludes_zero,
     interval_label,
     p_value_text,
 )
-from synthcxr.metrics import METRICS as POINT_METRICS
+from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, LABELS, THRESHOLD_METRICS
+from synthcxr.catalog import METRICS as POINT_METRICS
 from synthcxr.metrics import seed_mean_sd
 from synthcxr.text import listing
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
 METRICS = [*POINT_METRICS, "majority_baseline_accuracy"]
 # At the decision threshold chosen on the training domain's validation slice (not 0.5).
-TUNED_METRICS = ["threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "precision", "f1", "mcc"]
+TUNED_METRICS = ["threshold", *THRESHOLD_METRICS]
 METRICS += [f"tuned_{name}" for name in TUNED_METRICS]
 COUNTS = ["tn", "fp", "fn", "tp"]
 

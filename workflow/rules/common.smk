@@ -9,6 +9,7 @@ from pathlib import Path
 
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
+from synthcxr.catalog import COMPARED_METRICS
 from synthcxr.folders import (
     SPLIT_MODES,
     DomainError,
@@ -445,11 +446,9 @@ def metric_files(pattern="results/metrics/{train}/{test}/seed{seed}.json"):
     ]
 
 
+# One heat-map per compared metric (synthcxr.catalog, standard library only).
 FIGURES = [
-    "heatmap_accuracy",
-    "heatmap_balanced_accuracy",
-    "heatmap_f1",
-    "heatmap_auroc",
+    *(f"heatmap_{metric}" for metric in COMPARED_METRICS),
     "confusion_matrices",
     "confusion_matrices_by_seed",
     "roc_curves",

@@ -125,6 +125,6 @@ rule plot_figures:
         sample_domains=ALL_DOMAINS,
         test_labels=[test_label(d) for d in TEST_DOMAINS],
         cells=metric_keys(),
-        code=code("analysis", "figures", "jobs"),
+        code=code("analysis", "catalog", "figures", "jobs"),
     script:
         "../../scripts/plot_figures.py"
