@@ -134,11 +134,16 @@ def measure_preparation(run_dir, config, m, print_progress):
     m["prepare_s"] = job_seconds(run_dir, "prepare_domain/Large.tsv")
 
 
+# The checks (training domain, test domain) that read the large domain's manifest.
+LEAKAGE_PAIRS = [("Large", "Large"), ("Large", "Small"), ("Small", "Large")]
+
+
 def measure_leakage(run_dir, config, m, print_progress):
     """The check's job time: a forced run of it minus a dry run of the same forced run (start-up, DAG)."""
-    print_progress("rule check_leakage (the large domain's training split against every test split) ...")
-    run_snakemake(run_dir, config, "--cores", 2, "results/leakage/Large.json")
-    forced = ("--forcerun", "results/leakage/Large.json", "results/leakage/Large.json")
+    print_progress("rule check_leakage (every check with the large domain: its train split, its test split) ...")
+    checks = [f"results/leakage/{train}/{test}.json" for train, test in LEAKAGE_PAIRS]
+    run_snakemake(run_dir, config, "--cores", 2, *checks)
+    forced = (*checks, "--forcerun", *checks)  # targets first: --forcerun takes every name after it
     m["leakage_run_s"] = run_snakemake(run_dir, config, "--cores", 1, *forced)[0]
     m["leakage_dry_s"] = run_snakemake(run_dir, config, "--dry-run", *forced)[0]
     m["leakage_s"] = max(0.0, m["leakage_run_s"] - m["leakage_dry_s"])
@@ -235,9 +240,9 @@ def table_dry_run(table, args, m):
 
 
 def table_leakage(table, m):
-    table.section("Leakage check (rule check_leakage: training split against every test split)")
+    table.section("Leakage checks (rule check_leakage: every (training, test) pair with the large domain)")
     note = f"forced run {fmt(m['leakage_run_s'], 2)} s minus its dry run {fmt(m['leakage_dry_s'], 2)} s"
-    goal(table, "check_leakage job", f"{fmt(m['leakage_s'], 2)} s", m["leakage_s"] < GOALS["leakage_s"], "< 60 s", note)
+    goal(table, "check_leakage jobs", f"{fmt(m['leakage_s'], 2)} s", m["leakage_s"] < GOALS["leakage_s"], "< 60 s", note)
 
 
 def table_fidelity(table, args, m):
