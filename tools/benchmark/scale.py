@@ -242,7 +242,9 @@ def table_dry_run(table, args, m):
 def table_leakage(table, m):
     table.section("Leakage checks (rule check_leakage: every (training, test) pair with the large domain)")
     note = f"forced run {fmt(m['leakage_run_s'], 2)} s minus its dry run {fmt(m['leakage_dry_s'], 2)} s"
-    goal(table, "check_leakage jobs", f"{fmt(m['leakage_s'], 2)} s", m["leakage_s"] < GOALS["leakage_s"], "< 60 s", note)
+    goal(
+        table, "check_leakage jobs", f"{fmt(m['leakage_s'], 2)} s", m["leakage_s"] < GOALS["leakage_s"], "< 60 s", note
+    )
 
 
 def table_fidelity(table, args, m):
