@@ -150,7 +150,23 @@ def check_split_counts(domain, folder, rows, class_names, split):
 
 
 def intake_report(
-    domain, folder, split, listing, rows, groups, splits, reasons, bad, conflicts, sizes, modes, **split_args
+    domain,
+    folder,
+    split,
+    listing,
+    rows,
+    groups,
+    splits,
+    reasons,
+    bad,
+    conflicts,
+    sizes,
+    modes,
+    *,
+    counts,
+    group_pattern,
+    test_fraction,
+    split_seed,
 ):
     """The intake report: what was seen, used, ignored, bad, duplicated or in conflict, and how it split."""
     labels, pixel_hashes = [row["label"] for row in rows], [row["pixel_hash"] for row in rows]
@@ -171,17 +187,17 @@ def intake_report(
         "duplicate_images": len(rows) - len(set(pixel_hashes)),
         "label_conflicts": len(conflicts),
         "label_conflict_files": [[path for path, _ in group] for group in conflicts],
-        "group_pattern": split_args["group_pattern"],
+        "group_pattern": group_pattern,
         "groups": len(set(groups)),
         "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
         "groups_straddling_without_grouping": straddling_groups(
-            groups, assign_splits(labels, content_groups, split_args["test_fraction"], split_args["split_seed"])
+            groups, assign_splits(labels, content_groups, test_fraction, split_seed)
         )
         if split == "random"
         else None,
         "val_images_joined_train": sum(r == "folder val/ (joins train)" for r in reasons),
         "patient_groups_in_both_given_splits": groups_on_both_sides(groups, splits) if split == "folders" else [],
-        "class_counts": split_args["counts"],
+        "class_counts": counts,
         "image_sizes": dict(sorted(sizes.items())),
         "image_modes": dict(sorted(modes.items())),
     }
