@@ -23,6 +23,11 @@ if not (CHROMIUM and CHROMEDRIVER):
         raise RuntimeError(f"REPORT_BROWSER_REQUIRE=1: {MISSING}")
     pytest.skip(MISSING, allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (requirements-dev.txt)")
+from selenium.common.exceptions import (  # noqa: E402
+    ElementNotInteractableException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -77,8 +82,21 @@ def open_report(browser, page):
 
 
 def click_menu_item(browser, label):
-    """Click the navigation entry ``label`` (a category or subcategory) in the left-hand menu."""
-    browser.find_element(By.XPATH, f"//a[span[normalize-space()={label!r}]]").click()
+    """Click the navigation entry ``label`` (a category or subcategory) in the left-hand menu.
+
+    The menu is re-rendered by the report's JavaScript after each click, so wait until the entry is there
+    and clickable instead of assuming the previous click has finished rendering.
+    """
+    locator = (By.XPATH, f"//a[span[normalize-space()={label!r}]]")
+
+    def clicked(driver):
+        try:
+            driver.find_element(*locator).click()
+        except (NoSuchElementException, StaleElementReferenceException, ElementNotInteractableException):
+            return False
+        return True
+
+    WebDriverWait(browser, 30).until(clicked, message=f"menu entry {label!r} never became clickable")
 
 
 def box(browser, element):
