@@ -4,6 +4,9 @@ VENV ?= .venv
 PYTHON ?= python3
 CORES ?= 2
 BIN := $(VENV)/bin
+# One pytest-xdist worker per CPU, a test module per worker at a time (its module-scoped study runs once);
+# `make test PYTEST_PARALLEL=` runs the tests in one process.
+PYTEST_PARALLEL ?= -n logical --dist loadscope
 # What a missing or old Python needs, named in the messages of check-python.
 PYTHON_NEEDED := 3.11
 
@@ -42,11 +45,11 @@ dry-run: $(BIN)/.installed
 	$(BIN)/snakemake --dry-run
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # Everything but the tests marked slow (real snakemake runs, real training, the benchmark; see tests/conftest.py).
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not slow and not slurm"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow and not slurm"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,19 +1,29 @@
 """Session-wide test machinery: the test tiers (slow, slurm), the SLURM test cluster and the shared tiny study.
 
 scripts/, tests/ and tests/slurm are on sys.path through pyproject.toml's [tool.pytest.ini_options] pythonpath.
+`make test` and `make test-fast` run the tests in pytest-xdist workers (one per core, a test module per worker at a
+time); what the session shares (the tiny study, the SLURM cluster) is made once, by whichever worker needs it first,
+in a folder all workers of the session see.
 """
 
+import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 import workflow_helpers
+from filelock import FileLock
 from workflow_helpers import TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 SKIP_EXIT = 77  # cluster.sh: SLURM cannot be started here (not root, no apt)
 cluster_state = pytest.StashKey[dict]()
+owns_shared_folder = pytest.StashKey[bool]()
+# The folder shared by the session's processes (the pytest-xdist controller and its workers, which inherit it).
+SHARED_FOLDER = "SYNTHCXR_TEST_SHARED"
 # Fixtures that run a real study with snakemake: a test that uses one, directly or through another fixture, is slow.
 STUDY_FIXTURES = frozenset(
     {
@@ -45,18 +55,33 @@ def pytest_runtest_setup(item):
     workflow_helpers.real_runs_allowed = item.get_closest_marker("slow") is not None
 
 
+def pytest_configure(config):
+    """The first pytest process of a session (the xdist controller, or the only process) makes the shared folder."""
+    config.stash[owns_shared_folder] = SHARED_FOLDER not in os.environ
+    if config.stash[owns_shared_folder]:
+        os.environ[SHARED_FOLDER] = tempfile.mkdtemp(prefix="synthcxr-tests-")
+
+
+def shared_folder():
+    return Path(os.environ[SHARED_FOLDER])
+
+
 # trylast: after pytest's own -m/-k deselection, so `pytest -m "not slurm"` starts no cluster.
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     """Start the real single-node SLURM cluster once, before any test, if a SLURM test was collected.
 
     Started before the other tests too: with slurm installed but stopped, every snakemake call waits
-    ~10 s for slurmctld (the plugin asks `scontrol show config` when it is imported).
+    ~10 s for slurmctld (the plugin asks `scontrol show config` when it is imported). Each xdist worker
+    collects every test; the first to get the lock starts the cluster, the others find it running.
     """
     slurm_items = [item for item in items if item.get_closest_marker("slurm")]
     if not slurm_items:
         return
-    result = subprocess.run(["bash", str(CLUSTER), "start"], capture_output=True, text=True, timeout=600)
+    with FileLock(shared_folder() / "slurm.lock"):
+        result = subprocess.run(["bash", str(CLUSTER), "start"], capture_output=True, text=True, timeout=600)
+        if result.returncode == 0:
+            (shared_folder() / "slurm.started").touch()
     config.stash[cluster_state] = {"returncode": result.returncode, "output": result.stdout + result.stderr}
     if result.returncode == SKIP_EXIT:
         reason = f"SLURM cannot be started here: {result.stderr.strip() or result.stdout.strip()}"
@@ -65,9 +90,13 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_sessionfinish(session):
-    state = session.config.stash.get(cluster_state, None)
-    if state and state["returncode"] == 0:
+    """The process that made the shared folder ends last: it stops the cluster (if started) and removes the folder."""
+    if not session.config.stash.get(owns_shared_folder, False):
+        return
+    if (shared_folder() / "slurm.started").exists():
         subprocess.run(["bash", str(CLUSTER), "stop"], capture_output=True, timeout=300)
+    shutil.rmtree(shared_folder(), ignore_errors=True)
+    del os.environ[SHARED_FOLDER]
 
 
 @pytest.fixture(scope="session")
@@ -79,14 +108,20 @@ def slurm_cluster(request):
 
 
 @pytest.fixture(scope="session")
-def tiny_study(tmp_path_factory):
+def tiny_study():
     """A finished tiny study (workflow_helpers.TINY_STUDY_DOMAINS, 1 seed, 1 epoch), run once per session.
 
     Returns (workdir, config path). Read-only for its users: a test that changes files or results works on a copy
     (``shutil.copytree(workdir, copy, symlinks=True)`` keeps mtimes and Snakemake's metadata, so the copy has
-    nothing to do either).
+    nothing to do either). Under xdist the first worker to ask runs it; the others wait for it on the lock.
     """
-    workdir = tmp_path_factory.mktemp("tiny_study")
-    config = write_config(workdir / "config.yaml", tiny_config(TINY_STUDY_DOMAINS))
-    snakemake(workdir, "--configfile", config, "--cores", 2)
-    return workdir, config
+    workdir = shared_folder() / "tiny_study"
+    finished = shared_folder() / "tiny_study.finished"
+    with FileLock(shared_folder() / "tiny_study.lock"):
+        if not finished.exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # what a failed attempt of another worker left
+            workdir.mkdir()
+            config = write_config(workdir / "config.yaml", tiny_config(TINY_STUDY_DOMAINS))
+            snakemake(workdir, "--configfile", config, "--cores", 2)
+            finished.touch()
+    return workdir, workdir / "config.yaml"

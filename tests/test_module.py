@@ -5,7 +5,7 @@ import shutil
 import subprocess
 
 import pytest
-from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, write_config
+from workflow_helpers import REPO, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -32,11 +32,7 @@ use rule * from synthcxr as synthcxr_*
 
 def run_in(folder, *args, check=True):
     """snakemake in ``folder`` with that folder's own Snakefile."""
-    command = [SNAKEMAKE, *map(str, args)]
-    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=900)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
-    return result
+    return snakemake(folder, *args, check=check, snakefile=folder / "Snakefile")
 
 
 def importing_folder(folder, snakefile):
@@ -69,6 +65,7 @@ def test_the_module_plans_the_importing_workflows_config(tmp_path, snakefile):
     assert not any("Original" in line for line in trainings)  # not the default config's domains
 
 
+@pytest.mark.slow  # a real run of the importing workflow
 def test_the_module_runs_to_the_summary_and_then_has_nothing_to_do(importing_workflow):
     run_in(importing_workflow, "--cores", 2)
     summary = importing_workflow / "results" / "summary.csv"

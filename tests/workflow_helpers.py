@@ -55,8 +55,8 @@ NOT_A_RUN = {
 }
 
 
-def snakemake(workdir, *args, check=True, timeout=900):
-    """Run snakemake on the repository's Snakefile in ``workdir``; return the completed process.
+def snakemake(workdir, *args, check=True, timeout=900, snakefile=REPO / "Snakefile"):
+    """Run snakemake on ``snakefile`` (the repository's) in ``workdir``; return the completed process.
 
     After every run that exits 0, a dry run with the same arguments must have nothing to do: a run
     that says "done" must not leave stale results behind (issue #14, item 1).
@@ -64,7 +64,7 @@ def snakemake(workdir, *args, check=True, timeout=900):
     args = [str(arg) for arg in args]
     if not real_runs_allowed and NOT_A_RUN.isdisjoint(args):
         raise AssertionError("this test runs snakemake for real: mark it @pytest.mark.slow (see tests/conftest.py)")
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args]
+    command = [SNAKEMAKE, "--snakefile", str(snakefile), "--directory", str(workdir), *args]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
