@@ -48,9 +48,11 @@ __all__ = [
     "train_vae",
     "train_gan",
     "train_generator",
+    "describe_training",
     "sample",
     "write_samples",
     "write_sample_grid",
+    "write_progress_grid",
     "save_generator",
     "load_generator",
     "milestone_epochs",
@@ -270,14 +272,8 @@ def _write_progress(progress, progress_dir, class_names):
         return
     for epoch, grid in progress.items():
         labels = np.repeat(np.arange(N_CLASSES), PROGRESS_PER_CLASS)
-        write_sample_grid(
-            grid.numpy(),
-            labels,
-            Path(progress_dir) / f"epoch_{int(epoch):04d}.png",
-            per_class=PROGRESS_PER_CLASS,
-            class_names=class_names,
-            title=f"epoch {int(epoch)}",
-        )
+        path = Path(progress_dir) / f"epoch_{int(epoch):04d}.png"
+        write_progress_grid(grid.numpy(), labels, path, class_names, title=f"epoch {int(epoch)}")
 
 
 def _checked_data(images, labels):
@@ -472,6 +468,12 @@ def train_generator(
     return model, book.history
 
 
+def describe_training(kind, labels, settings):
+    """A log line: what a generator of ``kind`` learns from, and with which settings."""
+    per_class = np.bincount(labels, minlength=N_CLASSES).tolist()
+    return f"training a {kind} on {len(labels)} train images ({per_class} per class), settings {settings}"
+
+
 def train_vae(images, labels, settings, device, checkpoint_path, fingerprint, **options):
     """:func:`train_generator` of a :class:`ConditionalVAE`; history holds per epoch the mean loss,
     reconstruction (BCE summed over pixels) and KL term per image."""
@@ -559,6 +561,11 @@ def write_sample_grid(images, labels, path, per_class=8, class_names=CLASS_NAMES
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     canvas.save(path, format="PNG")
     return np.asarray(canvas)
+
+
+def write_progress_grid(images, labels, path, class_names=CLASS_NAMES, title=None):
+    """A grid of the progress folder: the first :data:`PROGRESS_PER_CLASS` images of each class."""
+    return write_sample_grid(images, labels, path, per_class=PROGRESS_PER_CLASS, class_names=class_names, title=title)
 
 
 def save_generator(model, kind, settings, path):
