@@ -19,10 +19,13 @@ Training mirrors :func:`synthcxr.train.train_model`: a checkpoint (models, optim
 history, progress grids) is written atomically after every epoch and resumed when its fingerprint
 matches; every random draw during training comes from a generator seeded with (seed, epoch), so a
 resumed run ends with the same weights as an uninterrupted one (on CPU; CUDA kernels may differ in
-the last bits).
+the last bits). One loop (:func:`train_generator`) trains both kinds; what differs, the update of one
+batch, is the kind's step (:class:`_VAEStep`, :class:`_GANStep`).
 """
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +48,11 @@ __all__ = [
     "train_vae",
     "train_gan",
     "train_generator",
+    "describe_training",
     "sample",
     "write_samples",
     "write_sample_grid",
+    "write_progress_grid",
     "save_generator",
     "load_generator",
     "milestone_epochs",
@@ -55,6 +60,7 @@ __all__ = [
 
 KINDS = ("vae", "gan")
 N_CLASSES = 2
+CLASS_NAMES = ("NORMAL", "PNEUMONIA")  # label order
 STAGES = 4  # stride-2 stages: image_size must be divisible by 2**STAGES
 
 # Defaults tuned on the demo phantoms (~120 training images per class, 128 px) to give recognisable
@@ -266,17 +272,12 @@ def _write_progress(progress, progress_dir, class_names):
         return
     for epoch, grid in progress.items():
         labels = np.repeat(np.arange(N_CLASSES), PROGRESS_PER_CLASS)
-        write_sample_grid(
-            grid.numpy(),
-            labels,
-            Path(progress_dir) / f"epoch_{int(epoch):04d}.png",
-            per_class=PROGRESS_PER_CLASS,
-            class_names=class_names,
-            title=f"epoch {int(epoch)}",
-        )
+        path = Path(progress_dir) / f"epoch_{int(epoch):04d}.png"
+        write_progress_grid(grid.numpy(), labels, path, class_names, title=f"epoch {int(epoch)}")
 
 
-def _prepare_run(kind, images, labels, settings, device, checkpoint_path, fingerprint, log):
+def _checked_data(images, labels):
+    """``images`` as uint8 (N, H, W) with H == W and ``labels`` as 0/1, both arrays; else ValueError."""
     images = np.asarray(images)
     if images.ndim != 3 or images.dtype != np.uint8 or images.shape[1] != images.shape[2]:
         raise ValueError(f"images must be uint8 (N, H, W) with H == W, got {images.dtype} {images.shape}")
@@ -285,238 +286,138 @@ def _prepare_run(kind, images, labels, settings, device, checkpoint_path, finger
         raise ValueError(f"need as many labels as images (and at least one), got {len(labels)} and {len(images)}")
     if not np.isin(labels, np.arange(N_CLASSES)).all():
         raise ValueError("labels must be 0 (NORMAL) or 1 (PNEUMONIA)")
-    settings = resolve_settings(kind, settings)
-    seed_everything(settings["seed"])
-    model = build_model(kind, settings, images.shape[-1]).to(device)
-    checkpoint = load_checkpoint(checkpoint_path, fingerprint, log)
-    x_all = torch.as_tensor(images).to(device)
-    y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
-    return settings, model, checkpoint, x_all, y_all
+    return images, labels
 
 
-def _finish_epoch(
-    model,
-    optimizers,
-    settings,
-    epoch,
-    record,
-    history,
-    progress,
-    z_fixed,
-    y_fixed,
-    device,
-    checkpoint_path,
-    fingerprint,
-    progress_dir,
-    class_names,
-    timer,
-    started,
-    n_images,
-):
-    history.append(record)
-    if epoch + 1 in milestone_epochs(settings["epochs"]):
-        progress[str(epoch + 1)] = _progress_grid(model, z_fixed, y_fixed, device)
-        _write_progress({str(epoch + 1): progress[str(epoch + 1)]}, progress_dir, class_names)
-    save_atomically(
-        {
-            "fingerprint": fingerprint,
-            "epoch": epoch + 1,
-            "model": model.state_dict(),
-            "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
-            "history": history,
-            "progress": progress,
-        },
-        checkpoint_path,
-    )
-    seconds = time.perf_counter() - started
-    losses = " ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch")
-    message = f"epoch {epoch + 1}/{settings['epochs']}: {losses} ({n_images / seconds:.0f} images/s)"
-    timer.report(message, done=epoch + 1)
+class _VAEStep:
+    """One VAE update per batch: loss = reconstruction (BCE summed over pixels) + beta * KL, mean per image."""
+
+    totals = ("loss", "reconstruction", "kl")  # history keys of the per-image means
+
+    def __init__(self, model, settings):
+        self.model, self.beta = model, settings["beta"]
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+        self.optimizers = {"model": self.optimizer}
+
+    def __call__(self, x, y, rng):
+        """Update on uint8 images ``x`` with labels ``y``; returns the batch's sums of :attr:`totals`."""
+        x = to_input(x)
+        mu, logvar = self.model.encode(x, y)
+        z = mu + torch.exp(0.5 * logvar) * _randn(mu.shape, rng, x.device)
+        logits = self.model.decode(z, y)
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        loss = (recon + self.beta * kl).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return torch.stack([loss.detach() * len(y), recon.detach().sum(), kl.detach().sum()]).double()
 
 
-def _report_batch(timer, settings, epoch, start, n_images):
-    """A progress line within a long epoch, every ``timer.interval`` seconds."""
-    if timer.due():
-        batch_size = settings["batch_size"]
-        index, n_batches = start // batch_size + 1, -(-n_images // batch_size)
-        message = f"epoch {epoch + 1}/{settings['epochs']}: batch {index}/{n_batches}"
-        timer.report(message, done=epoch + index / n_batches)
+class _GANStep:
+    """One discriminator then one generator update per batch (DCGAN, non-saturating BCE losses)."""
+
+    totals = ("loss_d", "loss_g", "d_real", "d_fake")  # history keys of the per-image means
+
+    def __init__(self, model, settings):
+        self.G, self.D, self.latent_dim = model.generator, model.discriminator, settings["latent_dim"]
+        betas = (0.5, 0.999)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=settings["lr"], betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=settings["lr"], betas=betas)
+        self.optimizers = {"generator": self.opt_g, "discriminator": self.opt_d}
+        self.bce = nn.BCEWithLogitsLoss()
+
+    def __call__(self, x, y, rng):
+        """Update on uint8 images ``x`` with labels ``y``; returns the batch's sums of :attr:`totals`."""
+        real, device = to_input(x) * 2.0 - 1.0, x.device
+        ones, zeros = torch.ones(len(y), device=device), torch.zeros(len(y), device=device)
+        fake = self.G(_randn((len(y), self.latent_dim), rng, device), y)
+        # Discriminator step: real -> 1, generated -> 0 (generated images detached).
+        d_real, d_fake = self.D(real, y), self.D(fake.detach(), y)
+        loss_d = self.bce(d_real, ones) + self.bce(d_fake, zeros)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        # Generator step, non-saturating: make the updated discriminator call the images real.
+        loss_g = self.bce(self.D(fake, y), ones)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        return torch.stack(
+            [
+                loss_d.detach() * len(y),
+                loss_g.detach() * len(y),
+                torch.sigmoid(d_real.detach()).sum(),
+                torch.sigmoid(d_fake.detach()).sum(),
+            ]
+        ).double()
 
 
-def _resume(model, optimizers, checkpoint, checkpoint_path, progress_dir, class_names, log):
-    if checkpoint is None:
-        return [], {}, 0
-    model.load_state_dict(checkpoint["model"])
-    for name, opt in optimizers.items():
-        opt.load_state_dict(checkpoint["optimizers"][name])
-    progress = checkpoint.get("progress", {})
-    _write_progress(progress, progress_dir, class_names)  # grids of epochs done before the interruption
-    log(f"resuming from checkpoint {checkpoint_path} after epoch {checkpoint['epoch']}")
-    return checkpoint["history"], progress, checkpoint["epoch"]
+_STEPS = {"vae": _VAEStep, "gan": _GANStep}
 
 
-def train_vae(
-    images,
-    labels,
-    settings,
-    device,
-    checkpoint_path,
-    fingerprint,
-    log=print,
-    progress_dir=None,
-    class_names=("NORMAL", "PNEUMONIA"),
-):
-    """Train a :class:`ConditionalVAE` on uint8 ``images`` (N, H, W) with 0/1 ``labels``.
+@dataclass
+class _Bookkeeping:
+    """What a run keeps and writes besides the weights: history, progress grids, checkpoint, log lines."""
 
-    ``settings``: see :data:`DEFAULT_SETTINGS` (missing keys take the defaults). A checkpoint is written
-    after each epoch and a matching one (same ``fingerprint``) is resumed. Progress grids (fixed latent
-    codes, :data:`PROGRESS_PER_CLASS` per class) are drawn at :func:`milestone_epochs` and written as
-    ``progress_dir/epoch_NNNN.png`` when ``progress_dir`` is given. Returns (model, history); history
-    holds per epoch the mean loss, reconstruction (BCE summed over pixels) and KL term per image.
-    """
-    settings, model, checkpoint, x_all, y_all = _prepare_run(
-        "vae", images, labels, settings, device, checkpoint_path, fingerprint, log
-    )
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
-    optimizers = {"model": optimizer}
-    history, progress, start_epoch = _resume(
-        model, optimizers, checkpoint, checkpoint_path, progress_dir, class_names, log
-    )
-    z_fixed, y_fixed = _progress_inputs(settings["latent_dim"], settings["seed"])
-    timer = Progress(settings["epochs"], done=start_epoch, log=log)
-    n, batch_size, beta = len(y_all), settings["batch_size"], settings["beta"]
-    for epoch in range(start_epoch, settings["epochs"]):
-        started = time.perf_counter()
-        model.train()
-        rng = _epoch_generator(settings["seed"], epoch)
-        order = epoch_order(n, settings["seed"], epoch).to(device)
-        totals = torch.zeros(3, dtype=torch.float64, device=device)
-        for start in range(0, n, batch_size):
-            batch = order[start : start + batch_size]
-            x, y = to_input(x_all[batch]), y_all[batch]
-            mu, logvar = model.encode(x, y)
-            z = mu + torch.exp(0.5 * logvar) * _randn(mu.shape, rng, device)
-            logits = model.decode(z, y)
-            recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
-            kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-            loss = (recon + beta * kl).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            totals += torch.stack([loss.detach() * len(batch), recon.detach().sum(), kl.detach().sum()]).double()
-            _report_batch(timer, settings, epoch, start, n)
-        loss, recon, kl = (totals / n).tolist()
-        record = {"epoch": epoch + 1, "loss": loss, "reconstruction": recon, "kl": kl}
-        _finish_epoch(
-            model,
-            optimizers,
-            settings,
-            epoch,
-            record,
-            history,
-            progress,
-            z_fixed,
-            y_fixed,
-            device,
-            checkpoint_path,
-            fingerprint,
-            progress_dir,
-            class_names,
-            timer,
-            started,
-            n,
-        )
-    model.eval()
-    return model, history
+    model: nn.Module
+    optimizers: dict
+    settings: dict
+    checkpoint_path: str
+    fingerprint: str
+    log: Callable = print
+    progress_dir: str | Path | None = None
+    class_names: tuple = CLASS_NAMES
+    history: list = field(default_factory=list)
+    progress: dict = field(default_factory=dict)  # epoch (str) -> uint8 grid
+    timer: Progress = field(init=False)  # set by start(), as are:
+    device: torch.device = field(init=False)
+    z_fixed: torch.Tensor = field(init=False)  # latent codes and labels of the progress grids
+    y_fixed: torch.Tensor = field(init=False)
 
+    def start(self, checkpoint, device):
+        """Resume ``checkpoint`` when given and start the clock; returns the first epoch to train (from 0)."""
+        start_epoch = 0
+        if checkpoint is not None:
+            self.model.load_state_dict(checkpoint["model"])
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(checkpoint["optimizers"][name])
+            self.history, self.progress = checkpoint["history"], checkpoint.get("progress", {})
+            _write_progress(self.progress, self.progress_dir, self.class_names)  # epochs before the interruption
+            self.log(f"resuming from checkpoint {self.checkpoint_path} after epoch {checkpoint['epoch']}")
+            start_epoch = checkpoint["epoch"]
+        self.z_fixed, self.y_fixed = _progress_inputs(self.settings["latent_dim"], self.settings["seed"])
+        self.device, self.timer = device, Progress(self.settings["epochs"], done=start_epoch, log=self.log)
+        return start_epoch
 
-def train_gan(
-    images,
-    labels,
-    settings,
-    device,
-    checkpoint_path,
-    fingerprint,
-    log=print,
-    progress_dir=None,
-    class_names=("NORMAL", "PNEUMONIA"),
-):
-    """Train a :class:`ConditionalGAN` (DCGAN, non-saturating loss) on uint8 ``images`` with 0/1 ``labels``.
+    def batch_done(self, epoch, start, n_images):
+        """A progress line within a long epoch, every ``timer.interval`` seconds."""
+        if self.timer.due():
+            batch_size = self.settings["batch_size"]
+            index, n_batches = start // batch_size + 1, -(-n_images // batch_size)
+            message = f"epoch {epoch + 1}/{self.settings['epochs']}: batch {index}/{n_batches}"
+            self.timer.report(message, done=epoch + index / n_batches)
 
-    Same checkpoint, resume and progress-grid behaviour as :func:`train_vae`. Per batch: one
-    discriminator step (real images with their labels -> 1, generated images with the same labels -> 0),
-    then one generator step. Returns (model, history); history holds per epoch the mean discriminator
-    and generator losses and the discriminator's mean probability on real and generated images.
-    """
-    settings, model, checkpoint, x_all, y_all = _prepare_run(
-        "gan", images, labels, settings, device, checkpoint_path, fingerprint, log
-    )
-    betas = (0.5, 0.999)
-    opt_g = torch.optim.Adam(model.generator.parameters(), lr=settings["lr"], betas=betas)
-    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=settings["lr"], betas=betas)
-    optimizers = {"generator": opt_g, "discriminator": opt_d}
-    history, progress, start_epoch = _resume(
-        model, optimizers, checkpoint, checkpoint_path, progress_dir, class_names, log
-    )
-    z_fixed, y_fixed = _progress_inputs(settings["latent_dim"], settings["seed"])
-    timer = Progress(settings["epochs"], done=start_epoch, log=log)
-    n, batch_size, latent_dim = len(y_all), settings["batch_size"], settings["latent_dim"]
-    bce = nn.BCEWithLogitsLoss()
-    G, D = model.generator, model.discriminator
-    for epoch in range(start_epoch, settings["epochs"]):
-        started = time.perf_counter()
-        model.train()
-        rng = _epoch_generator(settings["seed"], epoch)
-        order = epoch_order(n, settings["seed"], epoch).to(device)
-        totals = torch.zeros(4, dtype=torch.float64, device=device)
-        for start in range(0, n, batch_size):
-            batch = order[start : start + batch_size]
-            real, y = to_input(x_all[batch]) * 2.0 - 1.0, y_all[batch]
-            ones, zeros = torch.ones(len(batch), device=device), torch.zeros(len(batch), device=device)
-            fake = G(_randn((len(batch), latent_dim), rng, device), y)
-            # Discriminator step: real -> 1, generated -> 0 (generated images detached).
-            d_real, d_fake = D(real, y), D(fake.detach(), y)
-            loss_d = bce(d_real, ones) + bce(d_fake, zeros)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            # Generator step, non-saturating: make the updated discriminator call the images real.
-            loss_g = bce(D(fake, y), ones)
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            totals += torch.stack(
-                [
-                    loss_d.detach() * len(batch),
-                    loss_g.detach() * len(batch),
-                    torch.sigmoid(d_real.detach()).sum(),
-                    torch.sigmoid(d_fake.detach()).sum(),
-                ]
-            ).double()
-            _report_batch(timer, settings, epoch, start, n)
-        loss_d, loss_g, p_real, p_fake = (totals / n).tolist()
-        record = {"epoch": epoch + 1, "loss_d": loss_d, "loss_g": loss_g, "d_real": p_real, "d_fake": p_fake}
-        _finish_epoch(
-            model,
-            optimizers,
-            settings,
-            epoch,
-            record,
-            history,
-            progress,
-            z_fixed,
-            y_fixed,
-            device,
-            checkpoint_path,
-            fingerprint,
-            progress_dir,
-            class_names,
-            timer,
-            started,
-            n,
-        )
-    model.eval()
-    return model, history
+    def epoch_done(self, record, started, n_images):
+        """Keep ``record``, draw a milestone's grid, write the checkpoint and the epoch's log line."""
+        self.history.append(record)
+        epoch = record["epoch"]
+        if epoch in milestone_epochs(self.settings["epochs"]):
+            self.progress[str(epoch)] = _progress_grid(self.model, self.z_fixed, self.y_fixed, self.device)
+            _write_progress({str(epoch): self.progress[str(epoch)]}, self.progress_dir, self.class_names)
+        checkpoint = {
+            "fingerprint": self.fingerprint,
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizers": {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
+            "history": self.history,
+            "progress": self.progress,
+        }
+        save_atomically(checkpoint, self.checkpoint_path)
+        seconds = time.perf_counter() - started
+        losses = " ".join(f"{k} {v:.4f}" for k, v in record.items() if k != "epoch")
+        message = f"epoch {epoch}/{self.settings['epochs']}: {losses} ({n_images / seconds:.0f} images/s)"
+        self.timer.report(message, done=epoch)
 
 
 def train_generator(
@@ -529,21 +430,62 @@ def train_generator(
     fingerprint,
     log=print,
     progress_dir=None,
-    class_names=("NORMAL", "PNEUMONIA"),
+    class_names=CLASS_NAMES,
 ):
-    """:func:`train_vae` or :func:`train_gan` by ``kind``."""
-    train = {"vae": train_vae, "gan": train_gan}[kind]
-    return train(
-        images,
-        labels,
-        settings,
-        device,
-        checkpoint_path,
-        fingerprint,
-        log=log,
-        progress_dir=progress_dir,
-        class_names=class_names,
-    )
+    """Train a generator of ``kind`` ("vae" or "gan") on uint8 ``images`` (N, H, W) with 0/1 ``labels``.
+
+    ``settings``: see :data:`DEFAULT_SETTINGS` (missing keys take the defaults). A checkpoint is written
+    after each epoch and a matching one (same ``fingerprint``) is resumed. Progress grids (fixed latent
+    codes, :data:`PROGRESS_PER_CLASS` per class) are drawn at :func:`milestone_epochs` and written as
+    ``progress_dir/epoch_NNNN.png`` when ``progress_dir`` is given. Returns (model in eval mode,
+    history); history holds per epoch the means per image of the step's ``totals`` (see
+    :func:`train_vae`, :func:`train_gan`).
+    """
+    images, labels = _checked_data(images, labels)
+    settings = resolve_settings(kind, settings)
+    seed_everything(settings["seed"])  # the weights' initialisation
+    model = build_model(kind, settings, images.shape[-1]).to(device)
+    checkpoint = load_checkpoint(checkpoint_path, fingerprint, log)
+    x_all = torch.as_tensor(images).to(device)
+    y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
+    step = _STEPS[kind](model, settings)
+    book = _Bookkeeping(model, step.optimizers, settings, checkpoint_path, fingerprint, log, progress_dir, class_names)
+    start_epoch = book.start(checkpoint, device)
+    n, batch_size = len(y_all), settings["batch_size"]
+    for epoch in range(start_epoch, settings["epochs"]):
+        started = time.perf_counter()
+        model.train()
+        rng = _epoch_generator(settings["seed"], epoch)
+        order = epoch_order(n, settings["seed"], epoch).to(device)
+        totals = torch.zeros(len(step.totals), dtype=torch.float64, device=device)
+        for start in range(0, n, batch_size):
+            batch = order[start : start + batch_size]
+            totals += step(x_all[batch], y_all[batch], rng)
+            book.batch_done(epoch, start, n)
+        means = (totals / n).tolist()
+        book.epoch_done({"epoch": epoch + 1, **dict(zip(step.totals, means))}, started, n)
+    model.eval()
+    return model, book.history
+
+
+def describe_training(kind, labels, settings):
+    """A log line: what a generator of ``kind`` learns from, and with which settings."""
+    per_class = np.bincount(labels, minlength=N_CLASSES).tolist()
+    return f"training a {kind} on {len(labels)} train images ({per_class} per class), settings {settings}"
+
+
+def train_vae(images, labels, settings, device, checkpoint_path, fingerprint, **options):
+    """:func:`train_generator` of a :class:`ConditionalVAE`; history holds per epoch the mean loss,
+    reconstruction (BCE summed over pixels) and KL term per image."""
+    return train_generator("vae", images, labels, settings, device, checkpoint_path, fingerprint, **options)
+
+
+def train_gan(images, labels, settings, device, checkpoint_path, fingerprint, **options):
+    """:func:`train_generator` of a :class:`ConditionalGAN`. Per batch: one discriminator step (real
+    images with their labels -> 1, generated images with the same labels -> 0), then one generator
+    step. History holds per epoch the mean discriminator and generator losses and the discriminator's
+    mean probability on real and generated images."""
+    return train_generator("gan", images, labels, settings, device, checkpoint_path, fingerprint, **options)
 
 
 # ---------------------------------------------------------------------------
@@ -596,7 +538,7 @@ def write_samples(images, labels, class_names, out_dir):
     return counts
 
 
-def write_sample_grid(images, labels, path, per_class=8, class_names=("NORMAL", "PNEUMONIA"), title=None, gap=2):
+def write_sample_grid(images, labels, path, per_class=8, class_names=CLASS_NAMES, title=None, gap=2):
     """Save a PNG grid: one row per class (the first ``per_class`` images of it), class name on the left.
 
     Returns the grid as a uint8 array.
@@ -619,6 +561,11 @@ def write_sample_grid(images, labels, path, per_class=8, class_names=("NORMAL", 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     canvas.save(path, format="PNG")
     return np.asarray(canvas)
+
+
+def write_progress_grid(images, labels, path, class_names=CLASS_NAMES, title=None):
+    """A grid of the progress folder: the first :data:`PROGRESS_PER_CLASS` images of each class."""
+    return write_sample_grid(images, labels, path, per_class=PROGRESS_PER_CLASS, class_names=class_names, title=title)
 
 
 def save_generator(model, kind, settings, path):

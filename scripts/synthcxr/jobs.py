@@ -1,6 +1,7 @@
 """Plumbing shared by the entry points that Snakemake's ``script:`` directive runs."""
 
 import contextlib
+import datetime
 import errno
 import hashlib
 import json
@@ -8,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 import traceback
 from importlib import metadata
 from pathlib import Path
@@ -151,6 +153,40 @@ def read_json(path):
 def run_environment():
     """Facts that vary between runs: kept out of the byte-reproducible result files."""
     return {"host": platform.node(), "pid": os.getpid(), "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
+
+
+class JobClock:
+    """When a job started and how long each of its phases took: its run_info.json (tools/benchmark/jobtime.py).
+
+    Each phase lasts from the end of the one before, the first from ``script_started`` (a
+    ``time.perf_counter()`` the entry script takes before its imports, so that they count).
+    """
+
+    def __init__(self, script_started):
+        self.wall_started = time.time()
+        self.started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        self.phase_seconds, self.last_end = {}, script_started
+
+    def phase_done(self, name):
+        """End the phase ``name`` now."""
+        now = time.perf_counter()
+        self.phase_seconds[name] = round(now - self.last_end, 3)
+        self.last_end = now
+
+    def wall_seconds(self):
+        return time.time() - self.wall_started
+
+    def run_info(self, device):
+        """The job's times, host and code version, with ``device`` (a description of it): facts that vary
+        between runs, kept apart from the reproducible result files."""
+        return {
+            "started": self.started_at,
+            "wall_seconds": round(self.wall_seconds(), 1),
+            "phase_seconds": self.phase_seconds,
+            "environment": run_environment(),
+            "device": device,
+            "code_version": code_version(repository_root()),
+        }
 
 
 def config_sha256(settings, classes, split_seed):

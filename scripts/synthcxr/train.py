@@ -11,12 +11,13 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from synthcxr.jobs import write_bytes
+from synthcxr.jobs import config_sha256, file_sha256, package_versions, run_fingerprint, write_bytes
 from synthcxr.model import StudyCNN, to_input
 from synthcxr.progress import Progress
 
@@ -240,3 +241,55 @@ def predict_proba(model, images, device, batch_size=512):
         x = to_input(torch.as_tensor(images[start : start + batch_size]).to(device))
         out.append(torch.softmax(model(x), dim=1)[:, 1].float().cpu())
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
+
+
+def rounded_probabilities(model, images, device, decimals=6):
+    """:func:`predict_proba` as float64 rounded once to ``decimals``, so that metrics computed from them
+    equal what anyone recomputes from a predictions file."""
+    return np.round(predict_proba(model, images, device).astype(np.float64), decimals)
+
+
+@dataclass
+class TrainingJob:
+    """One train_model job: the training domain, the domains it learns from and its settings (the rule's params)."""
+
+    train_domain: str
+    sources: list
+    settings: dict
+    classes: list
+    percent: int
+    split_seed: int
+
+    def describe(self, rows, validation_rows):
+        """A log line: what is learned from, and what is held out."""
+        return (
+            f"training {self.train_domain} (seed {self.settings['seed']}, {self.percent}% of the train split) on "
+            f"{len(rows)} images from {self.sources}; {len(validation_rows)} held out to choose the threshold"
+        )
+
+    def fingerprint(self, paths, code):
+        """What a checkpoint must match to be resumed: settings, ``code`` digests and the data ``paths``' bytes."""
+        return run_fingerprint([self.settings, self.percent, self.split_seed, code], paths)
+
+    def manifest_sha256(self, manifest_paths):
+        """{source domain: sha256 of its manifest}; ``manifest_paths`` in the order of :attr:`sources`."""
+        return {source: file_sha256(path) for source, path in zip(self.sources, manifest_paths)}
+
+    def record(self, rows, validation_rows, manifest_sha256, history, device):
+        """The model's history.json: what it learned from, its settings, per-epoch history and provenance."""
+        labels = [row["label"] for row in rows]
+        return {
+            "train_domain": self.train_domain,
+            "sources": self.sources,
+            "settings": self.settings,
+            "config_sha256": config_sha256(self.settings, self.classes, self.split_seed),
+            "train_images": len(rows),
+            "train_images_per_class": {str(k): labels.count(k) for k in sorted(set(labels))},
+            "train_percent": self.percent,
+            "validation_fraction": self.settings["validation_fraction"],
+            "validation_images": len(validation_rows),
+            "manifest_sha256": manifest_sha256,
+            "history": history,
+            "device": describe_device(device)["device"],
+            "packages": package_versions(),
+        }
