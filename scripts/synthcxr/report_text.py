@@ -27,8 +27,8 @@ THRESHOLD_INTRO = (
     "split. A model trained on synthetic images is often miscalibrated on real ones, so 0.5 can be far from its "
     "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean ± sd over seeds."
 )
-# The findings' context: these report_tables params, as they are (seeds sorted).
-FINDINGS_PARAMS = (
+# What the report's text states: these params of rule report_tables, as they are (seeds sorted).
+REPORT_PARAMS = (
     "reference",
     "synthetic",
     "real_trains",
@@ -109,18 +109,18 @@ def table_html(frame):
     return frame.to_html(index=False, border=0, na_rep="n/a")
 
 
-def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table=None, **settings):
+def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table, settings):
     """summary.md, summary.tex and the HTML pages of the main table and the comparisons, as text.
 
     ``summary`` / ``comparisons``: the tables of rules summarize and compare_domains; ``intake_reports`` /
     ``leakage_reports``: the JSON of each prepare_domain / check_leakage job; ``fidelity_table``: the table of
-    rule summarize_fidelity, or None. ``settings``: seeds, reference, alpha, n_boot_intervals,
-    n_boot_comparisons, min_groups_per_class. Returns {output name of rule report_tables: text}.
+    rule summarize_fidelity, or None; ``settings``: from :func:`report_settings`. Returns {output name of rule
+    report_tables: text}.
     """
     reference, alpha, n_boot = settings["reference"], settings["alpha"], settings["n_boot_comparisons"]
     marks = significance_marks(comparisons)
     intro = main_intro(
-        sorted(settings["seeds"]),
+        settings["seeds"],
         int(comparisons["p_value"].notna().sum()),
         reference=reference,
         alpha=alpha,
@@ -166,9 +166,9 @@ def main_table(summary, comparisons):
     return readable_table(summary, significance_marks(comparisons))
 
 
-def findings_context(params):
-    """The settings synthcxr.findings.findings takes, from report_tables' params (any object with them as
-    attributes); seeds sorted."""
-    context = {name: getattr(params, name) for name in FINDINGS_PARAMS}
-    context["seeds"] = sorted(context["seeds"])
-    return context
+def report_settings(params):
+    """The settings the report's text states (:func:`tables`, and synthcxr.findings.findings' context), from
+    report_tables' params (any object with them as attributes); seeds sorted."""
+    settings = {name: getattr(params, name) for name in REPORT_PARAMS}
+    settings["seeds"] = sorted(settings["seeds"])
+    return settings
