@@ -5,7 +5,6 @@ import pytest
 
 from synthcxr.catalog import THRESHOLD_METRICS
 from synthcxr.evaluate import metrics_at_validation_threshold, validation_threshold
-from synthcxr.leakage import leakage_error
 from synthcxr.predictions import prediction_rows, read_predictions, write_predictions
 
 
@@ -35,14 +34,3 @@ def test_no_threshold_without_both_classes_in_the_validation_slice(tmp_path):
     assert validation_threshold(_validation(tmp_path, [], [])) is None
     tuned = metrics_at_validation_threshold([{"label": 0}], np.array([0.1]), None)
     assert tuned["threshold"] is None and all(tuned[name] is None for name in THRESHOLD_METRICS)
-
-
-def test_the_leakage_error_names_each_test_domain_with_copies_and_examples():
-    leaked = {"Original": [f"NORMAL/{i}.png" for i in range(7)], "VAEs": [], "GANs": ["PNEUMONIA/x.png"]}
-    message = leakage_error("Mixed", leaked, examples=2)
-    assert message == (
-        "leakage: 7 test image(s) of domain 'Original' are exact copies of training images of 'Mixed', "
-        "e.g. ['NORMAL/0.png', 'NORMAL/1.png']; 1 test image(s) of domain 'GANs' are exact copies of training "
-        "images of 'Mixed', e.g. ['PNEUMONIA/x.png'] (set leakage: report to continue)"
-    )
-    assert leakage_error("Mixed", {"Original": [], "VAEs": []}) is None

@@ -186,3 +186,79 @@ def test_findings_tell_an_unadjusted_interval_from_a_holm_significant_difference
         "none of these differences is significant after Holm correction, although the unadjusted interval excludes "
         "zero for AUROC (unadjusted p = 0.0200, Holm-adjusted p = 0.0800)."
     ) in text
+
+
+def _comparison_rows(train, test, difference):
+    return [
+        dict(
+            test=test,
+            train=train,
+            reference="Original",
+            metric=metric,
+            train_value=0.8 + difference,
+            reference_value=0.8,
+            difference=difference,
+            ci_low=difference - 0.05,
+            ci_high=difference + 0.05,
+            p_value=0.5,
+            p_holm=1.0,
+            significant=False,
+            n_test=40,
+            n_groups=30,
+            note="",
+        )
+        for metric in ("accuracy", "balanced_accuracy", "f1", "auroc")
+    ]
+
+
+def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test_set():
+    trains, tests = ["Original", "Hospital2", "GANs"], ["Original", "Hospital2", "GANs", "Ext"]
+    comparisons = pd.DataFrame(
+        [row for train in trains[1:] for test in tests for row in _comparison_rows(train, test, -0.01)]
+    )
+    summary = pd.DataFrame(
+        [
+            dict(
+                train=train,
+                test=test,
+                n_test=40,
+                accuracy=0.8,
+                balanced_accuracy=0.8,
+                auroc=0.9,
+                majority_baseline_accuracy=0.5,
+                accuracy_ci_low=0.7,
+                accuracy_ci_high=0.9,
+            )
+            for train in trains
+            for test in tests
+        ]
+    )
+    context = dict(
+        reference="Original",
+        synthetic=["GANs"],
+        real_trains=["Hospital2"],
+        mixed=None,
+        test_domains=tests,
+        external=["Ext"],
+        generator_saw_test={},
+        generator_unknown=["GANs"],
+        seeds=[1, 2, 3],
+        n_boot_intervals=100,
+        n_boot_comparisons=100,
+        alpha=0.05,
+        min_groups_per_class=5,
+        demo=False,
+    )
+    sections = findings.findings(summary, comparisons, context)
+    titles = [title for title, _ in sections]
+    text = "\n".join(p for _, paragraphs in sections for p in paragraphs)
+    assert titles.index("On real images that no training and no generator saw") < titles.index(
+        "Training on synthetic instead of real images"
+    )
+    assert "On real images that no training and no generator saw (Ext, 40 images)" in text
+    assert "training on Hospital2 instead of" not in text  # never framed as synthetic...
+    assert "training on real images of Hospital2 instead of Original" in text  # ...but as real
+    synthetic = dict(sections)["Training on synthetic instead of real images"]
+    assert synthetic and all("training on GANs instead of Original" in p for p in synthetic)
+    assert not any(p.startswith("Hospital2") for p in dict(sections)["Where synthetic training falls short"])
+    assert "The images the generator of GANs was trained on are unknown" in text

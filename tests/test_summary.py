@@ -7,7 +7,14 @@ import pytest
 from simulated import _unadjusted_versus_holm, simulated_study
 
 from synthcxr import analysis
-from synthcxr.summary import comparisons_readable, latex_table, leakage_lines, readable_table
+from synthcxr.summary import (
+    comparisons_readable,
+    latex_table,
+    leakage_lines,
+    mark_test_roles,
+    readable_table,
+    readable_test_names,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +52,20 @@ def test_main_tables_mark_significant_cells(study):
     # the caption says which metrics can carry a mark at all
     assert "only accuracy, balanced accuracy, F1 and AUROC were tested" in latex
     assert re.search(r"\d\.\d{3}\*?\\\\ \\scriptsize \[\d\.\d{3}, \d\.\d{3}\]", latex)
+
+
+def test_leakage_lines_report_patients_and_identical_domains():
+    summary = pd.DataFrame(
+        {"train": ["A"], "test": ["B"], "train_test_overlap": [0], "train_test_patient_overlap": [2]}
+    )
+    overlap = {"domains": ["A", "B"], "shared_images": 10, "share": 1.0, "identical": True}
+    lines = leakage_lines(summary, [overlap])
+    assert "2 image(s) are of patients whose images A was trained on" in lines[0]
+    assert "Domains A and B share 10 image(s)" in lines[1] and "same images under two names" in lines[1]
+
+
+def test_external_and_generator_seen_test_splits_are_marked_in_tables():
+    summary = pd.DataFrame({"train": ["Original", "GANs", "GANs"], "test": ["Ext", "Original", "Ext"]})
+    marked = mark_test_roles(summary, external=["Ext"], generator_saw_test={"GANs": ["Original"]})
+    assert list(marked["external_test"]) == [True, False, True]
+    assert readable_test_names(marked) == ["Ext (external)", "Original (generator saw these)", "Ext (external)"]
