@@ -12,10 +12,13 @@ from sklearn.metrics import roc_auc_score
 from synthcxr import catalog
 from synthcxr.figures import (
     FPR_GRID,
+    class_samples,
     colour_range,
+    confusion_counts,
     confusion_grid,
     confusion_grid_by_seed,
     heatmap,
+    histories_by_domain,
     mean_roc,
     row_shares,
     training_curves,
@@ -155,3 +158,36 @@ def test_mean_roc_area_is_the_mean_auroc():
     assert area == pytest.approx(expected, abs=0.01)
     assert mean[-1] == 1.0 and (np.diff(mean) >= -1e-12).all() and (sd >= 0).all()
     assert mean_roc([1, 1, 1], probs[:, :3]) is None
+
+
+def test_confusion_counts_are_pooled_over_seeds_and_kept_for_each_model():
+    def metrics(train, seed, counts):
+        provenance = {"train_domain": train, "test_domain": "Original", "seed": seed}
+        return {"provenance": provenance, "confusion_matrix": {"counts": counts}}
+
+    pooled, by_seed, seeds = confusion_counts(
+        [
+            metrics("GANs", 2, [[1, 2], [3, 4]]),
+            metrics("GANs", 1, [[5, 0], [0, 5]]),
+            metrics("VAEs", 1, [[0, 1], [1, 0]]),
+        ]
+    )
+    np.testing.assert_array_equal(pooled[("GANs", "Original")], [[6, 2], [3, 9]])
+    np.testing.assert_array_equal(by_seed[(("GANs", 2), "Original")], [[1, 2], [3, 4]])
+    assert seeds == [1, 2] and len(by_seed) == 3
+
+
+def test_histories_are_grouped_by_training_domain_in_the_order_given():
+    runs = [
+        {"train_domain": "B", "history": [1]},
+        {"train_domain": "A", "history": [2]},
+        {"train_domain": "B", "history": [3]},
+    ]
+    assert dict(histories_by_domain(runs)) == {"B": [[1], [3]], "A": [[2]]}
+
+
+def test_class_samples_take_images_of_each_class_spread_through_the_manifest():
+    manifest = pd.DataFrame({"label": [0, 1] * 10, "split": ["train"] * 20})
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1)
+    samples = class_samples(images, manifest, 2, per_class=3)
+    assert [int(v) for v in samples[0].ravel()] == [0, 8, 18] and [int(v) for v in samples[1].ravel()] == [1, 9, 19]

@@ -1,6 +1,6 @@
 """synthcxr.leakage: pixel copies, shared patients and identical domains, and the message that stops a run."""
 
-from synthcxr.leakage import IDENTICAL_SHARE, domain_overlaps, leakage_error, patient_overlap
+from synthcxr.leakage import IDENTICAL_SHARE, domain_overlaps, leakage_error, pair_report, patient_overlap
 
 
 def test_patient_overlap_and_domain_overlaps():
@@ -30,3 +30,31 @@ def test_the_leakage_error_names_each_test_domain_with_copies_and_examples():
         "images of 'Mixed', e.g. ['PNEUMONIA/x.png'] (set leakage: report to continue)"
     )
     assert leakage_error("Mixed", {"Original": [], "VAEs": []}) is None
+
+
+def test_a_pair_report_names_copies_of_every_source_and_patients_of_other_real_sources():
+    rows = {
+        "Original": [
+            {"path": "o1.png", "split": "train", "group": "id:p1", "pixel_hash": "a"},
+            {"path": "o2.png", "split": "test", "group": "id:p2", "pixel_hash": "b"},
+        ],
+        "GANs": [{"path": "g1.png", "split": "train", "group": "content:c", "pixel_hash": "c"}],
+        "Hospital2": [
+            {"path": "h1.png", "split": "test", "group": "id:p1", "pixel_hash": "d"},  # a patient of Original
+            {"path": "h2.png", "split": "test", "group": "content:c", "pixel_hash": "c"},  # a copy of a GANs image
+            {"path": "h3.png", "split": "train", "group": "id:p3", "pixel_hash": "e"},
+        ],
+    }
+    report, message = pair_report("Mixed", "Hospital2", rows, ["Original", "GANs"], ["Original", "Hospital2"])
+    assert report["train_domain"] == "Mixed" and report["test_domain"] == "Hospital2"
+    assert report["test_images"] == {"Hospital2": ["h2.png"]}
+    assert report["test_images_of_training_patients"] == {"Hospital2": ["h1.png"]}
+    assert report["domain_overlaps"] == domain_overlaps(rows)
+    identical = [entry for entry in report["domain_overlaps"] if entry["identical"]]  # GANs' one image is h2
+    assert [entry["domains"] for entry in identical] == [["GANs", "Hospital2"]]
+    assert message == leakage_error(
+        "Mixed", report["test_images"], report["test_images_of_training_patients"], identical
+    )
+    # a synthetic test domain has no patients to compare
+    report, _ = pair_report("Original", "GANs", rows, ["Original"], ["Original", "Hospital2"])
+    assert report["test_images_of_training_patients"] == {"GANs": []}

@@ -12,6 +12,7 @@ from synthcxr.summary import (
     latex_table,
     leakage_lines,
     mark_test_roles,
+    provenance,
     readable_table,
     readable_test_names,
 )
@@ -69,3 +70,17 @@ def test_external_and_generator_seen_test_splits_are_marked_in_tables():
     marked = mark_test_roles(summary, external=["Ext"], generator_saw_test={"GANs": ["Original"]})
     assert list(marked["external_test"]) == [True, False, True]
     assert readable_test_names(marked) == ["Ext (external)", "Original (generator saw these)", "Ext (external)"]
+
+
+def test_provenance_names_each_cells_metrics_file_and_the_interval_settings():
+    metrics = [{"provenance": {"seed": 1}}, {"provenance": {"seed": 2}}]
+    trainings = {"results/models/GANs/seed1/run_info.json": {"device": "cpu"}}
+    bootstrap = {"n_boot": 300, "alpha": 0.05, "seed": 0, "min_groups_per_class": 5}
+    found = provenance(["m1.json", "m2.json"], metrics, trainings, bootstrap)
+    assert list(found) == ["finished", "environment", "code_version", "packages", "statistics", "trainings", "cells"]
+    assert found["cells"] == [
+        {"metrics": "m1.json", "provenance": {"seed": 1}},
+        {"metrics": "m2.json", "provenance": {"seed": 2}},
+    ]
+    assert found["statistics"]["intervals"] == dict(bootstrap, resampling=analysis.INTERVAL_RESAMPLING)
+    assert found["trainings"] == trainings and "numpy" in found["packages"]
