@@ -1,41 +1,23 @@
 """Entry point of rule summarize: the summary tables (means, sd, bootstrap intervals) and the run's provenance."""
 
-import datetime
+from synthcxr import analysis, jobs, summary
 
-from synthcxr.analysis import INTERVAL_RESAMPLING, interval_table, load_cells
-from synthcxr.jobs import (
-    code_version,
-    logged,
-    package_versions,
-    read_json,
-    repository_root,
-    run_environment,
-    write_csv,
-    write_json,
-)
-from synthcxr.summary import by_seed_table, mark_test_roles, summary_table
-
-with logged(snakemake.log[0]):
+with jobs.logged(snakemake.log[0]):
     p = snakemake.params
-    metrics = [read_json(path) for path in snakemake.input.metrics]
-    by_seed = by_seed_table(metrics, p.train_domains, p.test_domains)
-    cells = load_cells(snakemake.input.predictions, snakemake.params.cells)
-    intervals = interval_table(cells, **p.bootstrap)
-    summary = mark_test_roles(summary_table(by_seed, intervals), p.external, p.generator_saw_test)
-    write_csv(by_seed, snakemake.output.by_seed)
-    write_csv(summary, snakemake.output.csv)
-    write_json(
-        {
-            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "environment": run_environment(),
-            "code_version": code_version(repository_root()),
-            "packages": package_versions(),
-            "statistics": {"intervals": dict(p.bootstrap, resampling=INTERVAL_RESAMPLING)},
-            "trainings": {path: read_json(path) for path in snakemake.input.run_info},
-            "cells": [
-                {"metrics": path, "provenance": m["provenance"]} for path, m in zip(snakemake.input.metrics, metrics)
-            ],
-        },
-        snakemake.output.provenance,
+    metrics = [jobs.read_json(path) for path in snakemake.input.metrics]
+    by_seed, table = summary.study_tables(
+        metrics,
+        analysis.load_cells(snakemake.input.predictions, p.cells),
+        train_domains=p.train_domains,
+        test_domains=p.test_domains,
+        external=p.external,
+        generator_saw_test=p.generator_saw_test,
+        bootstrap=p.bootstrap,
     )
-    print(summary.to_string())
+    jobs.write_csv(by_seed, snakemake.output.by_seed)
+    jobs.write_csv(table, snakemake.output.csv)
+    trainings = {path: jobs.read_json(path) for path in snakemake.input.run_info}
+    jobs.write_json(
+        summary.provenance(snakemake.input.metrics, metrics, trainings, p.bootstrap), snakemake.output.provenance
+    )
+    print(table.to_string())

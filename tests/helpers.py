@@ -1,9 +1,11 @@
-"""Small generated image folders for tests."""
+"""Small generated image folders and images for tests."""
 
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from synthcxr.phantoms import image_rng, render_phantom
 
 
 def write_image(path, seed, size=32, mode="L"):
@@ -21,3 +23,11 @@ def make_domain(root, per_class=10, classes=("NORMAL", "PNEUMONIA"), seed=0, siz
         for index in range(per_class):
             write_image(root / name / f"{name.lower()}_{index:03d}.png", (seed, label, index), size)
     return root
+
+
+def phantoms(per_class, seed=0, size=32):
+    """The demo's phantom radiographs: class-dependent anatomy, deterministic per seed."""
+    images = [
+        render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
+    ]
+    return np.stack(images), np.repeat([0, 1], per_class)

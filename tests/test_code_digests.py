@@ -90,6 +90,7 @@ RERUN_BY_AN_EDIT_OF = {
         "train_model",
     },
     "prepare": {"prepare_domain"},
+    "report_text": {"report_tables"},
     "progress": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
     "splits": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
     "stats": {

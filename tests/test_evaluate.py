@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 
 from synthcxr.catalog import THRESHOLD_METRICS
-from synthcxr.evaluate import metrics_at_validation_threshold, validation_threshold
-from synthcxr.leakage import leakage_error
+from synthcxr.evaluate import (
+    at_validation_threshold,
+    leaked_test_images,
+    metrics_at_validation_threshold,
+    validation_threshold,
+)
 from synthcxr.predictions import prediction_rows, read_predictions, write_predictions
 
 
@@ -37,12 +41,23 @@ def test_no_threshold_without_both_classes_in_the_validation_slice(tmp_path):
     assert tuned["threshold"] is None and all(tuned[name] is None for name in THRESHOLD_METRICS)
 
 
-def test_the_leakage_error_names_each_test_domain_with_copies_and_examples():
-    leaked = {"Original": [f"NORMAL/{i}.png" for i in range(7)], "VAEs": [], "GANs": ["PNEUMONIA/x.png"]}
-    message = leakage_error("Mixed", leaked, examples=2)
-    assert message == (
-        "leakage: 7 test image(s) of domain 'Original' are exact copies of training images of 'Mixed', "
-        "e.g. ['NORMAL/0.png', 'NORMAL/1.png']; 1 test image(s) of domain 'GANs' are exact copies of training "
-        "images of 'Mixed', e.g. ['PNEUMONIA/x.png'] (set leakage: report to continue)"
+def test_a_cells_leaked_test_images_are_those_check_leakage_found_for_its_test_domain():
+    leakage = {"test_images": {"B": ["x.png", "y.png"]}, "test_images_of_training_patients": {"B": ["z.png"]}}
+    assert leaked_test_images(leakage, "B") == {
+        "images": 2,
+        "test_images": ["x.png", "y.png"],
+        "patient_images": 1,
+        "patient_test_images": ["z.png"],
+    }
+    # a report written before patients were compared
+    assert leaked_test_images({"test_images": {"B": []}}, "B")["patient_images"] == 0
+
+
+def test_the_threshold_metrics_say_where_the_threshold_was_chosen(tmp_path):
+    validation = _validation(tmp_path, [0, 0, 1, 1], [0.05, 0.10, 0.30, 0.35])
+    rows = [{"label": y} for y in (0, 0, 1, 1)]
+    found = at_validation_threshold(rows, np.array([0.1, 0.2, 0.3, 0.4]), validation, "GANs", 4)
+    assert found["threshold"] == validation_threshold(validation)
+    assert (
+        found["chosen_on"] == "validation slice of the GANs train split (4 images, not used for training); Youden's J"
     )
-    assert leakage_error("Mixed", {"Original": [], "VAEs": []}) is None

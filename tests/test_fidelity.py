@@ -3,12 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from helpers import phantoms
 
 from synthcxr import fidelity as fid
-from synthcxr.fidelity_summary import closest_pairs_figure
-from synthcxr.phantoms import image_rng, render_phantom
 
-SIZE = 32
 TINY = {
     "widths": [4, 8, 8],
     "two_sample_epochs": 4,
@@ -26,14 +24,6 @@ TINY = {
 @pytest.fixture(autouse=True)
 def one_thread():
     torch.set_num_threads(1)
-
-
-def phantoms(per_class, seed=0, size=SIZE):
-    """The demo's phantom radiographs: class-dependent anatomy, deterministic per seed."""
-    images = [
-        render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
-    ]
-    return np.stack(images), np.repeat([0, 1], per_class)
 
 
 # ---------------------------------------------------------------------------
@@ -150,19 +140,3 @@ def test_memorization_flags_planted_copies_only():
     assert copies["nearest_is_train_share"] == 1.0 and copies["nearest_is_train_p_value"] < 1e-4
     per_class = fid.memorization_summary(details, np.r_[np.ones(5, bool), np.zeros(40, bool)])
     assert per_class["share_below_threshold"] == 1.0
-
-
-def test_closest_pairs_figure(tmp_path):
-    real, labels = phantoms(6)
-    summary, details = fid.memorization(real[:4], real[4:10], real[10:])
-    pairs = fid.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
-    assert np.all(np.diff(pairs["distance"]) >= 0) and pairs["synthetic"].shape == (3, *real.shape[1:])
-    for col in range(3):  # each synthetic image beside its nearest training image
-        np.testing.assert_array_equal(
-            pairs["train"][col], real[4:10][details["train_index"][pairs["synthetic_index"][col]]]
-        )
-    np.savez(tmp_path / "pairs.npz", **pairs)
-    with np.load(tmp_path / "pairs.npz", allow_pickle=False) as saved:
-        figure = closest_pairs_figure(dict(saved), title="test")
-    figure.savefig(tmp_path / "pairs.png")
-    assert (tmp_path / "pairs.png").stat().st_size > 1000

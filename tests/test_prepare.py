@@ -1,14 +1,14 @@
-import os
+"""synthcxr.prepare: decoding, splitting and caching a domain, and its intake report (every intake error)."""
+
 import shutil
 
 import numpy as np
 import pytest
 from helpers import make_domain, write_image
+from kaggle_trees import CLASSES, PATIENT, demo_tree, link_tree, needs_sample, sample_patients
 
-from synthcxr.folders import DomainError, fingerprint, list_domain, outside_classes_note
+from synthcxr.folders import DomainError, list_domain, outside_classes_note
 from synthcxr.prepare import prepare_domain
-
-CLASSES = ["NORMAL", "PNEUMONIA"]
 
 
 def prepare(folder, **kwargs):
@@ -125,39 +125,6 @@ def test_patient_groups_stay_together_and_are_reported(tmp_path):
     assert report["groups_straddling_without_grouping"] > 0
 
 
-def test_fingerprint_changes_when_an_image_is_added_not_when_nothing_changes(tmp_path):
-    folder = make_domain(tmp_path / "GANs", per_class=5)
-    before = fingerprint(list_domain("GANs", folder, CLASSES))
-    assert fingerprint(list_domain("GANs", folder, CLASSES)) == before
-    write_image(folder / "NORMAL" / "new.png", 1234)
-    assert fingerprint(list_domain("GANs", folder, CLASSES)) != before
-
-
-@pytest.mark.parametrize("link", ["broken", "loop", "folder_loop"])
-def test_a_bad_symbolic_link_is_a_domain_error_naming_the_domain_and_path(tmp_path, link):
-    folder = make_domain(tmp_path / "GANs", per_class=5)
-    bad = folder / "PNEUMONIA" / "batch2" / "x.png"
-    bad.parent.mkdir()
-    if link == "broken":
-        bad.symlink_to(tmp_path / "moved_away.png")
-    elif link == "loop":
-        bad.symlink_to(bad)
-    else:
-        bad = folder / "PNEUMONIA" / "batch2" / "up"
-        bad.symlink_to(folder / "PNEUMONIA")
-    with pytest.raises(DomainError, match=r"domain 'GANs': .*") as error:
-        list_domain("GANs", folder, CLASSES)
-    assert str(bad) in str(error.value)
-
-
-def test_a_linked_subfolder_is_followed(tmp_path):
-    folder = make_domain(tmp_path / "GANs", per_class=5)
-    elsewhere = make_domain(tmp_path / "elsewhere", per_class=2)
-    (folder / "NORMAL" / "more").symlink_to(elsewhere / "NORMAL")
-    listing = list_domain("GANs", folder, CLASSES)
-    assert "NORMAL/more/normal_001.png" in listing.images["NORMAL"] and len(listing.images["NORMAL"]) == 7
-
-
 def test_decoding_logs_progress_with_the_time_left(tmp_path):
     folder = make_domain(tmp_path / "GANs", per_class=5)
     lines = []
@@ -167,19 +134,6 @@ def test_decoding_logs_progress_with_the_time_left(tmp_path):
     quiet = []
     prepare(folder, log=quiet.append)  # every 30 s by default: nothing for a small domain
     assert quiet == []
-
-
-def test_a_file_name_that_is_not_utf8_is_refused_naming_domain_and_path(tmp_path):
-    # Was: UnicodeEncodeError in the fingerprint of the dry run, naming neither domain nor file.
-    folder = make_domain(tmp_path / "GANs", per_class=6)
-    latin1 = os.path.join(os.fsencode(folder / "NORMAL"), b"caf\xe9.png")
-    shutil.copy(folder / "NORMAL" / "normal_000.png", latin1)
-    with pytest.raises(DomainError) as raised:
-        fingerprint(list_domain("GANs", folder, CLASSES))
-    message = str(raised.value)
-    assert message.startswith("domain 'GANs': the name of ")
-    assert f"{folder}/NORMAL/caf\\xe9.png is not valid UTF-8" in message
-    message.encode("utf-8")  # printable as it is
 
 
 def label_conflict(folder):
@@ -241,3 +195,53 @@ def test_a_relative_folder_is_shown_resolved_against_the_working_directory(tmp_p
     make_domain(tmp_path / "data" / "GANs", per_class=6)
     _, _, report = prepare("data/GANs")
     assert report["folder"] == "data/GANs" and report["folder_absolute"] == f"{tmp_path}/data/GANs"
+
+
+def test_a_given_split_is_kept_val_joins_train_and_each_image_says_why(tmp_path):
+    root = demo_tree(tmp_path / "chest_xray", {"train": 4, "test": 2, "val": 1})
+    _, rows, report = prepare_domain(
+        "Kaggle", root, CLASSES, image_size=32, test_fraction=0.2, split_seed=1, split="folders"
+    )
+    reasons = {row["path"]: (row["split"], row["split_reason"]) for row in rows}
+    assert reasons["train/NORMAL/normal_0000.png"] == ("train", "folder train/")
+    assert reasons["val/PNEUMONIA/pneumonia_0000.png"] == ("train", "folder val/ (joins train)")
+    assert reasons["test/NORMAL/normal_0001.png"] == ("test", "folder test/")
+    assert report["split"] == "folders" and report["val_images_joined_train"] == 2
+    assert report["class_counts"] == {"train": {"NORMAL": 5, "PNEUMONIA": 5}, "test": {"NORMAL": 2, "PNEUMONIA": 2}}
+
+
+def test_an_external_test_set_is_all_test_and_needs_only_one_image_per_class(tmp_path):
+    folder = make_domain(tmp_path / "External", per_class=1)
+    _, rows, report = prepare_domain(
+        "External", folder, CLASSES, image_size=32, test_fraction=0.2, split_seed=1, split="test"
+    )
+    assert [(row["split"], row["split_reason"]) for row in rows] == [("test", "external test set")] * 2
+    assert report["class_counts"]["train"] == {"NORMAL": 0, "PNEUMONIA": 0}
+
+
+def test_random_splits_say_their_seed(tmp_path):
+    _, rows, _ = prepare_domain(
+        "GANs", make_domain(tmp_path / "GANs", per_class=5), CLASSES, image_size=32, test_fraction=0.2, split_seed=9
+    )
+    assert {row["split_reason"] for row in rows} == {"random (seed 9)"}
+
+
+@needs_sample
+def test_patients_on_both_sides_of_a_given_split_are_reported(tmp_path):
+    patients = sample_patients()
+    link_tree(tmp_path / "chest_xray", {"train": 6, "test": 3}, patients)
+    # A patient with two images, one on each side of the given split.
+    first, second = next(paths for paths in list(patients["PNEUMONIA"].values())[40:] if len(paths) > 1)[:2]
+    (tmp_path / "chest_xray" / "train" / "PNEUMONIA" / first.name).symlink_to(first)
+    (tmp_path / "chest_xray" / "test" / "PNEUMONIA" / second.name).symlink_to(second)
+    _, _, report = prepare_domain(
+        "Kaggle",
+        tmp_path / "chest_xray",
+        CLASSES,
+        image_size=32,
+        test_fraction=0.2,
+        split_seed=1,
+        group_pattern=PATIENT.pattern,
+        split="folders",
+    )
+    assert report["patient_groups_in_both_given_splits"] == [f"id:{PATIENT.search(first.name).group(1)}"]

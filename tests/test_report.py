@@ -9,15 +9,12 @@ import re
 import shutil
 import zipfile
 
-import jinja2
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from oracles import holm
 from workflow_helpers import REPO, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
-from synthcxr.methods import render_methods
 from synthcxr.summary import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
@@ -76,63 +73,6 @@ def report_run(tiny_study, tmp_path_factory):
     for report in ("results/report.html", "results/report.zip"):
         snakemake(workdir, "--configfile", config, "--report", report)
     return workdir / "results"
-
-
-def statistics_defaults():
-    """The defaults of the config's statistics section, from the schema (what a config without the section gets)."""
-    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    return {key: spec["default"] for key, spec in schema["properties"]["statistics"]["properties"].items()}
-
-
-def methods_settings(seeds=(1, 2)):
-    """The Methods page's variables as rule report_tables passes them, with the default statistics settings."""
-    settings = statistics_defaults()
-    return {
-        "domains": ["Original", "GANs"],
-        "test_fraction": 0.2,
-        "mixed_name": "Mixed",
-        "mixed_members": ["Original", "GANs"],
-        "seeds": list(seeds),
-        "training": {"lr": 0.001, "batch_size": 16, "epochs": 5, "validation_fraction": 0.1},
-        "reference": "Original",
-        "n_boot_intervals": settings["interval_resamples"],
-        "n_boot_comparisons": settings["comparison_resamples"],
-        "alpha": settings["alpha"],
-        "min_groups_per_class": settings["min_groups_per_class"],
-    }
-
-
-def test_methods_page_and_docs_state_the_default_statistics_settings():
-    """The Methods page renders the statistics settings; docs/statistics.md states the defaults by hand."""
-    settings = statistics_defaults()
-    alpha, min_groups = settings["alpha"], settings["min_groups_per_class"]
-    n_intervals, n_comparisons = settings["interval_resamples"], settings["comparison_resamples"]
-    methods = " ".join(render_methods(methods_settings()).split())
-    docs = " ".join((REPO / "docs" / "statistics.md").read_text().split())
-    coverage = f"{100 * (1 - alpha):g}%"
-    for text in (methods, docs):
-        assert f"{coverage} percentile bootstrap" in text and f"{coverage} interval" in text
-        assert f"fewer than {min_groups} patient groups" in text
-    assert f"({n_intervals} resamples)" in methods and f"{n_intervals:,} resamples" in docs
-    assert f"{n_comparisons} bootstrap" in methods and f"{n_comparisons:,} bootstrap" in docs
-    assert f"error rate at {alpha}" in methods and f"p-value is below {alpha}" in methods
-    assert compared_metrics_text() in methods
-
-
-def test_methods_page_says_how_far_to_trust_few_seeds():
-    assert "between single models" in render_methods(methods_settings(seeds=[1]))
-    assert "treat the marks as provisional" in render_methods(methods_settings(seeds=[1, 2]))
-    many = render_methods(methods_settings(seeds=[1, 2, 3]))
-    assert "provisional" not in many and "between single models" not in many
-
-
-def test_methods_page_escapes_domain_names_and_needs_every_setting():
-    settings = methods_settings()
-    settings["domains"] = ["Original", "<b>GANs</b>"]
-    assert "&lt;b&gt;GANs&lt;/b&gt;" in render_methods(settings)
-    del settings["n_boot_intervals"]
-    with pytest.raises(jinja2.UndefinedError):
-        render_methods(settings)
 
 
 def test_report_front_page_is_short_and_the_methods_have_their_own_entry():

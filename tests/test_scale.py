@@ -8,11 +8,10 @@ import tracemalloc
 
 import numpy as np
 import torch
-from helpers import make_domain
+from helpers import make_domain, phantoms
 
 from synthcxr import fidelity as fid
 from synthcxr.model import StudyCNN
-from synthcxr.phantoms import image_rng, render_phantom
 from synthcxr.prepare import prepare_domain
 
 
@@ -36,13 +35,6 @@ def test_a_bad_image_skipped_leaves_no_empty_row_in_the_cache(tmp_path):
     images, rows, report = prepare_domain("D", folder, ["NORMAL", "PNEUMONIA"], 16, 0.2, 1, on_bad_image="skip")
     assert len(images) == len(rows) == 19 and report["bad_images"] == 1
     assert images.flags["C_CONTIGUOUS"]
-
-
-def phantoms(per_class, seed, size=32):
-    images = [
-        render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
-    ]
-    return np.stack(images), np.repeat([0, 1], per_class)
 
 
 TINY = {

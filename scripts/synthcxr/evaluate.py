@@ -1,6 +1,7 @@
 """Evaluating one trained model on one test split: per-image predictions and the cell's metrics."""
 
 from synthcxr.catalog import THRESHOLD_METRICS
+from synthcxr.jobs import config_sha256, file_sha256, package_versions
 from synthcxr.metrics import choose_threshold, classification_metrics
 
 
@@ -39,3 +40,47 @@ def metrics_at_validation_threshold(test_rows, probabilities, threshold):
     labels = [row["label"] for row in test_rows]
     computed = classification_metrics(labels, probabilities, threshold=threshold)
     return {"threshold": threshold, **{name: computed[name] for name in THRESHOLD_METRICS}}
+
+
+def at_validation_threshold(test_rows, probabilities, validation, train, validation_images):
+    """:func:`metrics_at_validation_threshold` at the threshold chosen on ``validation`` (the predictions
+    table of the training's validation slice, ``validation_images`` images of ``train``'s train split),
+    saying where it was chosen."""
+    found = metrics_at_validation_threshold(test_rows, probabilities, validation_threshold(validation))
+    found["chosen_on"] = (
+        f"validation slice of the {train} train split ({validation_images} images, not used for training); Youden's J"
+    )
+    return found
+
+
+def leaked_test_images(leakage, test):
+    """The cell's test images that rule check_leakage found to be pixel copies of, or of patients in, the
+    training images (``leakage``: its report for this training and test domain)."""
+    leaked = leakage["test_images"][test]
+    same_patients = leakage.get("test_images_of_training_patients", {}).get(test, [])
+    return {
+        "images": len(leaked),
+        "test_images": leaked,
+        "patient_images": len(same_patients),
+        "patient_test_images": same_patients,
+    }
+
+
+def cell_provenance(train, test, seed, *, settings, classes, split_seed, training, test_manifest, device):
+    """Where a cell's metrics come from: domains, seed, settings, the manifests' digests and the device.
+
+    ``training``: the training's history JSON (its manifest_sha256); ``test_manifest``: the path of the test
+    domain's manifest; ``device``: its name, as :func:`synthcxr.train.describe_device` gives it.
+    """
+    return {
+        "train_domain": train,
+        "test_domain": test,
+        "seed": int(seed),
+        "split_seed": split_seed,
+        "settings": settings,
+        "config_sha256": config_sha256(settings, classes, split_seed),
+        "train_manifest_sha256": training["manifest_sha256"],
+        "test_manifest_sha256": file_sha256(test_manifest),
+        "device": device,
+        "packages": package_versions(),
+    }

@@ -84,6 +84,11 @@ def markdown(table):
     return readable(table).to_markdown(index=False)
 
 
+def markdown_page(table):
+    """The fidelity table as a Markdown document: its title, what the distances are, the table."""
+    return f"# {TITLE}\n\n{INTRO}\n\n{markdown(table)}\n"
+
+
 def html(table):
     """The fidelity table as a standalone HTML page (the report shows it like the other tables)."""
     return html_page(

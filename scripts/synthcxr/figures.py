@@ -1,5 +1,7 @@
 """Figures of the cross-domain results (matplotlib, no display needed)."""
 
+from collections import defaultdict
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -164,6 +166,18 @@ def confusion_grid_by_seed(matrices, train_domains, test_domains, class_names, s
     return confusion_figure(matrices, rows, test_domains, class_names, title)
 
 
+def confusion_counts(metric_dicts):
+    """The confusion matrices of :func:`confusion_grid` and :func:`confusion_grid_by_seed` from the evaluations'
+    metrics JSON: ``({(train, test): counts pooled over seeds}, {((train, seed), test): counts}, seeds)``."""
+    pooled, by_seed = defaultdict(lambda: np.zeros((2, 2), dtype=int)), {}
+    for metrics in metric_dicts:
+        train, test, seed = (metrics["provenance"][key] for key in ("train_domain", "test_domain", "seed"))
+        counts = np.asarray(metrics["confusion_matrix"]["counts"])
+        pooled[(train, test)] += counts
+        by_seed[((train, seed), test)] = counts
+    return pooled, by_seed, sorted({seed for (_, seed), _ in by_seed})
+
+
 def mean_roc(y_true, probs, grid=FPR_GRID):
     """Vertical average over seeds of the ROC curves (Fawcett 2006): mean and sd of TPR on ``grid``.
 
@@ -258,6 +272,14 @@ def training_curves(histories, train_domains):
     return fig
 
 
+def histories_by_domain(training_histories):
+    """The ``histories`` of :func:`training_curves` from the trainings' history JSON, in the order given."""
+    histories = defaultdict(list)
+    for history in training_histories:
+        histories[history["train_domain"]].append(history["history"])
+    return histories
+
+
 def plot_mean_curve(ax, runs, key, index, train):
     """Mean over seeds of ``key`` per epoch (band ± sd with several seeds); False when no run has it."""
     runs = [run for run in runs if run and all(key in record for record in run)]
@@ -285,6 +307,16 @@ def sample_indices(manifest, label, split=None, per_class=4):
         return rows
     picks = np.unique(np.linspace(0, rows.size - 1, min(per_class, rows.size)).round().astype(int))
     return rows[picks]
+
+
+def class_samples(images, manifest, n_classes, per_class=4):
+    """One domain's entry of :func:`sample_grid`'s ``samples``: {label: ``per_class`` images of that class}.
+
+    ``images``: the domain's cached images (an array or a memory map); ``manifest``: its manifest table.
+    """
+    return {
+        label: np.asarray(images[sample_indices(manifest, label, per_class=per_class)]) for label in range(n_classes)
+    }
 
 
 def sample_grid(samples, class_names, per_class=4):

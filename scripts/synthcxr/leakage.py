@@ -78,3 +78,33 @@ def leakage_error(train, leaked, patients=None, identical=(), examples=5):
         for entry in identical
     ]
     return f"leakage: {'; '.join(found)} (set leakage: report to continue)" if found else None
+
+
+def pair_report(train, test, rows_by_domain, sources, real_domains):
+    """What rule check_leakage finds for training domain ``train`` and test domain ``test``.
+
+    ``rows_by_domain``: each domain's manifest rows; ``sources``: the domains ``train`` learns from (itself,
+    or Mixed's members); ``real_domains``: the real ones, whose patient ids can be compared. Returns
+    ``(report, message)``: the leakage JSON and :func:`leakage_error`'s message (None without leaks).
+    """
+    train_rows = {source: [row for row in rows_by_domain[source] if row["split"] == "train"] for source in sources}
+    test_rows = [row for row in rows_by_domain[test] if row["split"] == "test"]
+    leaked = {test: train_test_overlap([row for src in sources for row in train_rows[src]], test_rows)}
+    # Patients of another real domain's training data (a domain's own split is group-aware, or given).
+    real_sources = [src for src in sources if src != test and src in real_domains]
+    patients = {
+        test: patient_overlap([row for src in real_sources for row in train_rows[src]], test_rows)
+        if test in real_domains
+        else []
+    }
+    overlaps = domain_overlaps(rows_by_domain)
+    message = leakage_error(train, leaked, patients, [entry for entry in overlaps if entry["identical"]])
+    report = {
+        "train_domain": train,
+        "test_domain": test,
+        "sources": sources,
+        "test_images": leaked,
+        "test_images_of_training_patients": patients,
+        "domain_overlaps": overlaps,
+    }
+    return report, message

@@ -1,17 +1,22 @@
 """Gathering the per-cell metric files into the study's summary tables, and their readable forms."""
 
+import datetime
+
 import numpy as np
 import pandas as pd
 
 # The main table: every metric with a bootstrap interval, under its readable label.
 from synthcxr.analysis import (
+    INTERVAL_RESAMPLING,
     cell_interval_text,
     excludes_zero,
     interval_label,
+    interval_table,
     p_value_text,
 )
 from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, LABELS, THRESHOLD_METRICS
 from synthcxr.catalog import METRICS as POINT_METRICS
+from synthcxr.jobs import code_version, package_versions, repository_root, run_environment
 from synthcxr.metrics import seed_mean_sd
 from synthcxr.text import listing
 
@@ -91,6 +96,32 @@ def mark_test_roles(summary, external=(), generator_saw_test=None):
         test in seen.get(train, []) for train, test in zip(summary["train"], summary["test"])
     ]
     return summary
+
+
+def study_tables(metric_dicts, cells, *, train_domains, test_domains, external, generator_saw_test, bootstrap):
+    """The by-seed table and the summary table (means, sd, bootstrap intervals, test roles) of rule summarize.
+
+    ``metric_dicts``: each evaluation's metrics JSON; ``cells``: from
+    :func:`synthcxr.analysis.load_cells`; ``bootstrap``: the settings of
+    :func:`synthcxr.analysis.interval_table`. Returns ``(by_seed, summary)``.
+    """
+    by_seed = by_seed_table(metric_dicts, train_domains, test_domains)
+    intervals = interval_table(cells, **bootstrap)
+    return by_seed, mark_test_roles(summary_table(by_seed, intervals), external, generator_saw_test)
+
+
+def provenance(metric_paths, metric_dicts, trainings, bootstrap):
+    """The run's provenance (results/provenance.json): when and where it finished, the code and packages,
+    the interval settings, each training's run_info (``trainings``: {path: run_info}) and each cell's own."""
+    return {
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "environment": run_environment(),
+        "code_version": code_version(repository_root()),
+        "packages": package_versions(),
+        "statistics": {"intervals": dict(bootstrap, resampling=INTERVAL_RESAMPLING)},
+        "trainings": trainings,
+        "cells": [{"metrics": path, "provenance": m["provenance"]} for path, m in zip(metric_paths, metric_dicts)],
+    }
 
 
 def readable_test_names(summary):

@@ -108,14 +108,6 @@ rule report_tables:
             "alpha": STATISTICS["alpha"],
             "min_groups_per_class": STATISTICS["min_groups_per_class"],
         },
-        code=code(
-            "analysis",
-            "fidelity_summary",
-            "findings",
-            "jobs",
-            "methods",
-            "summary",
-            "text",
-        ),
+        code=code("findings", "jobs", "methods", "report_text"),
     script:
         "../../scripts/report_tables.py"

@@ -1,5 +1,6 @@
-"""A full disk (issue #14, item 7): every result write names the file and says the disk is full, and
-leaves no partial file that a rerun could take as complete. On a real full filesystem: a tiny tmpfs."""
+"""synthcxr.jobs: writing results and logs. A full disk (issue #14, item 7): every result write names the
+file and says the disk is full, and leaves no partial file that a rerun could take as complete. On a real
+full filesystem: a tiny tmpfs."""
 
 import subprocess
 

@@ -1,0 +1,174 @@
+"""The report's tables as text: summary.md, summary.tex and the HTML pages of the main table and the comparisons.
+
+Apart from synthcxr.summary (the tables themselves, which summarize needs too), so that an edit to a sentence
+of the report reruns rule report_tables only.
+"""
+
+import html
+
+from synthcxr.analysis import cell_interval_text, interval_label, significance_marks
+from synthcxr.fidelity_summary import TITLE as FIDELITY_TITLE
+from synthcxr.fidelity_summary import markdown as fidelity_markdown
+from synthcxr.findings import DISCLAIMER, seed_caveat
+from synthcxr.summary import (
+    compared_metrics_text,
+    comparisons_readable,
+    intake_table,
+    latex_table,
+    leakage_lines,
+    readable_table,
+    threshold_table,
+)
+from synthcxr.text import html_page
+
+THRESHOLD_INTRO = (
+    "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "
+    "validation slice of its training domain's train split (held out of training; Youden's J), never on a test "
+    "split. A model trained on synthetic images is often miscalibrated on real ones, so 0.5 can be far from its "
+    "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean ± sd over seeds."
+)
+# What the report's text states: these params of rule report_tables, as they are (seeds sorted).
+REPORT_PARAMS = (
+    "reference",
+    "synthetic",
+    "real_trains",
+    "external",
+    "generator_saw_test",
+    "generator_unknown",
+    "mixed",
+    "test_domains",
+    "seeds",
+    "n_boot_intervals",
+    "n_boot_comparisons",
+    "alpha",
+    "min_groups_per_class",
+    "demo",
+)
+
+
+def main_intro(seeds, n_tests, *, reference, alpha, n_boot_intervals, n_boot_comparisons, min_groups_per_class):
+    """The paragraph above the main table: what a cell, its interval and its '*' are."""
+    caveat = seed_caveat(len(seeds))
+    return (
+        f"Each row: a CNN trained on `train`, tested on the held-out test split of `test`. Each metric: mean ± "
+        f"standard deviation over seeds {seeds}, then (in brackets) the {cell_interval_text(alpha)} of the "
+        f"seed-averaged metric ({n_boot_intervals} replicates, each resampling the cell's seeds and the patient "
+        "groups of the test split, as the paired comparisons do). PNEUMONIA is the positive class; `majority "
+        "baseline` is the accuracy of always "
+        f"predicting the test split's majority class. `*`: differs from the {reference}-trained models on the "
+        f"same test images (bootstrap of the difference of seed means over test patient groups and each domain's "
+        f"seeds, {n_boot_comparisons} replicates; Holm correction across all {n_tests} comparisons; adjusted "
+        f"p < {alpha}). Only {compared_metrics_text()} were tested: the other columns carry no `*` whatever "
+        f"their differences. Test splits with fewer than {min_groups_per_class} patient groups of a class get "
+        "no interval and no test. `(external)`: an external test set, never trained on; `(generator saw these)`: "
+        "a generator behind the training domain learned from these test images, so that cell overstates "
+        "generalisation. " + (caveat + " " if caveat else "") + "Research use only, not for diagnosis."
+    )
+
+
+def comparison_intro(reference, alpha, n_boot_comparisons):
+    """The paragraph above the comparison table: what each column is, and why McNemar/DeLong mark nothing."""
+    return (
+        f"Each training domain minus the {reference}-trained models on the same test images, for each metric: "
+        f"difference of seed-averaged metrics with its unadjusted {interval_label(alpha)} bootstrap interval (test "
+        "patient groups, the same for both domains, and each domain's seeds resampled), raw and Holm-adjusted "
+        "p-values (two-sided). An unadjusted interval can exclude zero while the difference is not significant "
+        "after Holm correction: the significance column says so. A p-value shown as '< x' is at the resolution "
+        f"floor of {n_boot_comparisons} replicates (2 / (replicates + 1)); its Holm-adjusted value is then an upper "
+        "bound ('≤'). For accuracy and AUROC, McNemar's exact test and DeLong's test between the two models of each "
+        "seed are given beside it (largest p over seeds): they compare single models, not training domains, and "
+        "treat images as independent, so they do not decide the marks."
+    )
+
+
+def domain_overlap_entries(leakage_reports):
+    """One entry per pair of domains sharing images, in order of the pair, from the check_leakage reports.
+
+    Each training domain's check lists the overlaps of its sources, so a pair appears in several reports.
+    """
+    overlaps = {
+        tuple(entry["domains"]): entry for report in leakage_reports for entry in report.get("domain_overlaps", [])
+    }
+    return [overlaps[pair] for pair in sorted(overlaps)]
+
+
+def fidelity_section(fidelity_table):
+    """The Markdown section of the fidelity table (``None``: no synthetic domain is measured, no section)."""
+    if fidelity_table is None:
+        return ""
+    return (
+        f"\n## {FIDELITY_TITLE}\n\n"
+        "Details, the figure and the closest pairs: results/fidelity/. These distances use only what this "
+        "workflow trains itself and are not comparable with published FID/KID values.\n\n"
+        + fidelity_markdown(fidelity_table)
+        + "\n"
+    )
+
+
+def table_html(frame):
+    return frame.to_html(index=False, border=0, na_rep="n/a")
+
+
+def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table, settings):
+    """summary.md, summary.tex and the HTML pages of the main table and the comparisons, as text.
+
+    ``summary`` / ``comparisons``: the tables of rules summarize and compare_domains; ``intake_reports`` /
+    ``leakage_reports``: the JSON of each prepare_domain / check_leakage job; ``fidelity_table``: the table of
+    rule summarize_fidelity, or None; ``settings``: from :func:`report_settings`. Returns {output name of rule
+    report_tables: text}.
+    """
+    reference, alpha, n_boot = settings["reference"], settings["alpha"], settings["n_boot_comparisons"]
+    marks = significance_marks(comparisons)
+    intro = main_intro(
+        settings["seeds"],
+        int(comparisons["p_value"].notna().sum()),
+        reference=reference,
+        alpha=alpha,
+        n_boot_intervals=settings["n_boot_intervals"],
+        n_boot_comparisons=n_boot,
+        min_groups_per_class=settings["min_groups_per_class"],
+    )
+    main, thresholds = readable_table(summary, marks), threshold_table(summary)
+    comparison_text = comparison_intro(reference, alpha, n_boot)
+    readable_comparisons = comparisons_readable(comparisons, alpha, n_boot)
+    intake = intake_table(intake_reports)
+    leakage = leakage_lines(summary, domain_overlap_entries(leakage_reports))
+    markdown = (
+        f"# Cross-domain results\n\n{intro}\n\n{main.to_markdown(index=False)}\n\n"
+        f"## At the threshold chosen on validation data\n\n{THRESHOLD_INTRO}\n\n{thresholds.to_markdown(index=False)}"
+        f"\n\n## Paired comparisons\n\n{comparison_text}\n\n{readable_comparisons.to_markdown(index=False)}\n\n"
+        f"## Data intake\n\n{intake.to_markdown(index=False)}\n\n## Leakage between domains\n\n"
+        + "\n".join(leakage)
+        + "\n"
+        + fidelity_section(fidelity_table)
+    )
+    summary_body = (
+        f"<h1>Cross-domain results</h1><p>{html.escape(intro)}</p>\n{table_html(main)}\n"
+        f"<h2>At the threshold chosen on validation data</h2><p>{html.escape(THRESHOLD_INTRO)}</p>\n"
+        f"{table_html(thresholds)}\n"
+        f"<h2>Data intake</h2>\n{table_html(intake)}\n<h2>Leakage between domains</h2>\n"
+        + "\n".join(f"<p>{html.escape(line)}</p>" for line in leakage)
+        + f"\n<p>{html.escape(DISCLAIMER)}</p>"
+    )
+    comparisons_body = (
+        f"<h1>Paired comparisons</h1><p>{html.escape(comparison_text)}</p>\n{table_html(readable_comparisons)}"
+    )
+    return {
+        "markdown": markdown,
+        "latex": latex_table(summary, marks, reference=reference, alpha=alpha),
+        "summary_html": html_page("Cross-domain results", summary_body),
+        "comparisons_html": html_page("Paired comparisons", comparisons_body),
+    }
+
+
+def main_table(summary, comparisons):
+    """The main table as strings, '*' where significant (what report_tables prints to its log)."""
+    return readable_table(summary, significance_marks(comparisons))
+
+
+def report_settings(params):
+    """The settings the report's text states (:func:`tables`, and synthcxr.findings.findings' context), from
+    report_tables' params (any object with them as attributes); seeds sorted."""
+    settings = {name: getattr(params, name) for name in REPORT_PARAMS}
+    settings["seeds"] = sorted(settings["seeds"])
+    return settings

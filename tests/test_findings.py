@@ -1,0 +1,264 @@
+"""Findings: the sentences of findings.md and their HTML form, from the numbers of the comparison tables."""
+
+import pandas as pd
+import pytest
+from simulated import _unadjusted_versus_holm, simulated_study
+
+from synthcxr import catalog, findings
+
+CONTEXT = {
+    "reference": "Original",
+    "synthetic": ["GANs", "VAEs"],
+    "mixed": "Mixed",
+    "test_domains": ["Original", "GANs"],
+    "seeds": [1, 2],
+    "n_boot_intervals": 300,
+    "n_boot_comparisons": 1000,
+    "alpha": 0.05,
+    "min_groups_per_class": 5,
+    "demo": False,
+}
+
+
+@pytest.fixture(scope="module")
+def study():
+    return simulated_study()
+
+
+def _text(sections):
+    return findings.to_markdown(sections)
+
+
+def test_findings_sentences_carry_the_comparison_numbers(study):
+    summary, comparisons = study
+    text = _text(findings.findings(summary, comparisons, CONTEXT))
+    for row in comparisons.itertuples():
+        if row.train == "Mixed":
+            continue
+        clause = (
+            f"{catalog.LABELS[row.metric]} by {row.difference:+.3f} (unadjusted 95% CI {row.ci_low:+.3f} to "
+            f"{row.ci_high:+.3f}; "
+            f"{row.train_value:.3f} vs {row.reference_value:.3f})"
+        )
+        assert clause in text, clause
+    vaes = comparisons[(comparisons.train == "VAEs") & comparisons.significant & (comparisons.difference < 0)]
+    assert not vaes.empty
+    for row in vaes.itertuples():
+        # a raw p-value at the floor of 1000 replicates (2/1001) makes the adjusted one an upper bound
+        relation = "≤" if row.p_value <= 2 / 1001 * (1 + 1e-9) else "="
+        assert f"Holm-adjusted p {relation} {row.p_holm:.4f}" in text
+    assert "VAEs-trained models fall significantly short of Original-trained ones" in text
+    assert f"the {len(comparisons)} p-values" in text and "Holm-corrected" in text
+    assert findings.DISCLAIMER in text
+    assert "not X-rays" not in text  # not a demo run
+
+
+def test_findings_mixed_verdicts_hand_made():
+    """One test split per verdict: the wording for each is written out here, not taken from findings."""
+    nan = float("nan")
+    rows = []
+    for test, (ba_diff, ba_sig, au_diff, au_sig) in {
+        "A": (0.05, True, 0.01, False),  # one significantly higher, none lower
+        "B": (-0.05, True, 0.00, False),  # one significantly lower
+        "C": (0.05, True, -0.03, True),  # one higher, one lower
+        "D": (0.02, False, -0.01, False),  # nothing significant
+    }.items():
+        rows.append((test, "balanced_accuracy", ba_diff, 0.001 if ba_sig else 0.5, 0.004 if ba_sig else 1.0, ba_sig))
+        rows.append((test, "auroc", au_diff, 0.001 if au_sig else 0.5, 0.004 if au_sig else 1.0, au_sig))
+    rows += [("E", "balanced_accuracy", 0.01, nan, nan, False), ("E", "auroc", 0.01, nan, nan, False)]  # untested
+    comparisons = pd.DataFrame(rows, columns=["test", "metric", "difference", "p_value", "p_holm", "significant"])
+    comparisons = comparisons.assign(
+        train="Mixed",
+        reference="Original",
+        train_value=0.8,
+        reference_value=0.8,
+        ci_low=-0.1,
+        ci_high=0.1,
+        n_test=100,
+        n_groups=50,
+        note="",
+    )
+    tests = ["A", "B", "C", "D", "E"]
+    summary = pd.DataFrame(
+        {
+            "train": ["Original"] * 5 + ["Mixed"] * 5,
+            "test": tests * 2,
+            "accuracy": 0.9,
+            "majority_baseline_accuracy": 0.6,
+        }
+    )
+    context = dict(CONTEXT, synthetic=[], test_domains=tests)
+    text = _text(findings.findings(summary, comparisons, context))
+    assert "On the A test split, Mixed beats Original" in text
+    assert "On the B test split, Mixed falls short of Original" in text
+    assert "On the C test split, Mixed is better on some metrics and worse on others than Original" in text
+    assert "On the D test split, Mixed does not differ significantly from Original" in text
+    assert "On the E test split, Mixed could not be tested against Original" in text
+    assert "Mixed beats Original on 1 of 5 test splits (A)." in text
+
+
+def test_findings_say_what_few_seeds_allow():
+    nothing = pd.DataFrame(columns=["test", "train", "metric", "p_value", "significant", "difference"])
+    summary = pd.DataFrame(
+        {"train": ["Original"], "test": ["Original"], "accuracy": 0.9, "majority_baseline_accuracy": 0.6}
+    )
+
+    def how(seeds):
+        context = dict(CONTEXT, synthetic=[], mixed=None, test_domains=["Original"], seeds=seeds)
+        return dict(findings.findings(summary, nothing, context))["How the numbers were made"][0]
+
+    assert "not between training domains" in how([1])
+    assert "only 2 seeds" in how([1, 2]) and "provisional" in how([1, 2])
+    assert "provisional" not in how([1, 2, 3]) and "not between training domains" not in how([1, 2, 3, 4, 5])
+
+
+def test_findings_hand_made_table():
+    comparisons = pd.DataFrame(
+        [
+            # test, train, metric, train value, reference value, diff, low, high, p, p_holm, significant
+            ("Original", "GANs", "balanced_accuracy", 0.712, 0.832, -0.120, -0.180, -0.050, 0.003, 0.004, True),
+            ("Original", "GANs", "auroc", 0.900, 0.910, -0.010, -0.040, 0.020, 0.400, 0.800, False),
+            ("Original", "Mixed", "balanced_accuracy", 0.870, 0.832, 0.038, 0.010, 0.070, 0.010, 0.030, True),
+            ("Original", "Mixed", "auroc", 0.950, 0.910, 0.040, 0.000, 0.080, 0.040, 0.080, False),
+        ],
+        columns=[
+            "test",
+            "train",
+            "metric",
+            "train_value",
+            "reference_value",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+            "significant",
+        ],
+    ).assign(reference="Original", n_test=100, n_groups=50, note="")
+    summary = pd.DataFrame(
+        {
+            "train": ["Original", "GANs", "Mixed"],
+            "test": ["Original"] * 3,
+            "accuracy": [0.85, 0.74, 0.88],
+            "accuracy_ci_low": [0.80, 0.70, 0.84],
+            "accuracy_ci_high": [0.90, 0.80, 0.92],
+            "majority_baseline_accuracy": [0.73] * 3,
+        }
+    )
+    context = dict(CONTEXT, synthetic=["GANs"], test_domains=["Original"], demo=True)
+    text = _text(findings.findings(summary, comparisons, context))
+    assert (
+        "On the Original test split (100 images, 50 patient groups), training on GANs instead of Original changed "
+        "balanced accuracy by -0.120 (unadjusted 95% CI -0.180 to -0.050; 0.712 vs 0.832) and AUROC by -0.010 "
+        "(unadjusted 95% CI -0.040 to +0.020; 0.900 vs 0.910)"
+    ) in text
+    assert "significant after Holm correction: lower balanced accuracy (Holm-adjusted p = 0.0040)" in text
+    assert "Mixed beats Original on 1 of 1 test splits (Original)." in text
+    assert "The largest shortfall of GANs is in balanced accuracy on the Original test split: -0.120" in text
+    assert (
+        "GANs-trained model on the Original test split (accuracy 0.740, 95% CI 0.700 to 0.800) is not clearly" in text
+    )
+    assert "Original-trained model on the Original test split" not in text.split("majority-class baseline")[-1]
+    assert findings.DEMO_NOTE in text
+    page = findings.to_html(findings.findings(summary, comparisons, context))
+    assert page.startswith("<!DOCTYPE html>") and "<h2>Does Mixed beat Original?</h2>" in page
+
+
+def test_findings_tell_an_unadjusted_interval_from_a_holm_significant_difference():
+    comparisons = _unadjusted_versus_holm()
+    summary = pd.DataFrame(
+        {"train": ["Original", "GANs"], "test": ["Original"] * 2, "accuracy": 0.9, "majority_baseline_accuracy": 0.6}
+    )
+    context = dict(CONTEXT, synthetic=["GANs"], mixed=None, test_domains=["Original"])
+    text = _text(findings.findings(summary, comparisons, context))
+    assert (
+        "significant after Holm correction: lower balanced accuracy (Holm-adjusted p ≤ 0.0060); not significant "
+        "after Holm correction, although the unadjusted interval excludes zero: AUROC (unadjusted p = 0.0200, "
+        "Holm-adjusted p = 0.0800)."
+    ) in text
+    assert "AUROC by -0.030 (unadjusted 95% CI -0.055 to -0.004; 0.880 vs 0.910)" in text
+    assert "F1 (" not in text.split("significant after Holm")[-1]  # F1's interval holds zero: no such remark
+    assert "A p-value written 'p < 0.002' is at the resolution floor" in text
+    # with no significant difference the sentence still says which is which
+    alone = comparisons[comparisons.metric != "balanced_accuracy"]
+    text = _text(findings.findings(summary, alone, context))
+    assert (
+        "none of these differences is significant after Holm correction, although the unadjusted interval excludes "
+        "zero for AUROC (unadjusted p = 0.0200, Holm-adjusted p = 0.0800)."
+    ) in text
+
+
+def _comparison_rows(train, test, difference):
+    return [
+        dict(
+            test=test,
+            train=train,
+            reference="Original",
+            metric=metric,
+            train_value=0.8 + difference,
+            reference_value=0.8,
+            difference=difference,
+            ci_low=difference - 0.05,
+            ci_high=difference + 0.05,
+            p_value=0.5,
+            p_holm=1.0,
+            significant=False,
+            n_test=40,
+            n_groups=30,
+            note="",
+        )
+        for metric in ("accuracy", "balanced_accuracy", "f1", "auroc")
+    ]
+
+
+def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test_set():
+    trains, tests = ["Original", "Hospital2", "GANs"], ["Original", "Hospital2", "GANs", "Ext"]
+    comparisons = pd.DataFrame(
+        [row for train in trains[1:] for test in tests for row in _comparison_rows(train, test, -0.01)]
+    )
+    summary = pd.DataFrame(
+        [
+            dict(
+                train=train,
+                test=test,
+                n_test=40,
+                accuracy=0.8,
+                balanced_accuracy=0.8,
+                auroc=0.9,
+                majority_baseline_accuracy=0.5,
+                accuracy_ci_low=0.7,
+                accuracy_ci_high=0.9,
+            )
+            for train in trains
+            for test in tests
+        ]
+    )
+    context = dict(
+        reference="Original",
+        synthetic=["GANs"],
+        real_trains=["Hospital2"],
+        mixed=None,
+        test_domains=tests,
+        external=["Ext"],
+        generator_saw_test={},
+        generator_unknown=["GANs"],
+        seeds=[1, 2, 3],
+        n_boot_intervals=100,
+        n_boot_comparisons=100,
+        alpha=0.05,
+        min_groups_per_class=5,
+        demo=False,
+    )
+    sections = findings.findings(summary, comparisons, context)
+    titles = [title for title, _ in sections]
+    text = "\n".join(p for _, paragraphs in sections for p in paragraphs)
+    assert titles.index("On real images that no training and no generator saw") < titles.index(
+        "Training on synthetic instead of real images"
+    )
+    assert "On real images that no training and no generator saw (Ext, 40 images)" in text
+    assert "training on Hospital2 instead of" not in text  # never framed as synthetic...
+    assert "training on real images of Hospital2 instead of Original" in text  # ...but as real
+    synthetic = dict(sections)["Training on synthetic instead of real images"]
+    assert synthetic and all("training on GANs instead of Original" in p for p in synthetic)
+    assert not any(p.startswith("Hospital2") for p in dict(sections)["Where synthetic training falls short"])
+    assert "The images the generator of GANs was trained on are unknown" in text

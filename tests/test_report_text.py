@@ -1,0 +1,53 @@
+"""synthcxr.report_text: the paragraphs and sections of the report's tables (summary.md and its HTML pages)."""
+
+import types
+
+import pandas as pd
+
+from synthcxr import report_text
+from synthcxr.catalog import INTERVAL_METRICS
+
+
+def test_each_pair_of_domains_sharing_images_is_listed_once_in_pair_order():
+    entry = {"domains": ["B", "C"], "shared_images": 2, "share": 0.1, "identical": False}
+    other = {"domains": ["A", "C"], "shared_images": 9, "share": 0.9, "identical": True}
+    reports = [{"domain_overlaps": [entry, other]}, {"domain_overlaps": [entry]}, {}]
+    assert report_text.domain_overlap_entries(reports) == [other, entry]
+
+
+def test_the_intro_states_the_seeds_the_tests_and_what_few_seeds_allow():
+    settings = dict(reference="Original", alpha=0.05, n_boot_intervals=300, n_boot_comparisons=1000)
+    one = report_text.main_intro([1], 12, min_groups_per_class=5, **settings)
+    three = report_text.main_intro([1, 2, 3], 12, min_groups_per_class=5, **settings)
+    assert "over seeds [1, 2, 3]" in three and "across all 12 comparisons" in three
+    assert "differs from the Original-trained models" in three and "fewer than 5 patient groups" in three
+    assert len(one) > len(three)  # one seed: the caveat about seeds
+    assert one.endswith("Research use only, not for diagnosis.")
+
+
+def test_the_comparison_intro_states_the_resolution_floor_of_the_replicates():
+    text = report_text.comparison_intro("Original", 0.05, 1000)
+    assert "minus the Original-trained models" in text and "floor of 1000 replicates" in text
+    assert "unadjusted 95%" in text
+
+
+def test_the_fidelity_section_only_with_a_fidelity_table():
+    assert report_text.fidelity_section(None) == ""
+
+
+def test_report_settings_are_the_params_the_text_states_with_seeds_sorted():
+    params = types.SimpleNamespace(**{name: name for name in report_text.REPORT_PARAMS}, other="not stated")
+    params.seeds = [3, 1, 2]
+    settings = report_text.report_settings(params)
+    assert list(settings) == list(report_text.REPORT_PARAMS) and settings["seeds"] == [1, 2, 3]
+    assert settings["reference"] == "reference" and "other" not in settings
+
+
+def test_the_main_table_marks_the_significant_cells():
+    summary = pd.DataFrame(
+        {"train": ["GANs"], "test": ["Original"], "n_seeds": [2], "n_test": [40], "majority_baseline_accuracy": [0.5]}
+        | {name: [0.8] for name in INTERVAL_METRICS}
+    )
+    comparisons = pd.DataFrame({"train": ["GANs"], "test": ["Original"], "metric": ["auroc"], "significant": [True]})
+    table = report_text.main_table(summary, comparisons)
+    assert table.loc[0, "AUROC"] == "0.800*" and table.loc[0, "accuracy"] == "0.800"
