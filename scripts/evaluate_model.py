@@ -2,25 +2,18 @@
 
 import json
 
-import numpy as np
-import torch
-
-from synthcxr import evaluate, jobs, predictions
+from synthcxr import evaluate, jobs, predictions, train
 from synthcxr.data import load_split
-from synthcxr.model import StudyCNN
-from synthcxr.train import describe_device, predict_proba, start_torch_job
 
 with jobs.logged(snakemake.log[0]):
     p = snakemake.params
-    train, test, seed = snakemake.wildcards.train, snakemake.wildcards.test, snakemake.wildcards.seed
-    device = start_torch_job(snakemake.threads, p.device)
+    train_domain, test, seed = snakemake.wildcards.train, snakemake.wildcards.test, snakemake.wildcards.seed
+    device = train.start_torch_job(snakemake.threads, p.device)
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
     # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
     leakage = jobs.read_json(snakemake.input.leakage)
-    model = StudyCNN(widths=tuple(p.settings["widths"]), image_size=images.shape[-1])
-    model.load_state_dict(torch.load(snakemake.input.model, map_location="cpu", weights_only=True))
-    # Rounded once, so the metrics equal what anyone recomputes from the predictions file.
-    probabilities = np.round(predict_proba(model.to(device), images, device).astype(np.float64), 6)
+    model = train.load_trained_model(snakemake.input.model, p.settings["widths"], images.shape[-1], device)
+    probabilities = train.rounded_probabilities(model, images, device)
     predictions.write_predictions(predictions.prediction_rows(rows, probabilities), snakemake.output.predictions)
     metrics = evaluate.cell_metrics(rows, probabilities, p.classes)
     training = jobs.read_json(snakemake.input.history)
@@ -28,12 +21,12 @@ with jobs.logged(snakemake.log[0]):
         rows,
         probabilities,
         predictions.read_predictions(snakemake.input.validation),
-        train,
+        train_domain,
         training["validation_images"],
     )
     metrics["train_test_overlap"] = evaluate.leaked_test_images(leakage, test)
     metrics["provenance"] = evaluate.cell_provenance(
-        train,
+        train_domain,
         test,
         seed,
         settings=p.settings,
@@ -41,7 +34,7 @@ with jobs.logged(snakemake.log[0]):
         split_seed=p.split_seed,
         training=training,
         test_manifest=snakemake.input.manifest,
-        device=describe_device(device)["device"],
+        device=train.describe_device(device)["device"],
     )
     jobs.write_json(metrics, snakemake.output.metrics)
     print(json.dumps({k: metrics[k] for k in ("accuracy", "f1", "auroc")}))

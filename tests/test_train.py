@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from synthcxr.jobs import run_fingerprint
-from synthcxr.train import pick_device, predict_proba, start_torch_job, train_model
+from synthcxr.train import (
+    load_trained_model,
+    pick_device,
+    predict_proba,
+    rounded_probabilities,
+    start_torch_job,
+    train_model,
+)
 
 
 def tiny_data(n=24, size=16):
@@ -94,6 +101,17 @@ def test_predict_proba_gives_one_probability_per_image(tmp_path):
     )
     probabilities = predict_proba(model, images, torch.device("cpu"), batch_size=5)
     assert probabilities.shape == (24,) and ((0 <= probabilities) & (probabilities <= 1)).all()
+
+
+def test_a_saved_model_loads_back_and_predicts_the_same_rounded_probabilities(tmp_path):
+    images, labels = tiny_data()
+    device = torch.device("cpu")
+    model, _ = train_model(images, labels, SETTINGS, device, str(tmp_path / "ckpt.pt"), "x", log=lambda m: None)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    loaded = load_trained_model(tmp_path / "model.pt", SETTINGS["widths"], images.shape[-1], device)
+    probabilities = rounded_probabilities(loaded, images, device)
+    assert probabilities.dtype == np.float64 and np.array_equal(probabilities, np.round(probabilities, 6))
+    assert np.array_equal(probabilities, rounded_probabilities(model, images, device))
 
 
 def test_mixed_precision_is_never_used_on_the_cpu(tmp_path):

@@ -243,6 +243,13 @@ def predict_proba(model, images, device, batch_size=512):
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
 
+def load_trained_model(path, widths, image_size, device):
+    """The StudyCNN saved at ``path`` (a state_dict; weights_only: never unpickle arbitrary objects), on ``device``."""
+    model = StudyCNN(widths=tuple(widths), image_size=image_size)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.to(device)
+
+
 def rounded_probabilities(model, images, device, decimals=6):
     """:func:`predict_proba` as float64 rounded once to ``decimals``, so that metrics computed from them
     equal what anyone recomputes from a predictions file."""

@@ -19,6 +19,6 @@ rule evaluate_model:
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
-        code=code("data", "evaluate", "jobs", "model", "predictions", "train"),
+        code=code("data", "evaluate", "jobs", "predictions", "train"),
     script:
         "../../scripts/evaluate_model.py"
