@@ -6,6 +6,7 @@ import torch
 from helpers import phantoms
 
 from synthcxr import fidelity as fid
+from synthcxr.manifest import MANIFEST_COLUMNS, write_manifest
 
 TINY = {
     "widths": [4, 8, 8],
@@ -140,3 +141,30 @@ def test_memorization_flags_planted_copies_only():
     assert copies["nearest_is_train_share"] == 1.0 and copies["nearest_is_train_p_value"] < 1e-4
     per_class = fid.memorization_summary(details, np.r_[np.ones(5, bool), np.zeros(40, bool)])
     assert per_class["share_below_threshold"] == 1.0
+
+
+def test_load_sets_reads_all_synthetic_images_and_the_reference_splits(tmp_path):
+    synthetic, synthetic_labels = phantoms(3, seed=4)
+    real, real_labels = phantoms(5, seed=5)
+    real_split = ["test" if i % 5 == 0 else "train" for i in range(len(real))]
+
+    def write_cache(name, images, labels, splits):
+        np.save(tmp_path / f"{name}.npy", images)
+        rows = [
+            dict.fromkeys(MANIFEST_COLUMNS, "") | {"path": f"{name}/{i}.png", "label": int(label), "split": split}
+            for i, (label, split) in enumerate(zip(labels, splits))
+        ]
+        write_manifest(rows, tmp_path / f"{name}.csv")
+        return tmp_path / f"{name}.npy", tmp_path / f"{name}.csv"
+
+    synthetic_paths = write_cache("synthetic", synthetic, synthetic_labels, ["train", "test"] * 3)
+    real_paths = write_cache("real", real, real_labels, real_split)
+    sets = fid.load_sets(*synthetic_paths, *real_paths)
+    is_test = np.array(real_split) == "test"
+    expected = (synthetic, synthetic_labels, real[~is_test], real_labels[~is_test], real[is_test], real_labels[is_test])
+    for loaded, wanted in zip(sets, expected, strict=True):
+        np.testing.assert_array_equal(loaded, wanted)
+    assert all(labels.dtype == np.int64 for labels in sets[1::2])
+    np.save(synthetic_paths[0], synthetic[:-1])
+    with pytest.raises(ValueError, match="has 5 images but .* lists 6"):
+        fid.load_sets(*synthetic_paths, *real_paths)

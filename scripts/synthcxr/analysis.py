@@ -169,6 +169,87 @@ def seed_metrics(cell, metrics):
     return {name: seed_mean_sd([values[name] for values in per_seed]) for name in metrics}
 
 
+# Columns of the comparison table before those added to it as a whole (Holm, method, seedwise tests).
+COMPARISON_COLUMNS = [
+    "test",
+    "train",
+    "reference",
+    "metric",
+    "n_test",
+    "n_groups",
+    "n_seeds",
+    "train_value",
+    "reference_value",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "note",
+]
+
+
+def paired_trains(cells, reference, train_domains, test):
+    """The training domains compared with ``reference`` on ``test``, checked to be tested on its images."""
+    base = cells[(reference, test)]
+    trains = [train for train in train_domains if train != reference]
+    for train in trains:
+        cell = cells[(train, test)]
+        if not (np.array_equal(cell["image"], base["image"]) and np.array_equal(cell["y"], base["y"])):
+            raise ValueError(f"{train} and {reference} were tested on different {test} images: no pairing")
+    return trains
+
+
+def untested_difference(train_value, reference_value):
+    """A comparison without a test: the difference of the seed means, no interval and no p-value."""
+    nan = float("nan")
+    return {"diff": train_value - reference_value, "low": nan, "high": nan, "p_value": nan}
+
+
+def domain_comparison_rows(cell, base, reference_values, metrics, differences, note):
+    """One row per metric: a training domain's ``cell`` against the reference cell ``base`` (same test split).
+
+    ``reference_values``: :func:`seed_metrics` of ``base``. ``differences``: the domain's {metric: {diff,
+    low, high, p_value}} from :func:`synthcxr.stats.paired_bootstrap_differences`, None where the split is
+    not tested (:func:`untested_difference`).
+    """
+    train_values = seed_metrics(cell, metrics)
+    rows = []
+    for metric in metrics:
+        train_value, reference_value = train_values[metric][0], reference_values[metric][0]
+        result = untested_difference(train_value, reference_value) if differences is None else differences[metric]
+        seedwise_name, seedwise_p = seedwise_test(cell, base, metric)
+        rows.append(
+            {
+                "metric": metric,
+                "n_test": len(cell["y"]),
+                "n_groups": len(set(cell["group"])),
+                "n_seeds": len(cell["seeds"]),
+                "train_value": train_value,
+                "reference_value": reference_value,
+                "difference": result["diff"],
+                "ci_low": result["low"],
+                "ci_high": result["high"],
+                "p_value": result["p_value"],
+                "note": note,
+                "seedwise_test": seedwise_name,
+                "seedwise_p_max": seedwise_p,
+            }
+        )
+    return rows
+
+
+def holm_corrected_table(rows, alpha):
+    """The comparison table of ``rows``: Holm across all of them, the method, the seedwise tests, the note last."""
+    table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
+    table["significant"] = table["p_holm"] < alpha
+    table["method"] = COMPARISON_METHOD
+    table["seedwise_test"] = [row["seedwise_test"] for row in rows]
+    table["seedwise_p_max"] = [row["seedwise_p_max"] for row in rows]
+    extra = ["p_holm", "significant", "method", "seedwise_test", "seedwise_p_max"]
+    return table[COMPARISON_COLUMNS[:-1] + extra + ["note"]]
+
+
 def comparison_table(
     cells,
     reference,
@@ -191,78 +272,23 @@ def comparison_table(
     """
     rows = []
     for test in test_domains:
+        trains = paired_trains(cells, reference, train_domains, test)
         base = cells[(reference, test)]
-        trains = [train for train in train_domains if train != reference]
-        for train in trains:
-            cell = cells[(train, test)]
-            if not (np.array_equal(cell["image"], base["image"]) and np.array_equal(cell["y"], base["y"])):
-                raise ValueError(f"{train} and {reference} were tested on different {test} images: no pairing")
         testable = groups_per_class(base) >= min_groups_per_class
+        differences = {}
         if testable:
+            probs = {name: cells[(name, test)]["probs"] for name in [reference, *trains]}
             differences = paired_bootstrap_differences(
-                base["y"],
-                {name: cells[(name, test)]["probs"] for name in [reference, *trains]},
-                reference,
-                metrics,
-                groups=base["group"],
-                n_boot=n_boot,
-                alpha=alpha,
-                seed=seed,
+                base["y"], probs, reference, metrics, groups=base["group"], n_boot=n_boot, alpha=alpha, seed=seed
             )
+        note = "" if testable else too_few_groups_note(min_groups_per_class)
         reference_values = seed_metrics(base, metrics)
         for train in trains:
-            cell = cells[(train, test)]
-            train_values = seed_metrics(cell, metrics)
-            for metric in metrics:
-                train_value, reference_value = train_values[metric][0], reference_values[metric][0]
-                nan = float("nan")
-                result = (
-                    differences[train][metric]
-                    if testable
-                    else {"diff": train_value - reference_value, "low": nan, "high": nan, "p_value": nan}
-                )
-                rows.append(
-                    {
-                        "test": test,
-                        "train": train,
-                        "reference": reference,
-                        "metric": metric,
-                        "n_test": len(cell["y"]),
-                        "n_groups": len(set(cell["group"])),
-                        "n_seeds": len(cell["seeds"]),
-                        "train_value": train_value,
-                        "reference_value": reference_value,
-                        "difference": result["diff"],
-                        "ci_low": result["low"],
-                        "ci_high": result["high"],
-                        "p_value": result["p_value"],
-                        "note": "" if testable else too_few_groups_note(min_groups_per_class),
-                    }
-                )
-                rows[-1]["seedwise_test"], rows[-1]["seedwise_p_max"] = seedwise_test(cell, base, metric)
-    columns = [
-        "test",
-        "train",
-        "reference",
-        "metric",
-        "n_test",
-        "n_groups",
-        "n_seeds",
-        "train_value",
-        "reference_value",
-        "difference",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "note",
-    ]
-    table = pd.DataFrame(rows, columns=columns)
-    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
-    table["significant"] = table["p_holm"] < alpha
-    table["method"] = COMPARISON_METHOD
-    table["seedwise_test"] = [row.get("seedwise_test", "") for row in rows]
-    table["seedwise_p_max"] = [row.get("seedwise_p_max", float("nan")) for row in rows]
-    return table[columns[:-1] + ["p_holm", "significant", "method", "seedwise_test", "seedwise_p_max", "note"]]
+            cell_rows = domain_comparison_rows(
+                cells[(train, test)], base, reference_values, metrics, differences.get(train), note
+            )
+            rows += [{"test": test, "train": train, "reference": reference, **row} for row in cell_rows]
+    return holm_corrected_table(rows, alpha)
 
 
 # Classic per-image tests beside the bootstrap, for readers who expect them (one model per seed).

@@ -40,6 +40,7 @@ Memorisation
 """
 
 import hashlib
+import json
 import math
 import os
 import tempfile
@@ -53,9 +54,12 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 from torch.nn import functional as F
 
+from synthcxr.data import load_split
+from synthcxr.jobs import file_sha256, package_versions
+from synthcxr.manifest import read_manifest
 from synthcxr.model import StudyCNN, to_input
 from synthcxr.stats import bootstrap_interval
-from synthcxr.train import predict_proba, train_model
+from synthcxr.train import describe_device, predict_proba, train_model
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -77,6 +81,9 @@ __all__ = [
     "memorization_summary",
     "closest_pairs",
     "evaluate_fidelity",
+    "load_sets",
+    "evaluate_files",
+    "headline",
 ]
 
 DEFAULT_SETTINGS = {
@@ -588,6 +595,115 @@ def _size_matched_frechet(synthetic, train, n, seed, repeats=10):
     return float(np.mean(values)), float(np.std(values))
 
 
+def _measured_synthetic(images, labels, settings, log):
+    """Indices of the synthetic images measured (:func:`synthetic_subset`); ``images`` and ``labels``
+    (dicts by set name) keep only those."""
+    seed, synthetic = int(settings["seed"]), images["synthetic"]
+    used = synthetic_subset(len(synthetic), int(settings["max_synthetic_images"]), seed)
+    if len(used) < len(synthetic):
+        log(f"synthetic: {len(used)} of {len(synthetic)} images measured (max_synthetic_images, seed {seed})")
+        images["synthetic"], labels["synthetic"] = np.asarray(synthetic)[used], labels["synthetic"][used]
+    return used
+
+
+def _feature_spaces(feature_model, images, labels, settings, device):
+    """(spaces, features): per space (cnn, pixel) its description and the PCA scores of each set
+    (synthetic, train, test, reference), the PCA fitted on the real reference."""
+    spaces, features = {}, {}
+    for name, extract in (("cnn", lambda x: cnn_features(feature_model, x, device)), ("pixel", pixel_features)):
+        raw = {key: extract(images[key]) for key in ("synthetic", "train", "test")}
+        raw["reference"] = _reference(settings, raw["train"], labels["train"], raw["test"], labels["test"])[0]
+        space = FeatureSpace(raw["reference"], int(settings["pca_components"]), int(settings["seed"]))
+        spaces[name] = {
+            "dimensions": int(raw["reference"].shape[1]),
+            "pca_components": space.n_components,
+            "explained_variance_ratio": space.explained_variance_ratio,
+        }
+        features[name] = {key: space.transform(values) for key, values in raw.items()}
+        del raw
+    return spaces, features
+
+
+def _group_masks(labels, label):
+    """{set name: which of its images are in the group}: every image for ``label`` None, else class ``label``."""
+    return {key: np.ones(len(values), bool) if label is None else values == label for key, values in labels.items()}
+
+
+def _group_two_sample(group, images, masks, settings, device, log):
+    """The two-sample test of one group's synthetic and reference images (None with fewer than 2 of either)."""
+    syn_mask, ref_mask = masks["synthetic"], masks["reference"]
+    if syn_mask.sum() < 2 or ref_mask.sum() < 2:
+        return None
+    log(f"[{group}] two-sample test")
+    return two_sample_test(images["reference"][ref_mask], images["synthetic"][syn_mask], settings, device, log=log)
+
+
+def _group_distances(features, masks, settings):
+    """(distances, real_baseline) of one group: synthetic vs reference, and real test vs real train with the
+    Frechet distance of size-matched synthetic subsets (:func:`_size_matched_frechet`)."""
+    seed = int(settings["seed"])
+
+    def pick(key):
+        return {space: features[space][key][masks[key]] for space in features}
+
+    synthetic, train = pick("synthetic"), pick("train")
+    distances = _distances(features, synthetic, pick("reference"), seed, settings)
+    baseline = _distances(features, pick("test"), train, seed, settings)
+    for space in features:
+        if baseline[space] is not None:
+            mean, std = _size_matched_frechet(synthetic[space], train[space], int(masks["test"].sum()), seed)
+            baseline[space]["synthetic_frechet_same_size"] = mean
+            baseline[space]["synthetic_frechet_same_size_std"] = std
+    return distances, baseline
+
+
+def _group_diversity(images, masks, settings):
+    """Mean pairwise L2 and mean MS-SSIM of one group's synthetic and reference (``real``) images."""
+    seed = int(settings["seed"])
+    return {
+        who: {
+            "mean_l2": mean_pairwise_l2(images[key][masks[key]], int(settings["diversity_max_images"]), seed),
+            "ms_ssim": mean_ms_ssim(images[key][masks[key]], int(settings["msssim_pairs"]), seed),
+        }
+        for who, key in (("synthetic", "synthetic"), ("real", "reference"))
+    }
+
+
+def _group_entry(group, with_two_sample, images, masks, features, settings, device, log):
+    """One group's counts, two-sample test (where ``with_two_sample``), distances and diversity."""
+    entry = {"n_synthetic": int(masks["synthetic"].sum()), "n_reference": int(masks["reference"].sum())}
+    if with_two_sample:
+        entry["two_sample"] = _group_two_sample(group, images, masks, settings, device, log)
+    entry["distances"], entry["real_baseline"] = _group_distances(features, masks, settings)
+    entry["diversity"] = _group_diversity(images, masks, settings)
+    return entry
+
+
+def _class_counts(labels, class_names):
+    return {name: int((labels == i).sum()) for i, name in enumerate(class_names)}
+
+
+def _counts(all_synthetic_labels, labels, class_names, settings):
+    """Images per class of each set: the synthetic ones all and measured, the real train and test splits."""
+    return {
+        "synthetic": _class_counts(all_synthetic_labels, class_names),
+        "synthetic_used": _class_counts(labels["synthetic"], class_names),
+        "real_train": _class_counts(labels["train"], class_names),
+        "real_test": _class_counts(labels["test"], class_names),
+        "reference_split": settings["reference_split"],
+    }
+
+
+def _subsample_entry(n_synthetic, used, settings):
+    """Whether the synthetic set was measured on a subset (:func:`synthetic_subset`), and how large."""
+    return {
+        "synthetic_images": n_synthetic,
+        "synthetic_used": len(used),
+        "max_synthetic_images": int(settings["max_synthetic_images"]),
+        "subsampled": len(used) < n_synthetic,
+    }
+
+
 def evaluate_fidelity(
     synthetic,
     synthetic_labels,
@@ -616,99 +732,93 @@ def evaluate_fidelity(
     ``subsample`` says so.
     """
     s = resolve_settings(settings)
-    seed = int(s["seed"])
-    synthetic_labels, train_labels, test_labels = (
-        np.asarray(v, int) for v in (synthetic_labels, train_labels, test_labels)
-    )
-    all_synthetic_labels = synthetic_labels
-    used = synthetic_subset(len(synthetic), int(s["max_synthetic_images"]), seed)
-    if len(used) < len(synthetic):
-        log(f"synthetic: {len(used)} of {len(synthetic)} images measured (max_synthetic_images, seed {seed})")
-        synthetic, synthetic_labels = np.asarray(synthetic)[used], synthetic_labels[used]
-    reference, reference_labels = _reference(s, real_train, train_labels, real_test, test_labels)
-
+    images = {"synthetic": synthetic, "train": real_train, "test": real_test}
+    labels = {
+        key: np.asarray(values, int)
+        for key, values in (("synthetic", synthetic_labels), ("train", train_labels), ("test", test_labels))
+    }
+    all_synthetic_labels = labels["synthetic"]
+    used = _measured_synthetic(images, labels, s, log)
+    images["reference"], labels["reference"] = _reference(s, real_train, labels["train"], real_test, labels["test"])
     log("features: cnn (feature model) and pixel, PCA fitted on the real reference")
-    spaces, feats = {}, {}
-    for name, extract in (("cnn", lambda x: cnn_features(feature_model, x, device)), ("pixel", pixel_features)):
-        raw = {"synthetic": extract(synthetic), "train": extract(real_train), "test": extract(real_test)}
-        raw["reference"] = _reference(s, raw["train"], train_labels, raw["test"], test_labels)[0]
-        space = FeatureSpace(raw["reference"], int(s["pca_components"]), seed)
-        spaces[name] = {
-            "dimensions": int(raw["reference"].shape[1]),
-            "pca_components": space.n_components,
-            "explained_variance_ratio": space.explained_variance_ratio,
-        }
-        feats[name] = {key: space.transform(values) for key, values in raw.items()}
-        del raw
-
-    mem_summary, details = memorization(synthetic, real_train, real_test, float(s["memorization_percentile"]))
+    spaces, features = _feature_spaces(feature_model, images, labels, s, device)
+    memorized, details = memorization(images["synthetic"], real_train, real_test, float(s["memorization_percentile"]))
     details["synthetic_index"] = used
     groups = {}
     for group, label in [("overall", None)] + [(name, i) for i, name in enumerate(class_names)]:
-        pick = (
-            (lambda labels: np.ones(len(labels), bool))
-            if label is None
-            else (lambda labels, wanted=label: labels == wanted)
-        )
-        syn_mask, ref_mask = pick(synthetic_labels), pick(reference_labels)
-        train_mask, test_mask = pick(train_labels), pick(test_labels)
-        entry = {"n_synthetic": int(syn_mask.sum()), "n_reference": int(ref_mask.sum())}
-        if label is None or s["two_sample_per_class"]:
-            if syn_mask.sum() >= 2 and ref_mask.sum() >= 2:
-                log(f"[{group}] two-sample test")
-                entry["two_sample"] = two_sample_test(reference[ref_mask], synthetic[syn_mask], s, device, log=log)
-            else:
-                entry["two_sample"] = None
-        entry["distances"] = _distances(
-            spaces,
-            {n: feats[n]["synthetic"][syn_mask] for n in spaces},
-            {n: feats[n]["reference"][ref_mask] for n in spaces},
-            seed,
-            s,
-        )
-        entry["real_baseline"] = _distances(
-            spaces,
-            {n: feats[n]["test"][test_mask] for n in spaces},
-            {n: feats[n]["train"][train_mask] for n in spaces},
-            seed,
-            s,
-        )
-        for n in spaces:
-            if entry["real_baseline"][n] is not None:
-                mean, std = _size_matched_frechet(
-                    feats[n]["synthetic"][syn_mask], feats[n]["train"][train_mask], int(test_mask.sum()), seed
-                )
-                entry["real_baseline"][n]["synthetic_frechet_same_size"] = mean
-                entry["real_baseline"][n]["synthetic_frechet_same_size_std"] = std
-        entry["diversity"] = {
-            who: {
-                "mean_l2": mean_pairwise_l2(images[mask], int(s["diversity_max_images"]), seed),
-                "ms_ssim": mean_ms_ssim(images[mask], int(s["msssim_pairs"]), seed),
-            }
-            for who, images, mask in (("synthetic", synthetic, syn_mask), ("real", reference, ref_mask))
-        }
-        entry["memorization"] = mem_summary if label is None else memorization_summary(details, syn_mask)
+        masks = _group_masks(labels, label)
+        with_two_sample = label is None or s["two_sample_per_class"]
+        entry = _group_entry(group, with_two_sample, images, masks, features, s, device, log)
+        entry["memorization"] = memorized if label is None else memorization_summary(details, masks["synthetic"])
         groups[group] = entry
         d = entry["distances"]
         log(f"[{group}] " + " ".join(f"{n}: FD {d[n]['frechet']:.3g} KID {d[n]['kid']:.3g}" for n in d if d[n]))
-
     metrics = {
         "settings": s,
-        "counts": {
-            "synthetic": {name: int((all_synthetic_labels == i).sum()) for i, name in enumerate(class_names)},
-            "synthetic_used": {name: int((synthetic_labels == i).sum()) for i, name in enumerate(class_names)},
-            "real_train": {name: int((train_labels == i).sum()) for i, name in enumerate(class_names)},
-            "real_test": {name: int((test_labels == i).sum()) for i, name in enumerate(class_names)},
-            "reference_split": s["reference_split"],
-        },
+        "counts": _counts(all_synthetic_labels, labels, class_names, s),
         "feature_spaces": spaces,
-        "msssim": {"window": 7, "sigma": 1.5, "scales": msssim_scales(synthetic.shape[-1])},
+        "msssim": {"window": 7, "sigma": 1.5, "scales": msssim_scales(images["synthetic"].shape[-1])},
         "groups": groups,
-        "subsample": {
-            "synthetic_images": len(all_synthetic_labels),
-            "synthetic_used": len(used),
-            "max_synthetic_images": int(s["max_synthetic_images"]),
-            "subsampled": len(used) < len(all_synthetic_labels),
-        },
+        "subsample": _subsample_entry(len(all_synthetic_labels), used, s),
     }
     return _clean(metrics), details
+
+
+# ---------------------------------------------------------------------------
+# The rule evaluate_fidelity: prepared caches in, metrics and closest pairs out
+
+
+def _labels(rows):
+    return np.array([row["label"] for row in rows], dtype=np.int64)
+
+
+def load_sets(synthetic_images, synthetic_manifest, real_images, real_manifest):
+    """(synthetic, synthetic_labels, real_train, train_labels, real_test, test_labels), the images and labels
+    :func:`evaluate_fidelity` compares: every image of the synthetic domain's cache (both splits), and the
+    train split (the generator's training images) and test split (held out) of the reference domain's cache.
+    """
+    synthetic = np.load(synthetic_images)
+    synthetic_rows = read_manifest(synthetic_manifest)
+    if len(synthetic) != len(synthetic_rows):
+        raise ValueError(
+            f"{synthetic_images} has {len(synthetic)} images but {synthetic_manifest} lists {len(synthetic_rows)}"
+        )
+    real_train, train_rows = load_split(real_images, real_manifest, "train")
+    real_test, test_rows = load_split(real_images, real_manifest, "test")
+    return synthetic, _labels(synthetic_rows), real_train, _labels(train_rows), real_test, _labels(test_rows)
+
+
+def evaluate_files(inputs, settings, class_names, device, log=print):
+    """:func:`evaluate_fidelity` of prepared caches. Returns (metrics with ``provenance``, closest pairs).
+
+    ``inputs``: paths as attributes, named as the rule's input: synthetic_images, synthetic_manifest (the
+    synthetic domain's cache), real_images, real_manifest (the reference domain's cache), feature_model
+    (state_dict .pt of the reference domain's StudyCNN). The pairs are :func:`closest_pairs` (``closest_pairs``
+    of the settings).
+    """
+    settings = resolve_settings(settings)
+    sets = load_sets(inputs.synthetic_images, inputs.synthetic_manifest, inputs.real_images, inputs.real_manifest)
+    synthetic, synthetic_labels, real_train, _, real_test, _ = sets
+    log(f"synthetic: {len(synthetic)} images; real: {len(real_train)} train, {len(real_test)} test")
+    feature_model = load_feature_model(inputs.feature_model, synthetic.shape[-1], device)
+    metrics, details = evaluate_fidelity(*sets, feature_model, settings, class_names, device, log=log)
+    pairs = closest_pairs(synthetic, synthetic_labels, real_train, details, k=int(settings["closest_pairs"]))
+    metrics["provenance"] = {
+        "synthetic_manifest_sha256": file_sha256(inputs.synthetic_manifest),
+        "real_manifest_sha256": file_sha256(inputs.real_manifest),
+        "feature_model_sha256": file_sha256(inputs.feature_model),
+        "device": describe_device(device)["device"],
+        "packages": package_versions(),
+    }
+    return metrics, pairs
+
+
+def headline(metrics):
+    """The overall two-sample AUROC and share of synthetic images below the memorisation threshold, as JSON."""
+    overall = metrics["groups"]["overall"]
+    return json.dumps(
+        {
+            "two_sample_auroc": (overall.get("two_sample") or {}).get("auroc"),
+            "share_below_threshold": overall["memorization"]["share_below_threshold"],
+        }
+    )

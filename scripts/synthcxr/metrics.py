@@ -141,10 +141,8 @@ def reliability_curve(y_true, y_prob, n_bins=10):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True 0/1 labels.
-    y_prob : array-like of shape (n_samples,)
-        Predicted probability of class 1.
+    y_true, y_prob
+        As in :func:`classification_metrics`.
     n_bins : int, default=10
         Number of equal-width bins.
 

@@ -149,33 +149,10 @@ def check_split_counts(domain, folder, rows, class_names, split):
     return counts
 
 
-def intake_report(
-    domain,
-    folder,
-    split,
-    listing,
-    rows,
-    groups,
-    splits,
-    reasons,
-    bad,
-    conflicts,
-    sizes,
-    modes,
-    *,
-    counts,
-    group_pattern,
-    test_fraction,
-    split_seed,
-):
-    """The intake report: what was seen, used, ignored, bad, duplicated or in conflict, and how it split."""
-    labels, pixel_hashes = [row["label"] for row in rows], [row["pixel_hash"] for row in rows]
-    content_groups = group_keys([row["path"] for row in rows], pixel_hashes)
+def files_report(listing, rows, bad, conflicts):
+    """Intake report entries: what was seen, used, ignored, bad, duplicated or in conflict."""
+    pixel_hashes = [row["pixel_hash"] for row in rows]
     return {
-        "domain": domain,
-        "folder": str(folder),
-        "folder_absolute": str(folder.absolute()),
-        "split": split,
         "files_seen": sum(map(len, listing.images.values())) + len(listing.ignored_hidden) + len(listing.ignored_other),
         "images_used": len(rows),
         "ignored_hidden_or_system": len(listing.ignored_hidden),
@@ -187,19 +164,25 @@ def intake_report(
         "duplicate_images": len(rows) - len(set(pixel_hashes)),
         "label_conflicts": len(conflicts),
         "label_conflict_files": [[path for path, _ in group] for group in conflicts],
+    }
+
+
+def grouping_report(rows, split, group_pattern, test_fraction, split_seed):
+    """Intake report entries: how the images group by patient and split (``rows`` carry group, split and
+    split_reason). A random split also says which groups a split without grouping would have cut."""
+    groups, splits = [row["group"] for row in rows], [row["split"] for row in rows]
+    straddling = None
+    if split == "random":
+        content_groups = group_keys([row["path"] for row in rows], [row["pixel_hash"] for row in rows])
+        labels = [row["label"] for row in rows]
+        straddling = straddling_groups(groups, assign_splits(labels, content_groups, test_fraction, split_seed))
+    return {
         "group_pattern": group_pattern,
         "groups": len(set(groups)),
         "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
-        "groups_straddling_without_grouping": straddling_groups(
-            groups, assign_splits(labels, content_groups, test_fraction, split_seed)
-        )
-        if split == "random"
-        else None,
-        "val_images_joined_train": sum(r == "folder val/ (joins train)" for r in reasons),
+        "groups_straddling_without_grouping": straddling,
+        "val_images_joined_train": sum(row["split_reason"] == "folder val/ (joins train)" for row in rows),
         "patient_groups_in_both_given_splits": groups_on_both_sides(groups, splits) if split == "folders" else [],
-        "class_counts": counts,
-        "image_sizes": dict(sorted(sizes.items())),
-        "image_modes": dict(sorted(modes.items())),
     }
 
 
@@ -237,22 +220,15 @@ def prepare_domain(
     for row, group, side, reason in zip(rows, groups, splits, reasons):
         row["group"], row["split"], row["split_reason"] = group, side, reason
     counts = check_split_counts(domain, folder, rows, class_names, split)
-    report = intake_report(
-        domain,
-        folder,
-        split,
-        listing,
-        rows,
-        groups,
-        splits,
-        reasons,
-        bad,
-        conflicts,
-        sizes,
-        modes,
-        group_pattern=group_pattern,
-        test_fraction=test_fraction,
-        split_seed=split_seed,
-        counts=counts,
-    )
+    report = {
+        "domain": domain,
+        "folder": str(folder),
+        "folder_absolute": str(folder.absolute()),
+        "split": split,
+        **files_report(listing, rows, bad, conflicts),
+        **grouping_report(rows, split, group_pattern, test_fraction, split_seed),
+        "class_counts": counts,
+        "image_sizes": dict(sorted(sizes.items())),
+        "image_modes": dict(sorted(modes.items())),
+    }
     return images, rows, report

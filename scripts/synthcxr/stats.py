@@ -1,18 +1,9 @@
 """Uncertainty of the metrics of NORMAL (0) vs PNEUMONIA (1) classifiers: bootstrap intervals, paired
 comparisons and tests of significance (point metrics: synthcxr.metrics).
 
-Conventions used throughout:
-
-- ``y_true`` holds 0/1 labels, 1 (PNEUMONIA) is the positive class.
-- ``y_prob`` is the predicted probability of PNEUMONIA.
-- A hard prediction is PNEUMONIA when ``y_prob >= threshold`` (the same rule as
-  :func:`sklearn.metrics.roc_curve`, so thresholds from :func:`choose_threshold`
-  can be used directly).
-- ``groups`` (optional) are patient-group ids; the bootstrap then resamples whole
-  groups (cluster bootstrap) instead of single images.
-
-All functions are pure; every float returned is a plain Python float (so the
-results can go straight into ``json.dump``).
+The conventions of synthcxr.metrics hold here too (``y_true``, ``y_prob``, ``threshold``; pure functions
+returning plain Python floats). In addition, ``groups`` (optional) are patient-group ids; the bootstrap
+then resamples whole groups (cluster bootstrap) instead of single images.
 """
 
 import functools
@@ -388,18 +379,8 @@ def paired_bootstrap_differences(
         (n_seeds, n_samples) or (n_samples,); the numbers of seeds may differ between domains.
     reference : str
         The key of ``probs`` every other domain is compared with.
-    metrics : sequence of str, default=METRICS
-        Names from :data:`METRICS`.
-    groups : array-like of shape (n_samples,), default=None
-        Patient-group id of each image (cluster bootstrap).
-    n_boot : int, default=1000
-        Number of bootstrap replicates.
-    alpha : float, default=0.05
-        Interval covers ``1 - alpha``.
-    seed : int, default=0
-        Seed of :func:`numpy.random.default_rng`.
-    threshold : float, default=0.5
-        Predict class 1 when ``y_prob >= threshold``.
+    metrics, groups, n_boot, alpha, seed, threshold
+        As in :func:`seed_averaged_intervals`.
 
     Returns
     -------
@@ -423,26 +404,28 @@ def paired_bootstrap_differences(
     for name, domain_probs in checked.items():
         point[name] = _per_seed_resamples(y_true, domain_probs, everything, threshold, metrics)
         boot[name] = _two_level_replicates(y_true, domain_probs, weights, rng, threshold, metrics)
-    nan = float("nan")
-    result = {}
-    for name in checked:
-        if name == reference:
-            continue
-        result[name] = {}
-        for metric in metrics:
-            diff = point[name][metric].mean() - point[reference][metric].mean()
-            replicates = boot[name][metric] - boot[reference][metric]
-            if np.isnan(diff) or np.isnan(replicates).all():
-                result[name][metric] = {"diff": nan, "low": nan, "high": nan, "p_value": nan}
-                continue
-            low, high = _percentile_interval(replicates, alpha)
-            result[name][metric] = {
-                "diff": float(diff),
-                "low": low,
-                "high": high,
-                "p_value": bootstrap_p_value(replicates),
-            }
-    return result
+    return {
+        name: {
+            metric: _difference_summary(
+                point[name][metric].mean() - point[reference][metric].mean(),
+                boot[name][metric] - boot[reference][metric],
+                alpha,
+            )
+            for metric in metrics
+        }
+        for name in checked
+        if name != reference
+    }
+
+
+def _difference_summary(diff, replicates, alpha):
+    """{diff, low, high, p_value} of one domain's difference ``diff`` on all images and its bootstrap
+    ``replicates``; all NaN where the difference, or every replicate, is undefined."""
+    if np.isnan(diff) or np.isnan(replicates).all():
+        nan = float("nan")
+        return {"diff": nan, "low": nan, "high": nan, "p_value": nan}
+    low, high = _percentile_interval(replicates, alpha)
+    return {"diff": float(diff), "low": low, "high": high, "p_value": bootstrap_p_value(replicates)}
 
 
 # ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ rule evaluate_fidelity:
         },
         classes=CLASSES,
         device=config["device"],
-        code=code("data", "fidelity", "jobs", "manifest", "train"),
+        code=code("fidelity", "jobs", "train"),
     script:
         "../../scripts/evaluate_fidelity.py"
 
