@@ -1,44 +1,29 @@
-"""What the Snakemake workflow catalog reads: its metadata file, the licence and the citation file."""
+"""synthcxr.catalog: one list of the metrics that every table, figure and sentence draws from."""
 
-import yaml
-from workflow_helpers import REPO
+import numpy as np
 
-
-def test_the_catalog_metadata_states_how_the_workflow_is_used():
-    usage = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())["usage"]
-    assert usage["software-stack-deployment"] == {"conda": True}
-    assert usage["report"] is True
-    assert set(usage["mandatory-flags"]) == {"desc", "flags"}
-    # What it claims: every rule has a conda env (tests/test_envs.py) and the workflow has a report.
-    assert (REPO / "envs" / "torch.yaml").exists() and (REPO / "workflow" / "report" / "workflow.rst").exists()
-    # The catalog and snakedeploy look for workflow/Snakefile.
-    assert 'include: "../Snakefile"' in (REPO / "workflow" / "Snakefile").read_text()
+from synthcxr import catalog
+from synthcxr.metrics import NEEDS_CLASSES, classification_metrics
 
 
-def test_the_licence_is_mit_and_the_citation_file_is_cff_1_2_0():
-    licence = (REPO / "LICENSE").read_text()
-    assert licence.startswith("MIT License") and "Copyright (c) 2026 synthcxr contributors" in licence
-    citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
-    assert citation["cff-version"] == "1.2.0" and citation["license"] == "MIT" and citation["type"] == "software"
-    # Required by the CFF 1.2.0 schema: message, title, authors (each a person or an entity with a name).
-    assert citation["message"].strip() and citation["title"].strip()
-    assert citation["authors"] and all(a.get("name") or a.get("family-names") for a in citation["authors"])
-    # Keys of the CFF 1.2.0 schema only (a misspelt key makes the file invalid).
-    assert set(citation) <= {
-        "cff-version",
-        "message",
-        "title",
-        "abstract",
-        "type",
-        "authors",
-        "license",
-        "keywords",
-        "version",
-        "date-released",
-        "doi",
-        "repository-code",
-        "url",
-        "identifiers",
-        "references",
-        "preferred-citation",
-    }
+def test_the_metrics_are_those_classification_metrics_computes():
+    rng = np.random.default_rng(0)
+    computed = classification_metrics(np.arange(40) % 2, rng.random(40))
+    assert set(catalog.METRICS) <= set(computed)
+    assert set(NEEDS_CLASSES) <= set(catalog.METRICS)
+
+
+def test_every_subset_is_drawn_from_the_metrics_in_their_order():
+    for subset in (
+        catalog.THRESHOLD_METRICS,
+        catalog.INTERVAL_METRICS,
+        catalog.COMPARED_METRICS,
+        catalog.VOLUME_METRICS,
+    ):
+        assert list(subset) == [name for name in catalog.METRICS if name in subset], subset
+    assert set(catalog.INTERVAL_METRICS) == set(catalog.METRICS) - {"brier", "ece"}
+
+
+def test_every_metric_has_one_distinct_label():
+    assert set(catalog.METRICS) <= set(catalog.LABELS)
+    assert len(set(catalog.LABELS.values())) == len(catalog.LABELS)
