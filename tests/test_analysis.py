@@ -123,6 +123,30 @@ def test_seedwise_tests_refuse_cells_with_other_seeds():
         analysis.seedwise_test(cell, base, "auroc")
 
 
+def test_load_volume_points_groups_seeds_per_point_with_their_training_sizes(tmp_path):
+    y = np.random.default_rng(8).integers(0, 2, 10)
+    cells = []
+    for percent, seed in ((50, 1), (50, 2), (100, 1)):
+        predictions, history = tmp_path / f"p{percent}s{seed}.csv", tmp_path / f"h{percent}s{seed}.json"
+        _prediction_table(y, np.full(10, seed / 10)).to_csv(predictions, index=False)
+        history.write_text(f'{{"train_images": {percent + seed}}}')
+        cells.append(
+            {
+                "train": "GANs",
+                "percent": percent,
+                "test": "Original",
+                "seed": seed,
+                "predictions": predictions,
+                "history": history,
+            }
+        )
+    points = analysis.load_volume_points(cells)
+    assert list(points) == [("GANs", 50, "Original"), ("GANs", 100, "Original")]
+    assert points[("GANs", 50, "Original")]["train_images"] == [51, 52]
+    tables = points[("GANs", 50, "Original")]["tables"]
+    assert sorted(tables) == [1, 2] and tables[2]["prob_pneumonia"].tolist() == [0.2] * 10
+
+
 def test_volume_table_has_one_row_per_point_with_seed_means_and_intervals():
     rng = np.random.default_rng(6)
     y = rng.integers(0, 2, 120)

@@ -30,8 +30,10 @@ The bootstrap settings (``n_boot``, ``alpha``, ``seed``, ``min_groups_per_class`
 here: the config's ``statistics`` section sets them, once (defaults in workflow/schemas/config.schema.yaml).
 """
 
+import json
 import math
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -323,6 +325,20 @@ def significance_marks(comparisons):
     """{(train, test, metric): True} for the significant rows of a comparison table."""
     marked = comparisons[comparisons["significant"].astype(bool)]
     return {(row.train, row.test, row.metric): True for row in marked.itertuples()}
+
+
+def load_volume_points(cells):
+    """The volume curve's points from their files, in the order of ``cells``: the input of :func:`volume_table`.
+
+    ``cells``: one dict per training and test split with train, percent, test, seed, predictions (path of the
+    predictions file) and history (path of the training's history.json, which says how many images it used).
+    """
+    points = defaultdict(lambda: {"tables": {}, "train_images": []})
+    for cell in cells:
+        point = points[(cell["train"], cell["percent"], cell["test"])]
+        point["tables"][cell["seed"]] = read_predictions(cell["predictions"])
+        point["train_images"].append(json.loads(Path(cell["history"]).read_text())["train_images"])
+    return dict(points)
 
 
 def volume_table(points, metrics=VOLUME_METRICS, **bootstrap):

@@ -64,6 +64,6 @@ rule plot_volume_curve:
         cells=volume_cells(),
         bootstrap=bootstrap_settings("interval_resamples"),
         style=config["figures"],
-        code=code("analysis", "catalog", "figures", "jobs", "predictions"),
+        code=code("analysis", "catalog", "figures", "jobs"),
     script:
         "../../scripts/plot_volume_curve.py"
