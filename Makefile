@@ -4,9 +4,9 @@ VENV ?= .venv
 PYTHON ?= python3
 CORES ?= 2
 BIN := $(VENV)/bin
-# One pytest-xdist worker per CPU, a test module per worker at a time (its module-scoped study runs once);
-# `make test PYTEST_PARALLEL=` runs the tests in one process.
-PYTEST_PARALLEL ?= -n logical --dist loadscope
+# One pytest-xdist worker per CPU, a test module per worker at a time (its module-scoped study runs once),
+# the longest modules first (tests/conftest.py orders them); `make test PYTEST_PARALLEL=` runs in one process.
+PYTEST_PARALLEL ?= -n logical --dist loadscope --no-loadscope-reorder
 # What a missing or old Python needs, named in the messages of check-python.
 PYTHON_NEEDED := 3.11
 
