@@ -4,9 +4,12 @@ VENV ?= .venv
 PYTHON ?= python3
 CORES ?= 2
 BIN := $(VENV)/bin
-# One pytest-xdist worker per CPU, a test module per worker at a time (its module-scoped study runs once),
-# the longest modules first (tests/conftest.py orders them); `make test PYTEST_PARALLEL=` runs in one process.
-PYTEST_PARALLEL ?= -n logical --dist loadscope --no-loadscope-reorder
+# make test-fast: one pytest-xdist worker per CPU (unit tests and dry runs, each mostly one process waiting
+# for another). make test: one process, since its real runs already use every core; on 2 cores two workers'
+# torch jobs oversubscribe them (measured: 39 instead of about 18 minutes). With many cores, try
+# make test TEST_ARGS="-n 4 --dist loadscope --no-loadscope-reorder" (tests/conftest.py shares what it must).
+FAST_PARALLEL ?= -n logical --dist loadscope --no-loadscope-reorder
+TEST_ARGS ?=
 # What a missing or old Python needs, named in the messages of check-python.
 PYTHON_NEEDED := 3.11
 
@@ -45,11 +48,11 @@ dry-run: $(BIN)/.installed
 	$(BIN)/snakemake --dry-run
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	$(BIN)/python -m pytest $(TEST_ARGS)
 
 # Everything but the tests marked slow (real snakemake runs, real training, the benchmark; see tests/conftest.py).
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow and not slurm"
+	$(BIN)/python -m pytest $(FAST_PARALLEL) -m "not slow and not slurm"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ from workflow_helpers import TINY_STUDY_DOMAINS, snakemake, tiny_config, write_c
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
+OFFLINE_SCONTROL = REPO / "tests" / "slurm" / "offline"  # a scontrol that answers at once: no SLURM here
 SKIP_EXIT = 77  # cluster.sh: SLURM cannot be started here (not root, no apt)
 cluster_state = pytest.StashKey[dict]()
 owns_shared_folder = pytest.StashKey[bool]()
@@ -95,6 +96,8 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = longest_modules_first(items)
     slurm_items = [item for item in items if item.get_closest_marker("slurm")]
     if not slurm_items:
+        # No test here needs SLURM: a stopped controller must not cost every snakemake call ~9 s.
+        os.environ["PATH"] = f"{OFFLINE_SCONTROL}{os.pathsep}{os.environ['PATH']}"
         return
     with FileLock(shared_folder() / "slurm.lock"):
         result = subprocess.run(["bash", str(CLUSTER), "start"], capture_output=True, text=True, timeout=600)

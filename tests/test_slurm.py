@@ -71,9 +71,9 @@ def slurm_and_local_runs(slurm_cluster, tmp_path_factory):
     local = tmp_path_factory.mktemp("local")
     cluster = tmp_path_factory.mktemp("cluster")
     config_local, config_cluster = (make_study(d, seeds=SEEDS, domains=PACKED_DOMAINS) for d in (local, cluster))
-    # Same threads as the cluster jobs get (the profile's, capped by the 2-CPU node): CPU kernels
-    # are only bit-reproducible for a fixed thread count.
-    snakemake(local, "--configfile", config_local, "--cores", 2, "--set-threads", "train_model=2")
+    # Same threads as the cluster jobs get (the test profile's one per job): CPU kernels are only
+    # bit-reproducible for a fixed thread count.
+    snakemake(local, "--configfile", config_local, "--cores", 2, "--set-threads", "train_model=1")
     profile = derive_test_profile(cluster / "profile")
     # --verbose: the plugin logs each sbatch command it runs.
     result = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--verbose", timeout=1800)
@@ -152,7 +152,7 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     for workdir in (local, cluster):
         workdir.mkdir()
         configs[workdir] = make_study(workdir, per_class=40, epochs=6)
-    snakemake(local, target, "--configfile", configs[local], "--cores", 2, "--set-threads", "train_model=2")
+    snakemake(local, target, "--configfile", configs[local], "--cores", 2, "--set-threads", "train_model=1")
 
     checkpoint = cluster / "results" / "checkpoints" / "Original" / "seed1.pt"
     log = cluster / "results" / "logs" / "train_model" / "Original" / "seed1.log"

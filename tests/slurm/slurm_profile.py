@@ -14,9 +14,10 @@ def derive_test_profile(directory):
     - no conda: channels are unreachable here (the envs are checked statically in test_envs.py);
     - squeue for job status: without accounting storage sacct fails and the main process would wait forever;
     - short status-check waits and latency-wait: the filesystem is local;
-    - memory and cores that fit the 2-CPU test node (the profile gives a training 4 threads).
-    Everything else (executor, GPU requests and limit, groups and their packing, retries, requeue,
-    threads) is the real profile.
+    - memory and cores that fit the 2-CPU test node: one thread per job (the profile gives a training 4), so
+      the node runs two GPU submissions at once, one on each of its two GPUs, as a real GPU node does.
+    Everything else (executor, GPU requests and limit, groups and their packing, retries, requeue) is the
+    real profile.
     """
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
     profile.pop("software-deployment-method")
@@ -29,6 +30,7 @@ def derive_test_profile(directory):
             "slurm-keep-successful-logs": True,
         }
     )
+    profile["set-threads"] = dict.fromkeys(profile["set-threads"], 1)
     profile["default-resources"]["mem_mb"] = 500
     for resources in profile["set-resources"].values():
         resources["mem_mb"] = 1000
