@@ -8,6 +8,18 @@ from synthcxr import analysis, catalog, metrics
 
 # Bootstrap settings besides n_boot (the workflow takes them from the config: statistics).
 BOOT = {"alpha": 0.05, "seed": 0, "min_groups_per_class": 5}
+# Columns of a comparison-table row after its (test, train) keys, as the simulated tables give them.
+COMPARED_VALUES = [
+    "metric",
+    "train_value",
+    "reference_value",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_holm",
+    "significant",
+]
 
 
 def _seeds(rng, y, n_seeds, separation=1.0, noise=0.5):
@@ -76,17 +88,7 @@ def _unadjusted_versus_holm():
             ("auroc", 0.880, 0.910, -0.030, -0.055, -0.004, 0.020, 0.040 * 2, False),
             ("f1", 0.800, 0.810, -0.010, -0.040, 0.020, 0.400, 0.800, False),
         ],
-        columns=[
-            "metric",
-            "train_value",
-            "reference_value",
-            "difference",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_holm",
-            "significant",
-        ],
+        columns=COMPARED_VALUES,
     ).assign(
         test="Original",
         train="GANs",

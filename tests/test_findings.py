@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from simulated import _unadjusted_versus_holm, simulated_study
+from simulated import COMPARED_VALUES, _unadjusted_versus_holm, simulated_study
 
 from synthcxr import catalog, findings
 
@@ -121,19 +121,7 @@ def test_findings_hand_made_table():
             ("Original", "Mixed", "balanced_accuracy", 0.870, 0.832, 0.038, 0.010, 0.070, 0.010, 0.030, True),
             ("Original", "Mixed", "auroc", 0.950, 0.910, 0.040, 0.000, 0.080, 0.040, 0.080, False),
         ],
-        columns=[
-            "test",
-            "train",
-            "metric",
-            "train_value",
-            "reference_value",
-            "difference",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_holm",
-            "significant",
-        ],
+        columns=["test", "train", *COMPARED_VALUES],
     ).assign(reference="Original", n_test=100, n_groups=50, note="")
     summary = pd.DataFrame(
         {
