@@ -1,5 +1,8 @@
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,3 +202,12 @@ def test_start_torch_job_sets_threads_determinism_and_logs_the_device():
     finally:
         torch.set_num_threads(before[0])
         torch.use_deterministic_algorithms(before[1])
+
+
+def test_a_torch_job_starts_without_importing_the_compiler():
+    """start_torch_job sets determinism without torch._inductor, whose import costs every job about 2 s."""
+    child = "import sys, torch, synthcxr.train as t; t.start_torch_job(1, 'cpu', log=lambda line: None); "
+    child += "print(torch.are_deterministic_algorithms_enabled(), 'torch._inductor' in sys.modules)"
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd=scripts)
+    assert result.stdout.split() == ["True", "False"]
