@@ -3,6 +3,7 @@
 Conda is the one thing turned off (channels are unreachable here); see tests/slurm/slurm_profile.py.
 """
 
+import concurrent.futures
 import filecmp
 import json
 import re
@@ -71,12 +72,17 @@ def slurm_and_local_runs(slurm_cluster, tmp_path_factory):
     local = tmp_path_factory.mktemp("local")
     cluster = tmp_path_factory.mktemp("cluster")
     config_local, config_cluster = (make_study(d, seeds=SEEDS, domains=PACKED_DOMAINS) for d in (local, cluster))
-    # Same threads as the cluster jobs get (the test profile's one per job): CPU kernels are only
-    # bit-reproducible for a fixed thread count.
-    snakemake(local, "--configfile", config_local, "--cores", 2, "--set-threads", "train_model=1")
     profile = derive_test_profile(cluster / "profile")
-    # --verbose: the plugin logs each sbatch command it runs.
-    result = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--verbose", timeout=1800)
+    # The local twin runs on one core beside the cluster run, whose group jobs run their jobs one after
+    # another (two at a time on the node, then the third alone). Same threads as the cluster jobs get (the
+    # test profile's one per job): CPU kernels are only bit-reproducible for a fixed thread count.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        local_run = pool.submit(
+            snakemake, local, "--configfile", config_local, "--cores", 1, "--set-threads", "train_model=1"
+        )
+        # --verbose: the plugin logs each sbatch command it runs.
+        result = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--verbose", timeout=1800)
+        local_run.result()
     after = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--dry-run")
     return local, cluster, result, after
 
