@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import workflow_helpers
 from filelock import FileLock
-from workflow_helpers import TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
+from workflow_helpers import GENERATED_STUDY_DOMAINS, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
@@ -32,7 +32,7 @@ STUDY_FIXTURES = frozenset(
         "demo_run",
         "report_run",
         "finished_run",
-        "generated_run",
+        "generated_study",
         "slurm_and_local_runs",
         "kermany_run",
         "report_page",
@@ -128,21 +128,46 @@ def slurm_cluster(request):
     return state
 
 
+def run_once_per_session(name, config, reports=()):
+    """Run snakemake on ``config`` in <shared folder>/<name>, then write ``reports``; once per session.
+
+    Returns the workdir, whose config is config.yaml. Under xdist the first worker to ask runs it; the others wait
+    for it on the lock.
+    """
+    workdir = shared_folder() / name
+    finished = shared_folder() / f"{name}.finished"
+    with FileLock(shared_folder() / f"{name}.lock"):
+        if not finished.exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # what a failed attempt of another worker left
+            workdir.mkdir()
+            config_path = write_config(workdir / "config.yaml", config)
+            snakemake(workdir, "--configfile", config_path, "--cores", 2)
+            for report in reports:
+                snakemake(workdir, "--configfile", config_path, "--report", report)
+            finished.touch()
+    return workdir
+
+
 @pytest.fixture(scope="session")
 def tiny_study():
     """A finished tiny study (workflow_helpers.TINY_STUDY_DOMAINS, 1 seed, 1 epoch), run once per session.
 
     Returns (workdir, config path). Read-only for its users: a test that changes files or results works on a copy
     (``shutil.copytree(workdir, copy, symlinks=True)`` keeps mtimes and Snakemake's metadata, so the copy has
-    nothing to do either). Under xdist the first worker to ask runs it; the others wait for it on the lock.
+    nothing to do either).
     """
-    workdir = shared_folder() / "tiny_study"
-    finished = shared_folder() / "tiny_study.finished"
-    with FileLock(shared_folder() / "tiny_study.lock"):
-        if not finished.exists():
-            shutil.rmtree(workdir, ignore_errors=True)  # what a failed attempt of another worker left
-            workdir.mkdir()
-            config = write_config(workdir / "config.yaml", tiny_config(TINY_STUDY_DOMAINS))
-            snakemake(workdir, "--configfile", config, "--cores", 2)
-            finished.touch()
+    workdir = run_once_per_session("tiny_study", tiny_config(TINY_STUDY_DOMAINS))
     return workdir, workdir / "config.yaml"
+
+
+@pytest.fixture(scope="session")
+def generated_study():
+    """A finished tiny study with generated domains (workflow_helpers.GENERATED_STUDY_DOMAINS, 1 seed, 1 epoch):
+    generators, fidelity, a volume curve on GANs, and its report as report.html and report.zip; run once per
+    session. Returns its results folder. Read-only for its users (test_generated.py, test_report_browser.py).
+    """
+    config = tiny_config(GENERATED_STUDY_DOMAINS)
+    config["fidelity"] = {"two_sample_epochs": 1, "n_boot": 50, "kid_subsets": 10, "msssim_pairs": 20}
+    config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
+    reports = ("results/report.html", "results/report.zip")
+    return run_once_per_session("generated_study", config, reports) / "results"

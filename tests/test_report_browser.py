@@ -10,7 +10,6 @@ import os
 import shutil
 
 import pytest
-from workflow_helpers import snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -32,7 +31,6 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
-TINY_GENERATOR = {"epochs": 2, "base_channels": 4, "latent_dim": 8, "batch_size": 8}
 # What a reader finds under "Results": every category, each with its subcategories.
 CATEGORIES = {
     "Findings": {"Findings from the numbers"},
@@ -44,20 +42,9 @@ CATEGORIES = {
 
 
 @pytest.fixture(scope="module")
-def report_page(tmp_path_factory):
-    """report.html of one tiny run with a demo domain, a generated GAN domain (fidelity) and a volume curve."""
-    workdir = tmp_path_factory.mktemp("browser_run")
-    domains = {
-        "Original": {"demo": {"per_class": 10, "shift": "none"}},
-        "GANs": {"generated": {"model": "gan", "source": "Original", "per_class": 8, "settings": TINY_GENERATOR}},
-    }
-    config = tiny_config(domains)
-    config["fidelity"] = {"two_sample_epochs": 1, "n_boot": 20, "kid_subsets": 5, "msssim_pairs": 10}
-    config["volume"] = {"domains": ["GANs"], "percents": [50, 100]}
-    config = write_config(workdir / "config.yaml", config)
-    snakemake(workdir, "--configfile", config, "--cores", 2)
-    snakemake(workdir, "--configfile", config, "--report", "results/report.html")
-    return workdir / "results" / "report.html"
+def report_page(generated_study):
+    """report.html of the session's generated study: demo and generated domains, fidelity, a volume curve."""
+    return generated_study / "report.html"
 
 
 @pytest.fixture(scope="module")

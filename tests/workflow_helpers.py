@@ -17,6 +17,15 @@ TINY_STUDY_DOMAINS = {
     "GANs": {"demo": {"per_class": 25, "shift": "gan"}},
     "VAEs": {"demo": {"per_class": 25, "shift": "vae"}},
 }
+# Generators small enough for a test: 2 epochs of a narrow GAN or VAE.
+TINY_GENERATOR = {"epochs": 2, "base_channels": 4, "latent_dim": 8, "batch_size": 8}
+# The shared generated study (tests/conftest.py, fixture generated_study): GANs and VAEs generated inside the
+# workflow from Original's train split, then their fidelity.
+GENERATED_STUDY_DOMAINS = {
+    "Original": {"demo": {"per_class": 10, "shift": "none"}},
+    "GANs": {"generated": {"model": "gan", "source": "Original", "per_class": 8, "settings": TINY_GENERATOR}},
+    "VAEs": {"generated": {"model": "vae", "source": "Original", "per_class": 6, "settings": TINY_GENERATOR}},
+}
 # Set by tests/conftest.py before each test: only tests marked slow may run snakemake for real.
 real_runs_allowed = True
 
