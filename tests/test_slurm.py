@@ -158,8 +158,6 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     for workdir in (local, cluster):
         workdir.mkdir()
         configs[workdir] = make_study(workdir, per_class=40, epochs=6)
-    snakemake(local, target, "--configfile", configs[local], "--cores", 2, "--set-threads", "train_model=1")
-
     checkpoint = cluster / "results" / "checkpoints" / "Original" / "seed1.pt"
     log = cluster / "results" / "logs" / "train_model" / "Original" / "seed1.log"
     stop, cancelled = threading.Event(), {}
@@ -168,11 +166,17 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     )
     watcher.start()
     profile = derive_test_profile(cluster / "profile")
-    try:
-        snakemake(cluster, target, "--profile", profile, "--configfile", configs[cluster], timeout=1200)
-    finally:
-        stop.set()
-        watcher.join(5)
+    # The uninterrupted local training runs beside the cluster run, which mostly waits for SLURM.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        local_run = pool.submit(
+            snakemake, local, target, "--configfile", configs[local], "--cores", 1, "--set-threads", "train_model=1"
+        )
+        try:
+            snakemake(cluster, target, "--profile", profile, "--configfile", configs[cluster], timeout=1200)
+        finally:
+            stop.set()
+            watcher.join(5)
+        local_run.result()
     assert cancelled.get("job"), "the training finished before it could be cancelled"
     assert "CANCELLED" in scontrol_job(cancelled["job"])
     resumed = re.search(r"resuming from checkpoint .* after epoch (\d+)", log.read_text())
