@@ -4,6 +4,7 @@ Conda is the one thing turned off (channels are unreachable here); see tests/slu
 """
 
 import concurrent.futures
+import contextlib
 import filecmp
 import json
 import re
@@ -66,6 +67,20 @@ def slurm_jobs_of_domain(logs, train, seeds, tests):
     return {device_line(path)["slurm_job_id"] for path in paths}
 
 
+@contextlib.contextmanager
+def local_twin_beside(workdir, *args):
+    """Run snakemake locally in ``workdir`` on one core while the with-block runs the cluster side; wait for both.
+
+    The cluster side mostly waits for SLURM (status checks; one job at a time inside a group job), so the twin
+    fills the idle core. Same threads as the cluster jobs get (the test profile's one per job): CPU kernels are
+    only bit-reproducible for a fixed thread count.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        twin = pool.submit(snakemake, workdir, *args, "--cores", 1, "--set-threads", "train_model=1")
+        yield
+        twin.result()
+
+
 @pytest.fixture(scope="module")
 def slurm_and_local_runs(slurm_cluster, tmp_path_factory):
     """The study's shape on tiny data, locally and with the real profile; the cluster run's dry run after it."""
@@ -73,16 +88,9 @@ def slurm_and_local_runs(slurm_cluster, tmp_path_factory):
     cluster = tmp_path_factory.mktemp("cluster")
     config_local, config_cluster = (make_study(d, seeds=SEEDS, domains=PACKED_DOMAINS) for d in (local, cluster))
     profile = derive_test_profile(cluster / "profile")
-    # The local twin runs on one core beside the cluster run, whose group jobs run their jobs one after
-    # another (two at a time on the node, then the third alone). Same threads as the cluster jobs get (the
-    # test profile's one per job): CPU kernels are only bit-reproducible for a fixed thread count.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        local_run = pool.submit(
-            snakemake, local, "--configfile", config_local, "--cores", 1, "--set-threads", "train_model=1"
-        )
+    with local_twin_beside(local, "--configfile", config_local):
         # --verbose: the plugin logs each sbatch command it runs.
         result = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--verbose", timeout=1800)
-        local_run.result()
     after = snakemake(cluster, "--profile", profile, "--configfile", config_cluster, "--dry-run")
     return local, cluster, result, after
 
@@ -166,17 +174,12 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     )
     watcher.start()
     profile = derive_test_profile(cluster / "profile")
-    # The uninterrupted local training runs beside the cluster run, which mostly waits for SLURM.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        local_run = pool.submit(
-            snakemake, local, target, "--configfile", configs[local], "--cores", 1, "--set-threads", "train_model=1"
-        )
+    with local_twin_beside(local, target, "--configfile", configs[local]):  # the uninterrupted training
         try:
             snakemake(cluster, target, "--profile", profile, "--configfile", configs[cluster], timeout=1200)
         finally:
             stop.set()
             watcher.join(5)
-        local_run.result()
     assert cancelled.get("job"), "the training finished before it could be cancelled"
     assert "CANCELLED" in scontrol_job(cancelled["job"])
     resumed = re.search(r"resuming from checkpoint .* after epoch (\d+)", log.read_text())
