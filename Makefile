@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 # make test and make test-fast: one pytest-xdist worker per CPU, each taking a whole test module at a time, modules
 # with SLURM tests first (tests/conftest.py orders them and shares the tiny studies and the cluster). The SLURM
 # module mostly waits for the cluster and the dry runs for one process each, so a second worker fills the idle
-# core (measured on one 2-core machine: 18.9 minutes in two workers, 22.9 in one process). TEST_ARGS adds pytest options;
-# make test PARALLEL= runs in one process.
+# core (measured on one 2-core machine: 18.9 minutes in two workers, 22.9 in one process). TEST_ARGS adds pytest
+# options; make test PARALLEL= runs in one process.
 PARALLEL ?= -n logical --dist loadscope --no-loadscope-reorder
 TEST_ARGS ?=
 # What a missing or old Python needs, named in the messages of check-python.
