@@ -8,6 +8,7 @@ from synthcxr.prepare import prepare_domain
 
 with logged(snakemake.log[0]):
     p = snakemake.params
+    settings = snakemake.config["domains"][snakemake.wildcards.domain]
     images, rows, report = prepare_domain(
         snakemake.wildcards.domain,
         p.folder,
@@ -20,6 +21,8 @@ with logged(snakemake.log[0]):
         threads=snakemake.threads,
         log=print,
         split=p.split,
+        # A domain given by a label table; its settings are in the fingerprint param (a change reruns this job).
+        table=settings if "manifest" in settings else None,
     )
     with atomic_open(snakemake.output.images, "wb") as handle:
         np.save(handle, images)

@@ -24,6 +24,7 @@ from synthcxr.images import BadImageError, load_image
 from synthcxr.jobs import file_sha256
 from synthcxr.progress import Progress
 from synthcxr.splits import assign_splits, group_keys, merge_duplicate_groups
+from synthcxr.tables import check_manifest_class_sizes, intake_entries, list_manifest, patient_groups
 
 
 def _decode(folder, rel, size):
@@ -112,8 +113,11 @@ def decode_listing(domain, folder, listing, class_names, image_size, on_bad_imag
     return images[: len(rows)], rows, bad, sizes, modes
 
 
-def given_splits(paths, split, split_seed, labels, groups, test_fraction):
-    """Each image's split and why it is there (the manifest's split_reason)."""
+def given_splits(paths, split, split_seed, labels, groups, test_fraction, given=None):
+    """Each image's split and why it is there (the manifest's split_reason); ``given``: path -> split of
+    a `split: manifest` domain."""
+    if split == "manifest":
+        return [given[path] for path in paths], [f"manifest column: {given[path]}" for path in paths]
     if split == "test":
         return ["test"] * len(paths), ["external test set"] * len(paths)
     if split == "folders":
@@ -182,7 +186,9 @@ def grouping_report(rows, split, group_pattern, test_fraction, split_seed):
         "groups_matched_by_pattern": len({g for g in groups if g.startswith("id:")}),
         "groups_straddling_without_grouping": straddling,
         "val_images_joined_train": sum(row["split_reason"] == "folder val/ (joins train)" for row in rows),
-        "patient_groups_in_both_given_splits": groups_on_both_sides(groups, splits) if split == "folders" else [],
+        "patient_groups_in_both_given_splits": (
+            groups_on_both_sides(groups, splits) if split in ("folders", "manifest") else []
+        ),
     }
 
 
@@ -199,24 +205,35 @@ def prepare_domain(
     split="random",
     log=lambda message: None,
     log_interval=30.0,
+    table=None,
 ):
     """Decode, split and cache one domain. Returns (images, manifest rows, intake report).
 
     ``split``: 'random' (stratified, group-aware, ``test_fraction``), 'folders' (given by the train/,
-    val/ and test/ subfolders; val/ joins train) or 'test' (every image is a test image). ``log`` gets a
+    val/ and test/ subfolders; val/ joins train), 'test' (every image is a test image) or 'manifest'
+    (from the label table's split column). ``table``: the settings of a domain given by a label table
+    (synthcxr.tables; ``folder`` is then its `images:` folder), None for class folders. ``log`` gets a
     progress line every ``log_interval`` seconds of decoding.
     """
     folder = Path(folder)
-    listing = list_domain(domain, folder, class_names, split)
-    check_class_sizes(domain, listing, test_fraction, split)
+    if table:
+        listing = list_manifest(domain, table, class_names, split, on_bad_image)
+        check_manifest_class_sizes(domain, listing, test_fraction, split)
+    else:
+        listing = list_domain(domain, folder, class_names, split)
+        check_class_sizes(domain, listing, test_fraction, split)
     images, rows, bad, sizes, modes = decode_listing(
         domain, folder, listing, class_names, image_size, on_bad_image, threads, log, log_interval
     )
     images, rows, conflicts = without_label_conflicts(domain, folder, images, rows, on_bad_image)
     labels = [row["label"] for row in rows]
     paths, pixel_hashes = [r["path"] for r in rows], [r["pixel_hash"] for r in rows]
-    groups = merge_duplicate_groups(group_keys(paths, pixel_hashes, group_pattern), pixel_hashes)
-    splits, reasons = given_splits(paths, split, split_seed, labels, groups, test_fraction)
+    groups = group_keys(paths, pixel_hashes, group_pattern)
+    if table:
+        groups = patient_groups(paths, groups, listing.patients)
+    groups = merge_duplicate_groups(groups, pixel_hashes)
+    given = listing.given_split if table else None
+    splits, reasons = given_splits(paths, split, split_seed, labels, groups, test_fraction, given)
     for row, group, side, reason in zip(rows, groups, splits, reasons):
         row["group"], row["split"], row["split_reason"] = group, side, reason
     counts = check_split_counts(domain, folder, rows, class_names, split)
@@ -227,6 +244,7 @@ def prepare_domain(
         "split": split,
         **files_report(listing, rows, bad, conflicts),
         **grouping_report(rows, split, group_pattern, test_fraction, split_seed),
+        **(intake_entries(listing) if table else {}),
         "class_counts": counts,
         "image_sizes": dict(sorted(sizes.items())),
         "image_modes": dict(sorted(modes.items())),

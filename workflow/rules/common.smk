@@ -20,6 +20,7 @@ from synthcxr.folders import (
     list_domain,
     outside_classes_note,
 )
+from synthcxr.tables import MANIFEST_SPLIT_MODES, checked_table, table_fingerprint
 
 CLASSES = config["classes"]
 # Settings of each domain, by name (config `domains:`).
@@ -60,6 +61,7 @@ def check_domain_roles():
             )
         allowed = {
             "path": SPLIT_MODES,
+            "manifest": MANIFEST_SPLIT_MODES,
             "demo": ("random", "test"),
             "generated": ("random",),
         }
@@ -298,15 +300,19 @@ def module_digest(module):
 
 
 def folder_origin(domain):
-    """'path' (the user's folder), 'demo' (phantoms) or 'generated' (a generator trained here)."""
+    """'path' (the user's folder), 'manifest' (a label table and its images folder), 'demo' (phantoms)
+    or 'generated' (a generator trained here)."""
     return next(
-        kind for kind in ("path", "demo", "generated") if kind in DOMAINS[domain]
+        kind
+        for kind in ("path", "manifest", "demo", "generated")
+        if kind in DOMAINS[domain]
     )
 
 
 def domain_folder(domain):
     return {
         "path": lambda: DOMAINS[domain]["path"],
+        "manifest": lambda: DOMAINS[domain]["images"],
         "demo": lambda: f"results/demo/{domain}",
         "generated": lambda: f"results/generated/{domain}",
     }[folder_origin(domain)]()
@@ -343,16 +349,28 @@ def checked_fingerprint(domain):
     and not the bytes, which would mean reading every image at each DAG build): copying the data
     without preserving times (cp without -p, rsync without -t) reruns the preparation.
     """
+    settings, split = DOMAINS[domain], domain_split(domain)
     try:
-        split = domain_split(domain)
-        listing = list_domain(domain, domain_folder(domain), CLASSES, split)
-        check_class_sizes(domain, listing, config["test_fraction"], split)
+        if folder_origin(domain) == "manifest":
+            listing, note = checked_table(
+                domain,
+                settings,
+                CLASSES,
+                split,
+                config["test_fraction"],
+                config["on_bad_image"],
+            )
+        else:
+            listing = list_domain(domain, domain_folder(domain), CLASSES, split)
+            check_class_sizes(domain, listing, config["test_fraction"], split)
+            note = outside_classes_note(domain, listing)
     except DomainError as error:
         raise WorkflowError(str(error)) from None
-    note = outside_classes_note(domain, listing)
     if note:
         print(f"Note: {note}", file=sys.stderr)
     check_new_images(domain, listing)
+    if folder_origin(domain) == "manifest":
+        return table_fingerprint(listing, settings)
     return fingerprint(listing)
 
 
@@ -385,14 +403,14 @@ def check_new_images(domain, listing):
 
 # Demo and generated folders are made by the workflow and tracked through their rules.
 FOLDER_FINGERPRINTS = {
-    d: checked_fingerprint(d) if folder_origin(d) == "path" else None
+    d: checked_fingerprint(d) if folder_origin(d) in ("path", "manifest") else None
     for d in ALL_DOMAINS
 }
 
 
 def made_by_workflow(wildcards):
     """A demo or generated domain's folder, a rule's output; none for a user's folder (fingerprinted)."""
-    if folder_origin(wildcards.domain) == "path":
+    if folder_origin(wildcards.domain) in ("path", "manifest"):
         return []
     return [domain_folder(wildcards.domain)]
 
