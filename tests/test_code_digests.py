@@ -103,6 +103,7 @@ RERUN_BY_AN_EDIT_OF = {
         "summarize_fidelity",
     },
     "summary": {"report_tables", "summarize"},
+    "tables": {"prepare_domain"},
     "text": {"report_tables", "summarize", "summarize_fidelity"},
     "train": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
 }

@@ -3,6 +3,7 @@ layouts of docs/data.md, and a real run on NIH-like and CheXpert-like tables of 
 
 import csv
 import hashlib
+import json
 import os
 
 import pytest
@@ -253,6 +254,7 @@ def test_the_fingerprint_follows_the_table_and_the_settings(tmp_path):
     before = table_fingerprint(list_manifest("D", settings, CLASSES), settings)
     assert table_fingerprint(list_manifest("D", settings, CLASSES), settings) == before
     assert table_fingerprint(list_manifest("D", settings, CLASSES), settings | {"label_separator": "|"}) != before
+    assert table_fingerprint(list_manifest("D", settings, CLASSES), settings | {"kind": "synthetic"}) == before
     edited = simple_rows()
     edited[0][2] = "N9"  # one patient id: the split may change
     write_csv(tmp_path / "table.csv", ("file", "finding", "patient"), edited)
@@ -342,15 +344,29 @@ def test_bad_manifest_settings_stop_the_dry_run_with_one_message(tmp_path, chang
     assert result.returncode != 0 and message in output, output[-3000:]
 
 
-def test_a_manifest_domain_plans_like_a_folder_domain_and_notes_what_it_does_not_use(tmp_path):
+def test_manifest_domains_plan_like_folder_domains_downstream_and_note_what_they_do_not_use(tmp_path):
+    """The reference, an external test set, a generator's source and a Mixed member, each given by a table."""
     rows = [*simple_rows(), ["other.png", "Effusion", "Z1"]]
-    domain = table_domain(tmp_path, rows, images=[r[0] for r in rows] + ["unnamed.png"])
-    result = snakemake(tmp_path, "--configfile", dry_run_config(tmp_path, domain), "--dry-run")
+    table = table_domain(tmp_path / "a", rows, images=[r[0] for r in rows] + ["unnamed.png"])
+    external = table_domain(tmp_path / "b", simple_rows(2), split="test")
+    domains = {
+        "Table": table,
+        "TableTest": external,
+        "GANs": {"generated": {"model": "gan", "source": "Table", "per_class": 4}},
+    }
+    config = {"reference": "Table", "domains": domains, "mixed": {"members": ["Table", "GANs"]}, "seeds": [1]}
+    configfile = write_config(tmp_path / "config.yaml", config | {"device": "cpu", "image_size": 16})
+    result = snakemake(tmp_path, "--configfile", configfile, "--dry-run")
     assert (
-        f"Note: domain 'Table': manifest {domain['manifest']}: not used: 1 row(s) whose label no class claims; "
-        f"1 image(s) in {domain['images']} that no row names (see the intake report)" in result.stderr
+        f"Note: domain 'Table': manifest {table['manifest']}: not used: 1 row(s) whose label no class claims; "
+        f"1 image(s) in {table['images']} that no row names (see the intake report)" in result.stderr
     )
-    assert ("prepare_domain", "domain=Table") in planned_jobs(tmp_path, "--configfile", tmp_path / "config.yaml")
+    planned = planned_jobs(tmp_path, "--configfile", configfile)
+    assert {("prepare_domain", f"domain={d}") for d in domains} <= planned
+    assert {("train_model", f"seed=1,train={t}") for t in ("Table", "GANs", "Mixed")} <= planned
+    assert ("train_generator", "domain=GANs") in planned and ("evaluate_fidelity", "domain=GANs") in planned
+    assert ("evaluate_model", "seed=1,test=TableTest,train=Mixed") in planned
+    assert not [job for job in planned if "train=TableTest" in job[1]]
 
 
 def real_tables(root):
@@ -392,11 +408,15 @@ def test_nih_and_chexpert_tables_train_and_evaluate_and_a_row_edit_reprepares_th
         "device": "cpu",
         "image_size": 32,
         "leakage": "error",
+        # Few replicates: this test is about the tables, not the intervals.
+        "statistics": {"interval_resamples": 50, "comparison_resamples": 50},
     }
     work = tmp_path / "run"
     work.mkdir()
     configfile = write_config(work / "config.yaml", config)
-    snakemake(work, "--configfile", configfile, "--cores", "2")
+    # Every training on every test split; the summary, figures and report are the same code as for folders.
+    metrics = [f"results/metrics/{train}/{test}/seed1.json" for train in domains for test in domains]
+    snakemake(work, *metrics, "--configfile", configfile, "--cores", "2")
     for name in domains:
         with open(work / "results" / "splits" / f"{name}.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -406,12 +426,11 @@ def test_nih_and_chexpert_tables_train_and_evaluate_and_a_row_edit_reprepares_th
             assert row["group"].startswith("id:")
             sides.setdefault(row["group"], set()).add(row["split"])
         assert all(len(seen) == 1 for seen in sides.values()) and len(sides) == 12
-        for test in domains:
-            assert (work / "results" / "metrics" / name / test / "seed1.json").is_file()
-    with open(work / "results" / "summary.csv", newline="") as handle:
-        assert {(row["train"], row["test"]) for row in csv.DictReader(handle)} >= {
-            (train, test) for train in domains for test in domains
-        }
+        intake = json.loads((work / "results" / "intake" / f"{name}.json").read_text())
+        assert intake["rows_without_class"] == 1 + (name == "CheXpert") and intake["images_not_in_manifest"] == 1
+    for path in metrics:
+        evaluated = json.loads((work / path).read_text())
+        assert evaluated["n"] == sum(evaluated["n_per_class"].values()) > 0 and 0 <= evaluated["auroc"] <= 1
     nih_files = [
         "results/prepared/NIH/*",
         "results/splits/NIH.csv",
@@ -429,10 +448,10 @@ def test_nih_and_chexpert_tables_train_and_evaluate_and_a_row_edit_reprepares_th
     edited = next(row for row in table[1:] if row[table[0].index("Pneumonia")] == "1.0")
     edited[table[0].index("Pneumonia")] = "-1.0"
     write_csv(manifest, table[0], table[1:])
-    planned = planned_jobs(work, "--configfile", configfile)
+    planned = planned_jobs(work, *metrics, "--configfile", configfile)
     assert ("prepare_domain", "domain=CheXpert") in planned
     assert not [job for job in planned if "NIH" in job[1] and job[0] in ("prepare_domain", "train_model")]
-    snakemake(work, "--configfile", configfile, "--cores", "2")
+    snakemake(work, *metrics, "--configfile", configfile, "--cores", "2")
     assert file_states(work, nih_files) == nih_before
     assert (work / "results" / "splits" / "CheXpert.csv").read_bytes() != chexpert_split
     assert edited[0] not in (work / "results" / "splits" / "CheXpert.csv").read_text()

@@ -31,6 +31,8 @@ from synthcxr.splits import min_images_per_class
 
 # The splits a manifest domain can take: 80/20 here, an external test set, or the table's split column.
 MANIFEST_SPLIT_MODES = ("random", "test", "manifest")
+# The config keys of a manifest domain that decide what its table says (its fingerprint covers them).
+TABLE_KEYS = ("manifest", "images", "columns", "labels", "label_separator", "path_format")
 # Values of a `split: manifest` domain's split column, and the split each goes to.
 MANIFEST_SPLITS = ("train", "test")
 # Examples of images in `images:` that no row names, kept in the intake report (all are counted).
@@ -365,7 +367,7 @@ def patient_groups(paths, groups, patients):
 def table_fingerprint(listing, settings):
     """Changes when the domain's table settings, the manifest's bytes, or any named image (path, size,
     modification time) change: editing one row re-prepares this domain only."""
-    described = json.dumps(settings, sort_keys=True, default=str)
+    described = json.dumps({k: settings.get(k) for k in TABLE_KEYS}, sort_keys=True, default=str)
     return hashlib.sha256(f"{described}\0{listing.manifest_sha256}\0{files_fingerprint(listing)}".encode()).hexdigest()
 
 
