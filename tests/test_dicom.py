@@ -127,6 +127,15 @@ def test_8_bit_without_a_window_is_shown_as_stored_and_hashes_as_the_same_png(tm
     np.testing.assert_array_equal(inverted, 255 - stored)
 
 
+def test_empty_window_tags_are_no_window(tmp_path):
+    stored = RAMP.astype(np.uint8)
+    ds = dicom(stored)
+    ds.add_new(0x00281050, "DS", "")  # Window Center, present but empty
+    ds.add_new(0x00281051, "DS", "")  # Window Width
+    pixels, _ = shown(save(ds, tmp_path / "empty_window.dcm"))
+    np.testing.assert_array_equal(pixels, stored)
+
+
 def test_colour_dicom_is_grayscale_as_the_same_colour_png(tmp_path):
     rgb = np.random.default_rng(4).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     pixels, dicom_hash, info = load_image(save(dicom(rgb, "RGB"), tmp_path / "colour.dcm"), 16)

@@ -98,6 +98,7 @@ def dicom_voi(values, ds):
         table = apply_voi(np.arange(first_mapped, first_mapped + (entries or 2**16)), ds)
         # A LUT is indexed by whole numbers (a rescale makes floats of them).
         return apply_voi(np.rint(values).astype(np.int64), ds), (float(table.min()), float(table.max()))
+    # An empty tag (exports often keep optional ones) reads as None: no window.
     if ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:
         # Whatever the VOI LUT Function (LINEAR, LINEAR_EXACT, SIGMOID), the extremes map to the ends of its range.
         low, high = apply_windowing(np.array([-np.inf, np.inf]), ds)
