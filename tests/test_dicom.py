@@ -16,7 +16,14 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels import get_decoder
-from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, JPEGLSLossless, RLELossless, generate_uid
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
+    RLELossless,
+    generate_uid,
+)
 
 from synthcxr.folders import DomainError, list_domain
 from synthcxr.images import BadImageError, load_image, unreadable_images
@@ -143,11 +150,27 @@ def test_colour_dicom_is_grayscale_as_the_same_colour_png(tmp_path):
     assert info["mode"] == "DICOM RGB 8-bit" and dicom_hash == load_image(tmp_path / "colour.png", 16)[1]
 
 
-def test_rle_lossless_is_decoded_without_extra_packages(tmp_path):
-    stored = (100 + 16 * RAMP).astype(np.uint16)
-    ds = dicom(stored)
-    ds.compress(RLELossless)  # pydicom's own RLE encoder
-    pixels, _ = shown(save(ds, tmp_path / "rle.dcm"))
+def encapsulated(ds, syntax, frame):
+    """``ds`` with one compressed ``frame`` (bytes) in ``syntax`` as its pixel data."""
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.PixelData = encapsulate([frame])
+    ds["PixelData"].VR = "OB"
+    return ds
+
+
+@pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless], ids=["RLE", "JPEG 2000"])
+def test_lossless_compressed_12_bit_data_is_decoded_without_extra_packages(tmp_path, syntax):
+    # 12-bit stored 100 + 15k spans 100..3925: (s - 100) / 3825 * 255 = k.
+    stored = (100 + 15 * RAMP).astype(np.uint16)
+    ds = dicom(stored, bits_stored=12)
+    if syntax == RLELossless:
+        ds.compress(RLELossless)  # pydicom's own RLE encoder
+    else:
+        codestream = io.BytesIO()
+        Image.fromarray(stored).save(codestream, format="JPEG2000", irreversible=False, no_jp2=True)
+        encapsulated(ds, JPEG2000Lossless, codestream.getvalue())
+    pixels, mode = shown(save(ds, tmp_path / "compressed.dcm"))
+    assert mode == "DICOM MONOCHROME2 12-bit" and ds.file_meta.TransferSyntaxUID == syntax
     np.testing.assert_array_equal(pixels, RAMP)
 
 
@@ -156,11 +179,7 @@ def test_jpeg_baseline_is_decoded_through_pillow_as_rsna_ships_it(tmp_path):
     stored = (RAMP * 0.8 + 20).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(stored).save(buffer, format="JPEG", quality=90)
-    ds = dicom(stored)
-    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
-    ds.PixelData = encapsulate([buffer.getvalue()])
-    ds["PixelData"].VR = "OB"
-    ds.LossyImageCompression = "01"
+    ds = encapsulated(dicom(stored, LossyImageCompression="01"), JPEGBaseline8Bit, buffer.getvalue())
     pixels, mode = shown(save(ds, tmp_path / "rsna.dcm"))
     assert mode == "DICOM MONOCHROME2 8-bit"
     np.testing.assert_array_equal(pixels, np.asarray(Image.open(buffer)))
@@ -168,10 +187,7 @@ def test_jpeg_baseline_is_decoded_through_pillow_as_rsna_ships_it(tmp_path):
 
 def jpeg_ls_file(path):
     """A JPEG-LS Lossless file: pydicom decodes it only through pylibjpeg, gdcm or pyjpegls."""
-    ds = dicom(RAMP.astype(np.uint8))
-    ds.file_meta.TransferSyntaxUID = JPEGLSLossless
-    ds.PixelData = encapsulate([b"\xff\xd8\xff\xf7 not decoded here \xff\xd9"])
-    ds["PixelData"].VR = "OB"
+    ds = encapsulated(dicom(RAMP.astype(np.uint8)), JPEGLSLossless, b"\xff\xd8\xff\xf7 not decoded here \xff\xd9")
     return save(ds, path)
 
 
