@@ -103,6 +103,13 @@ def test_an_8_bit_window_with_linear_exact(tmp_path):
     np.testing.assert_array_equal(pixels, np.clip(RAMP - 10, 0, 255))
 
 
+def test_a_sigmoid_window_follows_the_standard_formula(tmp_path):
+    # SIGMOID (PS3.3 C.11.2.1.3.1): y = 255 / (1 + exp(-4 (x - center) / width)), over the output range 0..255.
+    ds = dicom(RAMP.astype(np.uint8), WindowCenter=128, WindowWidth=64, VOILUTFunction="SIGMOID")
+    pixels, _ = shown(save(ds, tmp_path / "sigmoid.dcm"))
+    np.testing.assert_array_equal(pixels, np.round(255 / (1 + np.exp(-4 * (RAMP - 128) / 64))))
+
+
 def test_a_voi_lut_sequence_wins_over_the_window_and_spans_black_to_white(tmp_path):
     # Stored 0..3 through the LUT [0, 100, 300, 1020]: its range 0..1020 spans 0..255, so 0, 25, 75, 255.
     lut = Dataset()
