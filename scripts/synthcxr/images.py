@@ -225,7 +225,7 @@ def load_image(path, size):
     decompression bombs, and for DICOM files ``decoded_dicom`` refuses.
     """
     try:
-        # DICOM has no EXIF: a viewer shows its pixels as stored.
+        # DICOM has no EXIF orientation, and a viewer does not rotate its pixels by any other tag.
         gray, info = decoded_dicom(path) if is_dicom(path) else decoded_grayscale(path)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise BadImageError(f"{path}: {error}") from error
