@@ -12,7 +12,7 @@ from pathlib import Path
 
 from synthcxr.splits import min_images_per_class
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm")
 SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
 
