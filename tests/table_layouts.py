@@ -209,7 +209,12 @@ def rsna_layout(root, patients):
                 boxes += 1
     header = ["patientId", "x", "y", "width", "height", "Target"]
     write_csv(Path(root) / "stage_2_train_labels.csv", header, rows)
-    return {"patients": patient_of, "duplicate_rows": boxes, "label_values_without_class": {}}
+    return {
+        "patients": patient_of,
+        "duplicate_rows": boxes,
+        "label_values_without_class": {},
+        "images_not_in_manifest": [],
+    }
 
 
 def covid_layout(root, patients):
