@@ -249,6 +249,19 @@ def test_a_class_with_too_few_rows_for_the_split_is_refused_naming_the_labels_ke
     check_manifest_class_sizes("D", listing, 0.2, "test")
 
 
+def test_split_manifest_needs_train_and_test_images_of_each_class(tmp_path):
+    rows = [[*row, "test" if row[0] == "normal0.png" else "train"] for row in simple_rows()]
+    settings = table_domain(tmp_path, rows, header=("file", "finding", "patient", "set"), split="manifest")
+    settings["columns"]["split"] = "set"
+    listing = list_manifest("D", settings, CLASSES, split="manifest")
+    with pytest.raises(DomainError) as raised:
+        check_manifest_class_sizes("D", listing, 0.2, "manifest")
+    assert str(raised.value) == (
+        f"domain 'D': manifest {settings['manifest']} gives class PNEUMONIA no existing test image "
+        "(domains.D.columns.split); each class needs train and test images"
+    )
+
+
 def test_the_fingerprint_follows_the_table_and_the_settings(tmp_path):
     settings = table_domain(tmp_path, simple_rows())
     before = table_fingerprint(list_manifest("D", settings, CLASSES), settings)

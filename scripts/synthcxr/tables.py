@@ -347,9 +347,17 @@ def label_value(row, columns, rules):
 
 
 def check_manifest_class_sizes(domain, listing, test_fraction, split):
-    """Every class has images; a random split needs the 80/20 minimum per class."""
+    """Every class has images; a random split needs the 80/20 minimum per class, a `split: manifest`
+    domain train and test images of each class."""
     needed = min_images_per_class(test_fraction) if split == "random" else 1
     for name, paths in listing.images.items():
+        sides = {listing.given_split[path] for path in paths} if split == "manifest" else set(MANIFEST_SPLITS)
+        for side in MANIFEST_SPLITS:
+            if paths and side not in sides:
+                raise DomainError(
+                    f"domain '{domain}': manifest {listing.manifest} gives class {name} no existing {side} "
+                    f"image ({key(domain, 'columns')}.split); each class needs train and test images"
+                )
         if len(paths) < needed:
             why = f" (a {1 - test_fraction:.0%}/{test_fraction:.0%} split needs at least {needed})" * (needed > 1)
             raise DomainError(
