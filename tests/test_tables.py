@@ -13,6 +13,7 @@ from table_layouts import CLASSES, LAYOUTS, published_settings, random_patients,
 from workflow_helpers import planned_jobs, snakemake, write_config
 
 from synthcxr.folders import IMAGE_EXTENSIONS, DomainError
+from synthcxr.manifest import write_manifest
 from synthcxr.prepare import prepare_domain
 from synthcxr.tables import (
     check_manifest_class_sizes,
@@ -392,6 +393,21 @@ def test_manifest_domains_plan_like_folder_domains_downstream_and_note_what_they
     assert ("train_generator", "domain=GANs") in planned and ("evaluate_fidelity", "domain=GANs") in planned
     assert ("evaluate_model", "seed=1,test=TableTest,train=Mixed") in planned
     assert not [job for job in planned if "train=TableTest" in job[1]]
+
+
+def test_an_unreadable_image_in_a_new_row_of_a_prepared_table_stops_the_dry_run_keeping_the_split(tmp_path):
+    settings = table_domain(tmp_path / "t", simple_rows())
+    _, rows, _ = prepare(settings)
+    split_file = tmp_path / "results" / "splits" / "Table.csv"
+    write_manifest(rows, split_file)
+    (tmp_path / "t" / "images" / "new.png").write_bytes(b"not an image")
+    write_csv(
+        tmp_path / "t" / "table.csv", ("file", "finding", "patient"), [*simple_rows(), ["new.png", "Pneumonia", "X"]]
+    )
+    result = snakemake(tmp_path, "--configfile", dry_run_config(tmp_path, settings), "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and f"domain 'Table': 1 unreadable image(s) in {settings['images']}" in output
+    assert "new.png" in output and split_file.is_file()
 
 
 def real_tables(root):
