@@ -62,15 +62,18 @@ def key(domain, name):
     return f"domains.{domain}.{name}"
 
 
-def same_value(a, b):
-    """Cell values compared as the table means them: '1.0' == '1' == 1 (numbers by value), text exactly."""
-    a, b = str(a).strip(), str(b).strip()
-    if a == b:
-        return True
+def canonical(value):
+    """A cell value as the table means it: numbers by value ('1.0', '1' and 1 are one value), text exactly
+    (surrounding blanks left out)."""
+    text = str(value).strip()
     try:
-        return float(a) == float(b)
+        return float(text)
     except ValueError:
-        return False
+        return text
+
+
+def same_value(a, b):
+    return canonical(a) == canonical(b)
 
 
 def label_rules(domain, settings, class_names):
@@ -97,7 +100,10 @@ def label_rules(domain, settings, class_names):
         rules[name] = []
         for entry in labels[name]:
             if isinstance(entry, dict):
-                wanted = {column: values if isinstance(values, list) else [values] for column, values in entry.items()}
+                wanted = {
+                    column: frozenset(map(canonical, values if isinstance(values, list) else [values]))
+                    for column, values in entry.items()
+                }
                 rules[name].append(("columns", wanted))
             else:
                 if "label" not in columns:
@@ -105,21 +111,22 @@ def label_rules(domain, settings, class_names):
                         f"{key(domain, 'labels')}.{name}: '{entry}' is a value of the label column; set "
                         f"{key(domain, 'columns')}.label (or write {{column: value}} for one column per finding)"
                     )
-                rules[name].append(("label", entry))
+                rules[name].append(("label", canonical(entry)))
     return rules
 
 
 def classes_of(row, rules, label_column=None, separator=None):
     """The classes whose rules claim ``row`` (a dict of cell values), in class order."""
-    cell = (row.get(label_column) or "").strip() if label_column else ""
-    findings = {part.strip() for part in cell.split(separator)} if separator else set()
+    cell = (row.get(label_column) or "") if label_column else ""
+    # The whole value, and with a separator each of its findings.
+    values = {canonical(cell), *(canonical(part) for part in cell.split(separator))} if separator else {canonical(cell)}
     claimed = []
     for name, class_rules in rules.items():
         for kind, wanted in class_rules:
             if kind == "label":
-                hit = same_value(cell, wanted) or any(same_value(f, wanted) for f in findings)
+                hit = wanted in values
             else:
-                hit = all(any(same_value(row.get(c) or "", v) for v in values) for c, values in wanted.items())
+                hit = all(canonical(row.get(c) or "") in allowed for c, allowed in wanted.items())
             if hit:
                 claimed.append(name)
                 break
@@ -305,11 +312,13 @@ def list_manifest(domain, settings, class_names, split="random", on_bad_image="e
         )
     for name in class_names:
         listing.images[name] = []
+    base = os.fspath(folder)
     for rel, name in outcome.items():
         if name is None or rel in conflicting:
             continue
         try:
-            stat = os.stat(folder / rel)
+            # Strings, not pathlib: a table of 100,000 rows is listed at every DAG build.
+            stat = os.stat(os.path.join(base, rel))
         except FileNotFoundError:
             listing.missing.append(rel)
             continue
