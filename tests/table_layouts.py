@@ -8,6 +8,7 @@ files the workflow must count and not use. It returns what the intake report mus
 """
 
 import csv
+import io
 import re
 import uuid
 from pathlib import Path
@@ -16,6 +17,9 @@ import numpy as np
 import yaml
 from helpers import write_image
 from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEGBaseline8Bit, SecondaryCaptureImageStorage
 from workflow_helpers import REPO
 
 CLASSES = ["NORMAL", "PNEUMONIA"]
@@ -168,15 +172,13 @@ def chexpert_layout(root, patients):
 
 
 def write_dicom(path, pixels, patient_id):
-    """An 8-bit MONOCHROME2 DICOM file as RSNA ships them (uncompressed, one frame)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
-
-    instance = str(uuid.uuid5(uuid.NAMESPACE_OID, patient_id).int)
+    """An 8-bit MONOCHROME2 DICOM file as RSNA ships them: one frame in JPEG Baseline."""
+    frame = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(frame, format="JPEG", quality=95)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = f"2.25.{instance}"
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPInstanceUID = f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, patient_id).int}"
+    meta.TransferSyntaxUID = JPEGBaseline8Bit
     ds = Dataset()
     ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, meta.MediaStorageSOPInstanceUID
@@ -184,7 +186,9 @@ def write_dicom(path, pixels, patient_id):
     ds.Rows, ds.Columns = pixels.shape
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = np.ascontiguousarray(pixels, dtype=np.uint8).tobytes()
+    ds.LossyImageCompression = "01"
+    ds.PixelData = encapsulate([frame.getvalue()])
+    ds["PixelData"].VR = "OB"
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path

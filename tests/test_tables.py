@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 
+import pydicom
 import pytest
 from helpers import write_image
 from kaggle_trees import needs_sample, sample_patients
@@ -342,6 +343,8 @@ def test_each_published_layout_is_prepared_with_the_documented_snippet(tmp_path,
     assert report["groups"] == (n_images if name == "RSNA" else 12)
     if name == "RSNA":
         assert report["image_modes"] == {"DICOM MONOCHROME2 8-bit": n_images}
+        shipped = pydicom.dcmread(listing.folder / rows[0]["path"])
+        assert shipped.file_meta.TransferSyntaxUID == pydicom.uid.JPEGBaseline8Bit  # as RSNA ships them
 
 
 # The workflow: dry-run checks, and a real run on NIH-like and CheXpert-like tables of real X-rays
