@@ -44,8 +44,8 @@ from torch import nn  # noqa: E402
 from synthcxr.images import load_image, to_grayscale_uint8  # noqa: E402
 from synthcxr.model import StudyCNN, to_input  # noqa: E402
 from synthcxr.train import epoch_order, predict_proba, seed_everything, train_model  # noqa: E402
+from tools.benchmark import SCRIPTS  # noqa: E402
 from tools.benchmark.common import (  # noqa: E402
-    SCRIPTS,
     Table,
     benchmark_main,
     fmt,
