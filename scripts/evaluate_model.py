@@ -1,14 +1,21 @@
 """Entry point of rule evaluate_model: test one trained model on one test split."""
 
-import json
+import time
 
-from synthcxr import evaluate, jobs, predictions, train
-from synthcxr.data import load_split
+SCRIPT_STARTED = time.perf_counter()  # before the imports: the job timing in the log counts them
+
+import json  # noqa: E402
+
+from synthcxr import evaluate, jobs, predictions, train  # noqa: E402
+from synthcxr.data import load_split  # noqa: E402
 
 with jobs.logged(snakemake.log[0]):
+    clock = jobs.JobClock(SCRIPT_STARTED)
+    clock.phase_done("imports")
     p = snakemake.params
     train_domain, test, seed = snakemake.wildcards.train, snakemake.wildcards.test, snakemake.wildcards.seed
     device = train.start_torch_job(snakemake.threads, p.device)
+    clock.phase_done("torch_setup")
     images, rows = load_split(snakemake.input.images, snakemake.input.manifest, "test")
     # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
     leakage = jobs.read_json(snakemake.input.leakage)
@@ -37,4 +44,6 @@ with jobs.logged(snakemake.log[0]):
         device=train.describe_device(device)["device"],
     )
     jobs.write_json(metrics, snakemake.output.metrics)
+    clock.phase_done("evaluation")
     print(json.dumps({k: metrics[k] for k in ("accuracy", "f1", "auroc")}))
+    print(clock.timing_line())

@@ -7,7 +7,7 @@ import pytest
 from helpers import make_domain, write_image
 from kaggle_trees import CLASSES, demo_tree
 
-from synthcxr.folders import DomainError, fingerprint, list_domain
+from synthcxr.folders import DomainError, fingerprint, list_domain, outside_classes_note
 
 
 def test_fingerprint_changes_when_an_image_is_added_not_when_nothing_changes(tmp_path):
@@ -54,6 +54,18 @@ def test_a_file_name_that_is_not_utf8_is_refused_naming_domain_and_path(tmp_path
     assert message.startswith("domain 'GANs': the name of ")
     assert f"{folder}/NORMAL/caf\\xe9.png is not valid UTF-8" in message
     message.encode("utf-8")  # printable as it is
+
+
+def test_a_folder_name_that_is_not_utf8_beside_the_class_folders_is_shown_with_backslash_escapes(tmp_path):
+    # Was: shown as \udce9COVID/ (Python's surrogate escape) in the dry run's note and the intake report.
+    folder = make_domain(tmp_path / "GANs", per_class=6)
+    os.mkdir(os.path.join(os.fsencode(folder), b"\xe9COVID"))
+    write_image(folder / "loose.png", 1)
+    listing = list_domain("GANs", folder, CLASSES)
+    assert listing.outside_classes == ["\\xe9COVID/", "loose.png"]
+    note = outside_classes_note("GANs", listing)
+    assert note.endswith("and not used: \\xe9COVID/, loose.png")
+    note.encode("utf-8")  # printable as it is
 
 
 def test_split_folders_lists_train_val_and_test_keeping_the_subfolder(tmp_path):

@@ -101,6 +101,26 @@ def test_generator_trained_on_an_unknown_domain_is_refused(tmp_path):
     assert "domains.GANs.generator_trained_on.domain: 'Orignal' is not a real domain" in output
 
 
+@pytest.mark.parametrize("reference", [None, "GANs"])
+def test_a_study_without_a_real_training_domain_says_why(tmp_path, reference):
+    # Was: "name one of the real training domains []", without saying why there is none.
+    config = _study(tmp_path) if reference is None else _study(tmp_path, reference=reference)
+    config["domains"]["Original"]["kind"] = "synthetic"
+    output = dry_run_error(tmp_path, config)
+    assert "reference: the study has no real training domain (kind: real, not split: test)" in output
+    assert "['External'] are real but external test sets (split: test), never trained on" in output
+    assert "domains []" not in output
+
+
+def test_generator_trained_on_an_external_test_set_is_refused_naming_the_key(tmp_path):
+    # Was: "domains.GANs: source/reference 'External' must be ...", naming no key the config has.
+    config = _study(tmp_path)
+    config["domains"]["GANs"]["generator_trained_on"] = {"domain": "External", "split": "train"}
+    output = dry_run_error(tmp_path, config)
+    assert "domains.GANs.generator_trained_on.domain: 'External' must be another domain that is not generated" in output
+    assert "not an external test set (split: test): the fidelity of GANs is measured against it" in output
+
+
 def test_a_given_split_on_a_generated_domain_is_refused(tmp_path):
     config = _study(tmp_path)
     config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}, "split": "test"}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import make_domain
-from workflow_helpers import REPO, SNAKEMAKE, TINY_STUDY_DOMAINS, planned_jobs, snakemake, tiny_config, write_config
+from workflow_helpers import REPO, TINY_STUDY_DOMAINS, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -179,14 +179,6 @@ def test_invalid_statistics_setting_names_the_key(tmp_path, key, value):
     result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "-n", check=False)
     assert result.returncode != 0
     assert key in result.stdout + result.stderr
-
-
-def test_lint_is_clean_and_workflow_is_formatted():
-    lint = subprocess.run([SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True)
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    snakefmt = str(REPO / ".venv" / "bin" / "snakefmt") if (REPO / ".venv").exists() else "snakefmt"
-    fmt = subprocess.run([snakefmt, "--check", "Snakefile", "workflow/"], cwd=REPO, capture_output=True, text=True)
-    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
 def test_mixed_training_images_are_in_no_test_split(demo_run):

@@ -1,10 +1,13 @@
 """Running the real snakemake command on tiny data, and reading its plans."""
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,6 +110,31 @@ def assert_nothing_to_do(command, workdir, timeout):
     assert again.returncode == 0 and "Nothing to be done" in output, (
         f"after a successful run, `snakemake --dry-run` still has work (stale results):\n{output[-6000:]}"
     )
+
+
+# What makes Python or make behave otherwise than in a user's shell: a PYTHONPATH that finds the package,
+# an activated venv, and the MAKEFLAGS/MAKELEVEL a parent `make test` passes down.
+NOT_IN_A_PLAIN_ENVIRONMENT = ("PYTHON", "VIRTUAL_ENV", "MAKE", "MFLAGS")
+
+
+def make_target(target, *variables, timeout=600):
+    """Run ``make target VAR=value ...`` as a user runs it: from the repository root, in a plain environment.
+
+    pytest's ``pythonpath`` (scripts/, tests/) never reaches the child, so an entry point that finds the
+    package only under pytest fails here. Skips where make is missing, or where make would first install
+    the venv (one not made by make, or requirements newer than it): a test must not install 6 GB.
+    Returns the completed process; fails with its output where it exits non-zero.
+    """
+    if shutil.which("make") is None:
+        pytest.skip("needs make (apt-get install make)")
+    plan = subprocess.run(["make", "-n", target], cwd=REPO, capture_output=True, text=True, timeout=60)
+    if "pip install" in plan.stdout:
+        pytest.skip(f"`make {target}` would install .venv first (not made by make, or requirements newer)")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(NOT_IN_A_PLAIN_ENVIRONMENT)}
+    command = ["make", target, *variables]
+    result = subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return result
 
 
 def planned_jobs(workdir, *args):

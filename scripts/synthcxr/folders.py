@@ -114,9 +114,13 @@ def _top_entries(domain, folder):
 
 
 def _outside(entries, expected, prefix=""):
-    """Folders other than ``expected`` and loose images among ``entries``: counted, not used."""
+    """Folders other than ``expected`` and loose images among ``entries``: counted, not used.
+
+    Names are shown (names that are not UTF-8 with backslash escapes): they go into the log and the intake
+    report, never back to the file system.
+    """
     return [
-        f"{prefix}{name}/" if is_dir else f"{prefix}{name}"
+        shown(f"{prefix}{name}/" if is_dir else f"{prefix}{name}")
         for name, is_dir in entries
         if (is_dir and name not in expected) or (not is_dir and name.lower().endswith(IMAGE_EXTENSIONS))
     ]

@@ -155,23 +155,42 @@ def run_environment():
     return {"host": platform.node(), "pid": os.getpid(), "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
 
 
+def seconds_since_process_start():
+    """Seconds since this process started, from Linux's /proc; None where that cannot be read."""
+    try:
+        with open("/proc/self/stat") as stat:
+            start_ticks = int(stat.read().rpartition(")")[2].split()[19])  # field 22, starttime
+        with open("/proc/uptime") as uptime:
+            return float(uptime.read().split()[0]) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class JobClock:
     """When a job started and how long each of its phases took: its run_info.json (tools/benchmark/jobtime.py).
 
     Each phase lasts from the end of the one before, the first from ``script_started`` (a
     ``time.perf_counter()`` the entry script takes before its imports, so that they count).
+    ``before_script``: the seconds from the process's start to ``script_started`` (Python's start and
+    Snakemake's script preamble; to 10 ms), or None off Linux.
     """
 
     def __init__(self, script_started):
         self.wall_started = time.time()
         self.started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         self.phase_seconds, self.last_end = {}, script_started
+        age = seconds_since_process_start()
+        self.before_script = None if age is None else round(max(0.0, age - (time.perf_counter() - script_started)), 2)
 
     def phase_done(self, name):
         """End the phase ``name`` now."""
         now = time.perf_counter()
         self.phase_seconds[name] = round(now - self.last_end, 3)
         self.last_end = now
+
+    def timing_line(self):
+        """The log line of the job's fixed start and phases (tools/benchmark/jobtime.py reads it)."""
+        return "job timing (seconds): " + json.dumps({"before_script": self.before_script, **self.phase_seconds})
 
     def wall_seconds(self):
         return time.time() - self.wall_started
@@ -183,6 +202,7 @@ class JobClock:
             "started": self.started_at,
             "wall_seconds": round(self.wall_seconds(), 1),
             "phase_seconds": self.phase_seconds,
+            "seconds_before_script": self.before_script,
             "environment": run_environment(),
             "device": device,
             "code_version": code_version(repository_root()),

@@ -6,8 +6,6 @@ edit to how training data is loaded does not rerun them.
 
 import csv
 
-import pandas as pd
-
 from synthcxr.jobs import atomic_open
 
 PREDICTION_COLUMNS = ["image", "group", "true_label", "prob_pneumonia", "pred_label"]
@@ -34,4 +32,7 @@ def write_predictions(rows, path):
 
 
 def read_predictions(path):
+    # Imported here: a training job writes predictions only, and pandas is a tenth of its fixed start.
+    import pandas as pd
+
     return pd.read_csv(path, dtype={"image": str, "group": str}, keep_default_na=False)

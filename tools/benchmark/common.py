@@ -19,12 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
-from synthcxr.phantoms import render_phantom  # noqa: E402
+from synthcxr.phantoms import render_phantom
+from tools.benchmark import REPO
 
 CLASSES = ["NORMAL", "PNEUMONIA"]
 

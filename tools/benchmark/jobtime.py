@@ -6,22 +6,32 @@ generated JPEGs is prepared and one train_model job runs through the real `snake
 phases from the `phase_seconds` that scripts/train_model.py writes into run_info.json: imports (numpy,
 torch, synthcxr), torch setup, data load, input hashes, the training loop, writing outputs.
 The rest of the job's time is process start, Snakemake's script preamble and exit. Goal: everything
-outside the loop under 10% of the job for 5,000 images on the CPU. A measurement: it always exits 0.
-Run alone with `python -m tools.benchmark.jobtime`; `make bench-scale` runs it after the scale figures.
+outside the loop under 10% of the job for 5,000 images on the CPU.
+
+Then one evaluate_model job (the first size's model on its own test split), and the fixed start of
+each kind of job: Python's start (a bare `python -c pass`, measured apart), Snakemake's script preamble
+(the rest of the time from the process's start to the script's first line, which the script reads from
+/proc), the script's imports and torch's setup. Goal: an evaluation job's fixed start under 3 s on this
+machine unloaded. A measurement: it always exits 0. Run alone with `python -m tools.benchmark.jobtime`;
+`make bench-scale` runs it after the scale figures, `make bench` with one small size.
 """
 
 import argparse
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tools.benchmark.common import (
     Table,
     benchmark_main,
+    best_of,
     fmt,
     goal,
     job_seconds,
     linked_subset,
+    load_average,
     make_jpeg_domain,
     run_in_workdir,
     run_snakemake,
@@ -42,6 +52,17 @@ PHASES = [
 ]
 
 
+GOAL_EVALUATION_START = 3.0  # seconds: an evaluation job's fixed start, on this machine unloaded
+# The fixed start of a job: what it pays before its own work begins.
+START_PHASES = [
+    ("python_start", "Python's start (a bare `python -c pass`)"),
+    ("preamble", "Snakemake's script preamble (the rest before the script)"),
+    ("imports", "the script's imports (numpy, torch, synthcxr, ...)"),
+    ("torch_setup", "torch setup (threads, deterministic mode, device)"),
+]
+TIMING_LINE = "job timing (seconds): "  # synthcxr.jobs.JobClock.timing_line
+
+
 def domain_name(size):
     return f"Images{size}"
 
@@ -53,13 +74,55 @@ def split_job(job_s, phases):
     return split
 
 
+def fixed_start(python_start_s, before_script_s, phases):
+    """Seconds of each of START_PHASES: what a job spends before its own work begins.
+
+    ``before_script_s``: from the process's start to the script's first line (None where unknown: then
+    the preamble is None too). ``phases``: the script's own phase seconds (imports, torch_setup, ...).
+    """
+    preamble = None if before_script_s is None else max(0.0, before_script_s - python_start_s)
+    return {
+        "python_start": python_start_s,
+        "preamble": preamble,
+        "imports": phases["imports"],
+        "torch_setup": phases["torch_setup"],
+    }
+
+
+def python_start_seconds(repeats=3):
+    """Wall seconds of a bare `python -c pass` with this Python (the jobs' own), best of ``repeats``."""
+
+    def once():
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        return time.perf_counter() - started
+
+    return best_of(repeats, once)
+
+
+def timing_from_log(log):
+    """The job timing an entry script printed into its log (synthcxr.jobs.JobClock.timing_line)."""
+    lines = [line for line in Path(log).read_text().splitlines() if line.startswith(TIMING_LINE)]
+    if not lines:
+        raise RuntimeError(f"{log} has no line starting {TIMING_LINE!r}")
+    return json.loads(lines[-1][len(TIMING_LINE) :])
+
+
 def train_one(run_dir, config, size):
-    """Run one train_model job; return (job seconds, phase seconds, device)."""
+    """Run one train_model job; return (job seconds, phase seconds, seconds before the script, device)."""
     target = f"results/models/{domain_name(size)}/seed1/model.pt"
     run_snakemake(run_dir, config, "--cores", 1, target)
     run_info = json.loads((Path(run_dir) / target).with_name("run_info.json").read_text())
     job_s = job_seconds(run_dir, f"train_model/{domain_name(size)}/seed1.tsv")
-    return job_s, run_info["phase_seconds"], run_info["device"]["device"]
+    return job_s, run_info["phase_seconds"], run_info.get("seconds_before_script"), run_info["device"]["device"]
+
+
+def evaluate_one(run_dir, config, size):
+    """Run the evaluate_model job of the model of ``size`` on its own test split, alone (its leakage check
+    runs first); return the timing it logged."""
+    name = domain_name(size)
+    run_snakemake(run_dir, config, "--cores", 1, f"results/metrics/{name}/{name}/seed1.json")
+    return timing_from_log(Path(run_dir) / "results" / "logs" / "evaluate_model" / name / name / "seed1.log")
 
 
 def measure(args, work, print_progress):
@@ -83,17 +146,29 @@ def measure(args, work, print_progress):
     run_dir.mkdir(parents=True, exist_ok=True)
     prepared = [f"results/prepared/{d}/images.npy" for d in domains]
     run_snakemake(run_dir, config, "--cores", 2, *prepared)
-    out = {}
+    out = {"load_start": load_average(), "python_start_s": python_start_seconds(), "trainings": {}}
     for n in sizes:
         print_progress(f"job-time split: train_model on {n} images, {args.epochs} epoch(s) ...")
-        job_s, phases, device = train_one(run_dir, config, n)
-        out[n] = {"job_s": job_s, "phases": split_job(job_s, phases), "device": device}
+        job_s, phases, before_script, device = train_one(run_dir, config, n)
+        out["trainings"][n] = {
+            "job_s": job_s,
+            "phases": split_job(job_s, phases),
+            "device": device,
+            "fixed_start": fixed_start(out["python_start_s"], before_script, phases),
+        }
+    print_progress(f"job-time split: evaluate_model of the {sizes[0]}-image model on its test split ...")
+    timing = evaluate_one(run_dir, config, sizes[0])
+    out["evaluation"] = {
+        "size": sizes[0],
+        "phases": timing,
+        "fixed_start": fixed_start(out["python_start_s"], timing["before_script"], timing),
+    }
+    out["load_end"] = load_average()
     return out
 
 
-def render(args, measured):
-    table = Table()
-    for size, entry in measured.items():
+def table_job_split(table, args, measured):
+    for size, entry in measured["trainings"].items():
         job_s, split = entry["job_s"], entry["phases"]
         table.section(f"Job-time split: train_model, {size:,} images, {args.epochs} epoch(s), device {entry['device']}")
         for name, label in PHASES:
@@ -110,8 +185,42 @@ def render(args, measured):
             )
         else:
             table.add("outside the loop", f"{fmt(100 * outside)}%", "(the goal is set for 5,000 images on the CPU)")
-    if not any(entry["device"] != "cpu" for entry in measured.values()):
+    if not any(entry["device"] != "cpu" for entry in measured["trainings"].values()):
         table.add("GPU", "none", "no GPU was used (config device and machine): CPU figures only")
+
+
+def table_fixed_start(table, measured):
+    """The fixed start of an evaluation job and of the smallest training job, with the evaluation's goal."""
+    evaluation = measured["evaluation"]
+    size = min(measured["trainings"], key=int)
+    jobs = [
+        (f"evaluate_model ({evaluation['size']:,} images)", evaluation["fixed_start"]),
+        (f"train_model ({int(size):,} images)", measured["trainings"][size]["fixed_start"]),
+    ]
+    load = f"{measured['load_start']:.2f} -> {measured['load_end']:.2f}"
+    table.section(f"Fixed start of a job: before its own work begins (1-min load average {load})")
+    for job, start in jobs:
+        for name, label in START_PHASES:
+            value = "n/a (no /proc)" if start[name] is None else f"{fmt(start[name], 2)} s"
+            table.add(f"{job}: {label}", value)
+        total = sum(v for v in start.values() if v is not None)
+        if job.startswith("evaluate_model"):
+            ok = total < GOAL_EVALUATION_START
+            goal(table, f"{job}: fixed start", f"{fmt(total, 2)} s", ok, f"< {GOAL_EVALUATION_START:g} s unloaded")
+        else:
+            table.add(f"{job}: fixed start", f"{fmt(total, 2)} s")
+    start, rest = measured["trainings"][size]["fixed_start"], measured["trainings"][size]["phases"]["start"]
+    if start["preamble"] is not None:  # the benchmark file's time not in the script nor before it
+        after = max(0.0, rest - start["python_start"] - start["preamble"])
+        table.add(f"{jobs[1][0]}: after the script", f"{fmt(after, 2)} s", "exit, Snakemake's bookkeeping")
+    work = evaluation["phases"]["evaluation"]
+    table.add("evaluate_model: its work", f"{fmt(work, 2)} s", "load the test split, predict, metrics, write")
+
+
+def render(args, measured):
+    table = Table()
+    table_job_split(table, args, measured)
+    table_fixed_start(table, measured)
     return table.render()
 
 

@@ -13,8 +13,10 @@ cross-entropy) through
 on the CPU with the rule's threads and, where a GPU is present, again on the GPU (target a/b >= 10);
 and also the time and peak memory of preparing the domain, the model's FLOPs and the achieved GFLOP/s
 beside a large matrix product, evaluation (inference) throughput, Pillow's reduced JPEG decode (draft)
-against a full decode, the snakemake overhead (dry run of a large study, nothing-to-do run), and the
-training options tried (memory layout, torch.compile, threads). It is a measurement, not a test: it
+against a full decode, the snakemake overhead (dry run of a large study, nothing-to-do run), the
+training options tried (memory layout, torch.compile, threads), and the fixed start of a training and
+an evaluation job (tools/benchmark/jobtime.py: Python's start, Snakemake's preamble, imports, torch
+setup; goal: an evaluation job's under 3 s). It is a measurement, not a test: it
 prints a table with PASS/FAIL against the targets and always exits 0.
 
 The inputs are generated into a temporary folder: demo phantoms (synthcxr.phantoms, NON-MEDICAL)
@@ -44,8 +46,8 @@ from torch import nn  # noqa: E402
 from synthcxr.images import load_image, to_grayscale_uint8  # noqa: E402
 from synthcxr.model import StudyCNN, to_input  # noqa: E402
 from synthcxr.train import epoch_order, predict_proba, seed_everything, train_model  # noqa: E402
+from tools.benchmark import SCRIPTS, jobtime  # noqa: E402
 from tools.benchmark.common import (  # noqa: E402
-    SCRIPTS,
     Table,
     benchmark_main,
     fmt,
@@ -496,6 +498,10 @@ def parse_args(argv=None):
     parser.add_argument("--skip-compile", action="store_true", help="skip the torch.compile option (slow to compile)")
     parser.add_argument("--skip-parallel", action="store_true", help="skip the parallel 1-thread trainings")
     parser.add_argument("--skip-gpu", action="store_true", help="skip the GPU pipelines even where a GPU is present")
+    parser.add_argument(
+        "--job-images", type=int, default=200, help="images of the domain whose jobs' fixed start is split, default 200"
+    )
+    parser.add_argument("--skip-jobs", action="store_true", help="skip the fixed start of a training and an evaluation")
     parser.add_argument("--snakefile", help="Snakefile for the overhead runs, default: this checkout's")
     parser.add_argument("--workdir", help="keep the generated files here instead of a temporary folder")
     parser.add_argument("--json", help="also write the measurements to this JSON file")
@@ -644,6 +650,14 @@ def measure_workflow(args, work, m, print_progress):
         m["workflow_error"] = str(error)
 
 
+def measure_jobs(args, work, print_progress):
+    """The fixed start of one train_model and one evaluate_model job (tools/benchmark/jobtime.py), 1 epoch."""
+    job_args = jobtime.parse_args(
+        ["--sizes", str(args.job_images), "--epochs", "1", "--side", "256", "--threads", "2", "--device", "cpu"]
+    )
+    return jobtime.measure(job_args, work / "jobs", print_progress)
+
+
 def measure(args, work, print_progress):
     """Every measurement of one run, as a dict (the process's torch settings are restored after)."""
     m = {"images": args.images, "epochs": args.epochs, "load_start": load_average()}
@@ -672,6 +686,8 @@ def measure(args, work, print_progress):
         m["decode"], m["decode_files"] = compare_draft(paths, args.size), len(paths)
         if not args.skip_workflow:
             measure_workflow(args, work, m, print_progress)
+        if not args.skip_jobs:
+            m["jobs"] = measure_jobs(args, work, print_progress)
     finally:
         torch.set_num_threads(previous[0])
         torch.use_deterministic_algorithms(previous[1])
@@ -846,6 +862,8 @@ def render(args, m):
     table_decoding(table, args, m)
     if "workflow" in m or "workflow_error" in m:
         table_workflow(table, args, m)
+    if "jobs" in m:
+        jobtime.table_fixed_start(table, m["jobs"])
     table_targets(table, m)
     return table.render()
 

@@ -83,6 +83,8 @@ REAL_TRAINING = [
 def study_reference():
     """The real training domain every other training domain is compared with (config `reference:`)."""
     reference = config.get("reference")
+    if not REAL_TRAINING:
+        raise no_real_training_domain()
     if reference is None:
         if len(REAL_TRAINING) != 1:
             raise WorkflowError(
@@ -104,6 +106,21 @@ def study_reference():
             f"reference: '{reference}' {why}; name one of the real training domains {REAL_TRAINING}"
         )
     return reference
+
+
+def no_real_training_domain():
+    """The error for a study without a real training domain, saying why none of its domains is one."""
+    real_external = [d for d in EXTERNAL_TEST_DOMAINS if image_kind(d) == "real"]
+    why = (
+        f"; {real_external} are real but external test sets (split: test), never trained on"
+        if real_external
+        else ""
+    )
+    return WorkflowError(
+        "reference: the study has no real training domain (kind: real, not split: test), but the models "
+        f"of every other training domain are compared with those trained on one (the reference){why}. "
+        "Add a domain of real images with kind: real, or set kind: real on a domain whose images are real"
+    )
 
 
 STUDY_REFERENCE = study_reference()
@@ -182,8 +199,9 @@ def check_config_references():
         ]
         if reference not in allowed:
             raise WorkflowError(
-                f"domains.{domain}: source/reference '{reference}' must be another domain that is "
-                f"not generated and not an external test set (split: test); allowed: {allowed}"
+                f"domains.{domain}.{fidelity_reference_key(domain)}: '{reference}' must be another "
+                "domain that is not generated and not an external test set (split: test): the fidelity "
+                f"of {domain} is measured against it; allowed: {allowed}"
             )
     unknown = [d for d in VOLUME_DOMAINS if d not in TRAIN_DOMAINS]
     if unknown:
@@ -328,6 +346,14 @@ def fidelity_reference(domain):
     return settings.get("reference") or (generator_trained_on(domain) or {}).get(
         "domain"
     )
+
+
+def fidelity_reference_key(domain):
+    """The config key that names fidelity_reference(domain), for messages."""
+    settings = DOMAINS[domain]
+    if "generated" in settings:
+        return "generated.source"
+    return "reference" if settings.get("reference") else "generator_trained_on.domain"
 
 
 FIDELITY_DOMAINS = [d for d in ALL_DOMAINS if fidelity_reference(d)]
