@@ -290,6 +290,12 @@ def test_a_given_split_and_patient_ids_come_from_the_table(tmp_path):
         assert row["split"] == ("test" if row["group"].endswith("0") else "train")
         assert row["split_reason"] == f"manifest column: {row['split']}"
     assert report["patients_from_column"] == 6 and report["patient_groups_in_both_given_splits"] == []
+    # The split is the table's: a patient on both sides is listed, not moved.
+    rows[2][3] = "test"  # normal2.png, patient N1
+    write_csv(tmp_path / "table.csv", ("file", "finding", "patient", "set"), rows)
+    _, prepared, report = prepare(settings, split="manifest")
+    assert report["patient_groups_in_both_given_splits"] == ["id:N1"]
+    assert {row["path"]: row["split"] for row in prepared}["normal2.png"] == "test"
 
 
 def test_with_skip_missing_files_and_label_conflicts_are_left_out_and_listed_in_the_intake_report(tmp_path):
