@@ -107,6 +107,17 @@ def test_a_given_split_on_a_generated_domain_is_refused(tmp_path):
     assert "domains.VAEs.split: test does not apply to a generated domain" in dry_run_error(tmp_path, config)
 
 
+@pytest.mark.parametrize("domain", ["GANs", "VAEs"])
+def test_a_patient_id_space_on_a_synthetic_domain_is_refused_naming_domain_and_key(tmp_path, domain):
+    config = _study(tmp_path)
+    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}}
+    config["domains"][domain]["patient_id_space"] = "hospital"
+    output = dry_run_error(tmp_path, config)
+    assert f"domains.{domain}.patient_id_space: 'hospital' on a synthetic domain; only real domains have patients" in (
+        output
+    )
+
+
 def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(tmp_path):
     jobs = planned_jobs(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)))
     trained = {w for rule, w in jobs if rule == "train_model"}
@@ -162,7 +173,7 @@ def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path
 @needs_sample
 @pytest.mark.slow
 @pytest.mark.workflow
-def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops_with_leakage_error(tmp_path):
+def test_a_planted_patient_in_another_domain_of_the_same_id_space_is_found_and_stops_with_leakage_error(tmp_path):
     patients = sample_patients()
     stop = link_tree(tmp_path / "Original", {"": 8}, patients)
     link_tree(tmp_path / "Hospital2", {"": 6}, patients, start=stop)
@@ -171,9 +182,11 @@ def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops
     for folder, path in ((tmp_path / "Original", paths[0]), (tmp_path / "Hospital2", paths[1])):
         (folder / "PNEUMONIA" / path.name).symlink_to(path)
     pattern = PATIENT.pattern
+    # One patient_id_space: the config says the two hospitals' ids name the same patients.
+    same = {"group_pattern": pattern, "patient_id_space": "hospitals"}
     domains = {
-        "Original": {"path": "Original", "kind": "real", "group_pattern": pattern},
-        "Hospital2": {"path": "Hospital2", "kind": "real", "split": "test", "group_pattern": pattern},
+        "Original": {"path": "Original", "kind": "real", **same},
+        "Hospital2": {"path": "Hospital2", "kind": "real", "split": "test", **same},
         "GANs": {"demo": {"per_class": 6, "shift": "gan"}},
     }
     config = dict(tiny_config(domains), leakage="error")
