@@ -5,6 +5,7 @@ from synthcxr.leakage import (
     domain_overlaps,
     id_space_error,
     leakage_error,
+    pair_id_spaces,
     pair_report,
     patient_overlap,
     same_patients,
@@ -141,3 +142,20 @@ def test_an_id_space_is_refused_on_a_synthetic_domain_only():
     assert id_space_error("GANs", "synthetic", None) is None
     message = id_space_error("GANs", "synthetic", "kermany")
     assert message.startswith("domains.GANs.patient_id_space: 'kermany' on a synthetic domain; only real domains")
+
+
+def test_a_checks_id_spaces_are_only_those_that_can_change_its_result():
+    kinds = {"Original": "real", "KermanyTest": "real", "Hospital2": "real", "GANs": "synthetic"}
+    spaces = {"Original": "kermany", "KermanyTest": "kermany", "Hospital2": None}
+    assert pair_id_spaces(["Original"], "KermanyTest", kinds, spaces) == {
+        "Original": "kermany",
+        "KermanyTest": "kermany",
+    }
+    # a domain's own split (an input of its training), or only synthetic other sources: no space matters
+    assert pair_id_spaces(["Original"], "Original", kinds, spaces) == {}
+    assert pair_id_spaces(["Original", "GANs"], "Original", kinds, spaces) == {}
+    assert pair_id_spaces(["GANs"], "KermanyTest", kinds, spaces) == {}
+    assert pair_id_spaces(["Original", "Hospital2", "GANs"], "Hospital2", kinds, spaces) == {
+        "Original": "kermany",
+        "Hospital2": None,
+    }

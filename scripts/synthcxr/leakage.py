@@ -45,6 +45,18 @@ def same_patients(first, second, id_spaces):
     return space is not None and space == id_spaces.get(second)
 
 
+def pair_id_spaces(sources, test, kinds, spaces):
+    """The ``patient_id_space`` of each domain whose patients one check could compare, for check_leakage's
+    param: the real sources other than ``test``, and ``test``; empty when there is no such source.
+
+    ``kinds``: domain -> 'real'/'synthetic'; ``spaces``: domain -> its space or None. Only what can change
+    the check's result: a space given to a domain reruns the checks it matters to, never a check of a domain's
+    own split (an input of its training), nor one whose other sources are synthetic.
+    """
+    others = [src for src in sources if src != test and kinds[src] == "real"]
+    return {domain: spaces.get(domain) for domain in [*others, test]} if others else {}
+
+
 def id_space_error(domain, kind, space):
     """The message refusing ``patient_id_space: space`` on ``domain`` of ``kind`` ('real'/'synthetic'), or None.
 
@@ -141,7 +153,7 @@ def pair_report(train, test, rows_by_domain, sources, id_spaces):
         "test_images": leaked,
         "test_images_of_training_patients": patients,
         "domain_overlaps": overlaps,
-        "patient_id_spaces": {domain: id_spaces.get(domain) for domain in dict.fromkeys([*sources, test])},
+        "patient_id_spaces": dict(id_spaces),
         "compared_by_patient": [[src, test] for src in by_patient],
         "compared_by_pixels_only": [[src, test] for src in others if src not in by_patient],
         "shared_ids_other_space": other_space,

@@ -127,9 +127,11 @@ def patient_comparison_lines(leakage_reports, examples=5):
 
 def patient_id_spaces(leakage_reports):
     """Each domain's ``patient_id_space`` as the check_leakage reports recorded it (None: its ids are its own)."""
-    return {
-        domain: space for report in leakage_reports for domain, space in report.get("patient_id_spaces", {}).items()
-    }
+    spaces = {}
+    for report in leakage_reports:
+        for domain, space in report.get("patient_id_spaces", {}).items():
+            spaces[domain] = spaces.get(domain) or space
+    return spaces
 
 
 def fidelity_section(fidelity_table):

@@ -20,7 +20,7 @@ from synthcxr.folders import (
     list_domain,
     outside_classes_note,
 )
-from synthcxr.leakage import id_space_error
+from synthcxr.leakage import id_space_error, pair_id_spaces
 
 CLASSES = config["classes"]
 # Settings of each domain, by name (config `domains:`).
