@@ -155,6 +155,7 @@ def test_a_checks_id_spaces_are_only_those_that_can_change_its_result():
     assert pair_id_spaces(["Original"], "Original", kinds, spaces) == {}
     assert pair_id_spaces(["Original", "GANs"], "Original", kinds, spaces) == {}
     assert pair_id_spaces(["GANs"], "KermanyTest", kinds, spaces) == {}
+    assert pair_id_spaces(["Original"], "GANs", kinds, spaces) == {}  # a synthetic test split has no patients
     assert pair_id_spaces(["Original", "Hospital2", "GANs"], "Hospital2", kinds, spaces) == {
         "Original": "kermany",
         "Hospital2": None,

@@ -47,14 +47,17 @@ def same_patients(first, second, id_spaces):
 
 def pair_id_spaces(sources, test, kinds, spaces):
     """The ``patient_id_space`` of each domain whose patients one check could compare, for check_leakage's
-    param: the real sources other than ``test``, and ``test``; empty when there is no such source.
+    param: the real sources other than ``test``, and ``test``; empty when there is no such source or
+    ``test`` is synthetic.
 
     ``kinds``: domain -> 'real'/'synthetic'; ``spaces``: domain -> its space or None. Only what can change
     the check's result: a space given to a domain reruns the checks it matters to, never a check of a domain's
     own split (an input of its training), nor one whose other sources are synthetic.
     """
     others = [src for src in sources if src != test and kinds[src] == "real"]
-    return {domain: spaces.get(domain) for domain in [*others, test]} if others else {}
+    if not others or kinds[test] != "real":
+        return {}
+    return {domain: spaces.get(domain) for domain in [*others, test]}
 
 
 def id_space_error(domain, kind, space):

@@ -177,7 +177,8 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
     # A setting of the comparison, not of the intake (the intake reports do not carry it: changing it must
     # not prepare a domain again and retrain its models); the leakage checks recorded it.
     spaces = patient_id_spaces(leakage_reports)
-    intake["patient_id_space"] = [spaces.get(domain) or "own" for domain in intake["domain"]]
+    # "own": its ids are compared with no other domain's; "-": no other real domain to compare it with.
+    intake["patient_id_space"] = [spaces.get(d) or ("own" if d in spaces else "-") for d in intake["domain"]]
     leakage = leakage_lines(summary, domain_overlap_entries(leakage_reports)) + patient_comparison_lines(
         leakage_reports
     )
