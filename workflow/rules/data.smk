@@ -91,5 +91,7 @@ checkpoint leakage_gate:
         "results/logs/leakage_gate.log",
     priority: 10
     localrule: True
+    conda:
+        "../../envs/data.yaml"
     shell:
         "printf '%s\\n' {input} > {output} 2> {log}"
