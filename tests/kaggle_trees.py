@@ -51,6 +51,47 @@ def link_tree(root, parts, patients, start=0):
     return stop
 
 
+INFECTION = re.compile(r"person\d+_(bacteria|virus)_")
+
+
+def reused_person_numbers(patients, count):
+    """``count`` PNEUMONIA patients of the sample with both a bacteria and a virus image, in name order."""
+    both = [
+        person
+        for person, paths in patients["PNEUMONIA"].items()
+        if {INFECTION.search(path.name).group(1) for path in paths} == {"bacteria", "virus"}
+    ]
+    assert len(both) >= count, f"the sample has {len(both)} person numbers with both infection types"
+    return both[:count]
+
+
+def kaggle_tree_reusing_person_numbers(root, parts, reused=3):
+    """Kaggle's chest_xray/{train,test,val}/ as published: test/PNEUMONIA reuses person numbers of train/.
+
+    ``parts`` = {part: images per class} as for :func:`link_tree`. ``reused`` person numbers with both
+    infection types have their bacteria images in train/PNEUMONIA and their virus images in test/PNEUMONIA
+    (``person1_bacteria_1`` in train, ``person1_virus_11`` in test, never the same type, as in Kaggle's
+    files); every other patient is whole in one part. Returns the reused ids (``personN``).
+    """
+    patients = sample_patients()
+    numbers = reused_person_numbers(patients, reused)
+    split = {
+        "train": {f"{n}_bacteria": [p for p in patients["PNEUMONIA"][n] if "_bacteria_" in p.name] for n in numbers},
+        "test": {f"{n}_virus": [p for p in patients["PNEUMONIA"][n] if "_virus_" in p.name] for n in numbers},
+    }
+    others = {n: paths for n, paths in patients["PNEUMONIA"].items() if n not in numbers}
+    start = {"NORMAL": 0, "PNEUMONIA": 0}
+    for part, count in parts.items():
+        first = split.get(part, {})
+        given = {"NORMAL": patients["NORMAL"], "PNEUMONIA": {**first, **others}}
+        # the reused numbers' images first, then whole patients of the sample not used yet
+        stop = link_tree(root, {part: count}, given, start={"NORMAL": start["NORMAL"], "PNEUMONIA": 0})
+        start["NORMAL"] = stop["NORMAL"]
+        used = list(given["PNEUMONIA"])[len(first) : stop["PNEUMONIA"]]
+        others = {n: paths for n, paths in others.items() if n not in used}
+    return numbers
+
+
 def demo_tree(root, per_split):
     """A Kaggle-layout tree of demo phantoms: root/<split>/<class>/, a different seed per split."""
     for seed, (part, count) in enumerate(per_split.items(), start=1):

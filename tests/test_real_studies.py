@@ -13,7 +13,15 @@ import pandas as pd
 import pytest
 import yaml
 from helpers import make_domain
-from kaggle_trees import PATIENT, SAMPLE, demo_tree, link_tree, needs_sample, sample_patients
+from kaggle_trees import (
+    PATIENT,
+    SAMPLE,
+    demo_tree,
+    kaggle_tree_reusing_person_numbers,
+    link_tree,
+    needs_sample,
+    sample_patients,
+)
 from workflow_helpers import REPO, planned_jobs, snakemake, tiny_config, with_kinds, write_config
 
 
@@ -127,6 +135,17 @@ def test_a_given_split_on_a_generated_domain_is_refused(tmp_path):
     assert "domains.VAEs.split: test does not apply to a generated domain" in dry_run_error(tmp_path, config)
 
 
+@pytest.mark.parametrize("domain", ["GANs", "VAEs"])
+def test_a_patient_id_space_on_a_synthetic_domain_is_refused_naming_domain_and_key(tmp_path, domain):
+    config = _study(tmp_path)
+    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}}
+    config["domains"][domain]["patient_id_space"] = "hospital"
+    output = dry_run_error(tmp_path, config)
+    assert f"domains.{domain}.patient_id_space: 'hospital' on a synthetic domain; only real domains have patients" in (
+        output
+    )
+
+
 def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(tmp_path):
     jobs = planned_jobs(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)))
     trained = {w for rule, w in jobs if rule == "train_model"}
@@ -182,7 +201,7 @@ def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path
 @needs_sample
 @pytest.mark.slow
 @pytest.mark.workflow
-def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops_with_leakage_error(tmp_path):
+def test_a_planted_patient_in_another_domain_of_the_same_id_space_is_found_and_stops_with_leakage_error(tmp_path):
     patients = sample_patients()
     stop = link_tree(tmp_path / "Original", {"": 8}, patients)
     link_tree(tmp_path / "Hospital2", {"": 6}, patients, start=stop)
@@ -191,9 +210,11 @@ def test_a_planted_patient_in_another_real_domains_test_split_is_found_and_stops
     for folder, path in ((tmp_path / "Original", paths[0]), (tmp_path / "Hospital2", paths[1])):
         (folder / "PNEUMONIA" / path.name).symlink_to(path)
     pattern = PATIENT.pattern
+    # One patient_id_space: the config says the two hospitals' ids name the same patients.
+    same = {"group_pattern": pattern, "patient_id_space": "hospitals"}
     domains = {
-        "Original": {"path": "Original", "kind": "real", "group_pattern": pattern},
-        "Hospital2": {"path": "Hospital2", "kind": "real", "split": "test", "group_pattern": pattern},
+        "Original": {"path": "Original", "kind": "real", **same},
+        "Hospital2": {"path": "Hospital2", "kind": "real", "split": "test", **same},
         "GANs": {"demo": {"per_class": 6, "shift": "gan"}},
     }
     config = dict(tiny_config(domains), leakage="error")
@@ -261,11 +282,72 @@ def kermany_run(tmp_path_factory):
         pytest.skip(f"real X-ray sample not found at {SAMPLE}")
     workdir = tmp_path_factory.mktemp("kermany_run")
     data = workdir / "data"
-    link_tree(data / "chest_xray", {"train": 20, "test": 10, "val": 2}, sample_patients())
+    # As Kaggle publishes it: test/PNEUMONIA reuses person numbers of train/ with the other infection type.
+    kaggle_tree_reusing_person_numbers(data / "chest_xray", {"train": 20, "test": 10, "val": 2})
     demo_tree(data / "hospital2", {"train": 8, "test": 4, "val": 1})
     config_path = write_config(workdir / "config.yaml", kermany_config(data))
     snakemake(workdir, "--configfile", config_path, "--cores", 2)
     return workdir, config_path, data
+
+
+@pytest.mark.workflow
+@needs_sample
+def test_kaggles_reused_person_numbers_are_information_and_the_kermany_recipe_runs_to_the_end(kermany_run):
+    """Issue 22: the shipped settings (Original and KermanyTest as in config/kermany.yaml, leakage: error) ran all
+    trainings and then stopped on Kaggle's reused person numbers. Now each folder is its own id space: the run
+    finishes (and snakemake() checks that a dry run then has nothing to do), the ids are listed as information."""
+    workdir, _, data = kermany_run
+    checked = json.loads((workdir / "results" / "leakage" / "Original" / "KermanyTest.json").read_text())
+    assert checked["test_images_of_training_patients"] == {"KermanyTest": []}
+    assert checked["compared_by_pixels_only"] == [["Original", "KermanyTest"]] and checked["compared_by_patient"] == []
+    manifest = pd.read_csv(workdir / "results" / "splits" / "Original.csv")
+    trained = {group[3:] for group in manifest.loc[manifest["split"] == "train", "group"]}
+    tested = {PATIENT.search(path.name).group(1) for path in (data / "chest_xray" / "test" / "PNEUMONIA").iterdir()}
+    reused = sorted(trained & tested)
+    assert reused and all(person.startswith("person") for person in reused)
+    assert checked["shared_ids_other_space"] == [
+        {"domains": ["Original", "KermanyTest"], "ids": reused, "count": len(reused)}
+    ]
+    summary = (workdir / "results" / "summary.md").read_text()
+    assert f"Same id, not the same patient by the config: {len(reused)} patient id(s) of Original's" in summary
+    pixels_only = next(line for line in summary.splitlines() if line.startswith("- Compared by pixels only"))
+    assert "Original with KermanyTest" in pixels_only and "Compared by patient id" not in summary
+    intake_section = summary.split("## Data intake")[1].split("## Leakage")[0]
+    intake = next(line for line in intake_section.splitlines() if line.startswith("| KermanyTest "))
+    assert intake.split("|")[-2].strip() == "own"  # its ids are its own (patient_id_space column)
+    # leakage: error: every training waited for the gate, which lists every check of the study
+    gate = (workdir / "results" / "leakage" / "all_checks_passed.txt").read_text().split()
+    assert "results/leakage/Original/KermanyTest.json" in gate and len(gate) == 4 * 5  # 4 trainings, 5 tests
+
+
+@needs_sample
+@pytest.mark.slow
+@pytest.mark.workflow
+def test_one_patient_id_space_for_kaggles_train_and_test_stops_before_any_training(tmp_path):
+    """Fail fast (issue 22, item 3): the leak is in the external test set, which only evaluations read; with
+    leakage: error the run still stops after the preparations, before the first model is trained."""
+    data = tmp_path / "data"
+    kaggle_tree_reusing_person_numbers(data / "chest_xray", {"train": 20, "test": 10, "val": 2})
+    demo_tree(data / "hospital2", {"train": 8, "test": 4, "val": 1})
+    config = kermany_config(data)
+    for name in ("Original", "KermanyTest"):
+        config["domains"][name]["patient_id_space"] = "kermany"  # the commented line of config/kermany.yaml
+    result = snakemake(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "test image(s) of domain 'KermanyTest' are of patients in the training data of 'Original'" in output
+    assert list((tmp_path / "results").glob("models/**/model.pt")) == []
+    assert not (tmp_path / "results" / "logs" / "train_model").exists()  # no training started
+    assert (tmp_path / "results" / "splits" / "KermanyTest.csv").exists()  # the preparations are kept
+
+
+def test_only_leakage_error_holds_the_trainings_behind_every_check(tmp_path):
+    """With leakage: report no training waits for the checks of other pairs (no gate in the DAG)."""
+    config = tiny_config(with_kinds({"Original": {"demo": {"per_class": 6, "shift": "none"}}}))
+    gated = planned_jobs(tmp_path, "--configfile", write_config(tmp_path / "e.yaml", dict(config, leakage="error")))
+    assert ("leakage_gate", "") in gated
+    plain = planned_jobs(tmp_path, "--configfile", write_config(tmp_path / "r.yaml", dict(config, leakage="report")))
+    assert ("leakage_gate", "") not in plain and gated - {("leakage_gate", "")} == plain
 
 
 @needs_sample

@@ -51,3 +51,45 @@ def test_the_main_table_marks_the_significant_cells():
     comparisons = pd.DataFrame({"train": ["GANs"], "test": ["Original"], "metric": ["auroc"], "significant": [True]})
     table = report_text.main_table(summary, comparisons)
     assert table.loc[0, "AUROC"] == "0.800*" and table.loc[0, "accuracy"] == "0.800"
+
+
+def test_the_leakage_section_says_which_pairs_were_compared_by_patient_and_lists_ids_of_other_spaces():
+    reports = [
+        {
+            "patient_id_spaces": {"Original": None, "KermanyTest": None},
+            "compared_by_patient": [],
+            "compared_by_pixels_only": [["Original", "KermanyTest"]],
+            "shared_ids_other_space": [
+                {"domains": ["Original", "KermanyTest"], "ids": ["person1", "person2"], "count": 2}
+            ],
+        },
+        {
+            "patient_id_spaces": {"Original": None, "GANs": None, "Hospital2": "h", "Other": "h"},
+            "compared_by_patient": [["Other", "Hospital2"]],
+            "compared_by_pixels_only": [["Original", "KermanyTest"], ["GANs", "Hospital2"]],
+            "shared_ids_other_space": [],
+        },
+        {},  # a report without these keys (an older check) adds nothing
+    ]
+    lines = report_text.patient_comparison_lines(reports)
+    assert lines[0] == (
+        "- Compared by patient id (training data with test split, one patient_id_space): "
+        "Other with Hospital2 (space h)."
+    )
+    assert lines[1] == (
+        "- Compared by pixels only (no shared patient_id_space, or a synthetic domain): Original with KermanyTest; "
+        "GANs with Hospital2."
+    )
+    assert lines[2].startswith(
+        "- Same id, not the same patient by the config: 2 patient id(s) of Original's training data also occur in "
+        "KermanyTest's test split, e.g. person1, person2; the two domains are in different patient id spaces"
+    )
+    assert len(lines) == 3
+    assert report_text.patient_comparison_lines([{}]) == []
+    assert report_text.patient_id_spaces(reports) == {
+        "Original": None,
+        "KermanyTest": None,
+        "GANs": None,
+        "Hospital2": "h",
+        "Other": "h",
+    }

@@ -152,6 +152,49 @@ def test_adding_a_domain_reruns_its_row_and_column(copy_of_run, member):
     assert plan(copy_of_run) == expected
 
 
+def test_with_leakage_error_a_new_test_domain_retrains_nothing(copy_of_run):
+    """Trainings wait for every check (the leakage_gate checkpoint) as an order, not an input: the new test
+    domain's checks run before its evaluations, and no model that exists waits or reruns."""
+    make_domain(copy_of_run / "data" / "External", per_class=3, seed=43)
+
+    def add(config):
+        config["leakage"] = "error"
+        config["domains"]["External"] = {"path": "data/External", "kind": "real", "split": "test"}
+
+    edit_config(copy_of_run, add)
+    expected = (
+        {prep("External")}
+        | {("check_leakage", f"test=External,train={t}") for t in TRAIN}
+        | {evaluate(t, "External") for t in TRAIN}
+        | SUMMARY
+    )
+    assert plan(copy_of_run) == expected
+
+
+def test_with_leakage_error_only_a_training_not_run_before_waits_for_the_gate(copy_of_run):
+    make_domain(copy_of_run / "data" / "Extra", per_class=6, seed=42)
+
+    def add(config):
+        config["leakage"] = "error"
+        config["domains"]["Extra"] = {"path": "data/Extra", "kind": "synthetic"}
+
+    edit_config(copy_of_run, add)
+    trains, tests = TRAIN + ["Extra"], DOMAINS + ["Extra"]
+    expected = (
+        {prep("Extra"), ("leakage_gate", ""), train("Extra")}
+        | leakage_checks("Extra", trains, tests)
+        | {evaluate(t, te) for t in trains for te in tests if t == "Extra" or te == "Extra"}
+        | SUMMARY
+    )
+    assert plan(copy_of_run) == expected
+
+
+def test_a_patient_id_space_on_the_only_real_domain_reruns_nothing(copy_of_run):
+    # No other real domain to compare its patients with: no check's result can change.
+    edit_config(copy_of_run, lambda c: c["domains"]["Original"].update(patient_id_space="hospital"))
+    assert plan(copy_of_run) == set()
+
+
 def test_adding_a_seed_reruns_only_that_seed(copy_of_run):
     edit_config(copy_of_run, lambda c: c.update(seeds=[1, 2]))
     expected = {train(t, 2) for t in TRAIN} | {evaluate(t, te, 2) for t in TRAIN for te in DOMAINS} | SUMMARY

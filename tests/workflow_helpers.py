@@ -142,7 +142,7 @@ def planned_jobs(workdir, *args):
     output = snakemake(workdir, "--dry-run", *args).stdout
     jobs, rule = set(), None
     for line in output.splitlines():
-        match = re.match(r"^(?:local)?rule (\w+):$", line.strip())
+        match = re.match(r"^(?:local)?(?:rule|checkpoint) (\w+):$", line.strip())
         if match:
             if rule and rule != "all":
                 jobs.add((rule, ""))

@@ -3,8 +3,10 @@
 Standard library only. Three kinds, each reported (leakage JSON, metrics, summary) and, with
 `leakage: error`, stopping the run:
 - pixel copies: test images whose decoded pixels equal a training image of the model tested on them;
-- shared patients: test images of one real domain whose patient id (group_pattern) is a patient of
-  another real domain's training data;
+- shared patients: test images of one domain whose patient id (group_pattern) is a patient of another
+  domain's training data, where both domains carry the same ``patient_id_space`` (the config says their ids
+  name the same people); ids found in two domains of different spaces (or none) are listed as information
+  ("same id, not the same patient by the config"), never as leakage;
 - identical domains: two domains that share most of their images, whatever their split (the same
   folder twice, or a synthetic path mistyped as the real folder), which the first check cannot see
   when both are split alike.
@@ -28,6 +30,47 @@ def patient_overlap(train_rows, test_rows):
     """Test images whose patient (a group_pattern id, 'id:...') has images among ``train_rows``."""
     train_patients = {row["group"] for row in train_rows if row["group"].startswith("id:")}
     return sorted(row["path"] for row in test_rows if row["group"] in train_patients)
+
+
+def shared_ids(train_rows, test_rows):
+    """The patient ids (without 'id:') that occur both among ``train_rows`` and ``test_rows``, sorted."""
+    train_patients = {row["group"] for row in train_rows if row["group"].startswith("id:")}
+    return sorted({row["group"][3:] for row in test_rows if row["group"] in train_patients})
+
+
+def same_patients(first, second, id_spaces):
+    """Whether the config says domains ``first`` and ``second`` share patients: both carry the same
+    ``patient_id_space`` (``id_spaces``: domain -> its space, None or absent without one)."""
+    space = id_spaces.get(first)
+    return space is not None and space == id_spaces.get(second)
+
+
+def pair_id_spaces(sources, test, kinds, spaces):
+    """The ``patient_id_space`` of each domain whose patients one check could compare, for check_leakage's
+    param: the real sources other than ``test``, and ``test``; empty when there is no such source or
+    ``test`` is synthetic.
+
+    ``kinds``: domain -> 'real'/'synthetic'; ``spaces``: domain -> its space or None. Only what can change
+    the check's result: a space given to a domain reruns the checks it matters to, never a check of a domain's
+    own split (an input of its training), nor one whose other sources are synthetic.
+    """
+    others = [src for src in sources if src != test and kinds[src] == "real"]
+    if not others or kinds[test] != "real":
+        return {}
+    return {domain: spaces.get(domain) for domain in [*others, test]}
+
+
+def id_space_error(domain, kind, space):
+    """The message refusing ``patient_id_space: space`` on ``domain`` of ``kind`` ('real'/'synthetic'), or None.
+
+    Only real domains (trained on or external test sets) have patients; a synthetic image shows no one.
+    """
+    if space is None or kind == "real":
+        return None
+    return (
+        f"domains.{domain}.patient_id_space: '{space}' on a synthetic domain; only real domains have patients "
+        "(a generated or synthetic image shows no one, so its ids cannot name anyone's); remove the key"
+    )
 
 
 def domain_overlaps(rows_by_domain):
@@ -80,23 +123,30 @@ def leakage_error(train, leaked, patients=None, identical=(), examples=5):
     return f"leakage: {'; '.join(found)} (set leakage: report to continue)" if found else None
 
 
-def pair_report(train, test, rows_by_domain, sources, real_domains):
+def pair_report(train, test, rows_by_domain, sources, id_spaces):
     """What rule check_leakage finds for training domain ``train`` and test domain ``test``.
 
     ``rows_by_domain``: each domain's manifest rows; ``sources``: the domains ``train`` learns from (itself,
-    or Mixed's members); ``real_domains``: the real ones, whose patient ids can be compared. Returns
-    ``(report, message)``: the leakage JSON and :func:`leakage_error`'s message (None without leaks).
+    or Mixed's members); ``id_spaces``: each domain's ``patient_id_space`` (None without one): patient ids
+    are compared only between domains of the same space. Returns ``(report, message)``: the leakage JSON and
+    :func:`leakage_error`'s message (None without leaks).
+
+    Every entry of ``test_images``, ``test_images_of_training_patients`` and every ``domain_overlaps``
+    entry with ``identical: true`` is a leak; ``shared_ids_other_space`` is information only.
     """
     train_rows = {source: [row for row in rows_by_domain[source] if row["split"] == "train"] for source in sources}
     test_rows = [row for row in rows_by_domain[test] if row["split"] == "test"]
     leaked = {test: train_test_overlap([row for src in sources for row in train_rows[src]], test_rows)}
-    # Patients of another real domain's training data (a domain's own split is group-aware, or given).
-    real_sources = [src for src in sources if src != test and src in real_domains]
-    patients = {
-        test: patient_overlap([row for src in real_sources for row in train_rows[src]], test_rows)
-        if test in real_domains
-        else []
-    }
+    # Another domain's training data, by patient where the config says the two share patients (a domain's
+    # own split is group-aware, or given), else by pixels only.
+    others = [src for src in sources if src != test]
+    by_patient = [src for src in others if same_patients(src, test, id_spaces)]
+    patients = {test: patient_overlap([row for src in by_patient for row in train_rows[src]], test_rows)}
+    other_space = [
+        {"domains": [src, test], "ids": ids, "count": len(ids)}
+        for src in others
+        if src not in by_patient and (ids := shared_ids(train_rows[src], test_rows))
+    ]
     overlaps = domain_overlaps(rows_by_domain)
     message = leakage_error(train, leaked, patients, [entry for entry in overlaps if entry["identical"]])
     report = {
@@ -106,5 +156,9 @@ def pair_report(train, test, rows_by_domain, sources, real_domains):
         "test_images": leaked,
         "test_images_of_training_patients": patients,
         "domain_overlaps": overlaps,
+        "patient_id_spaces": dict(id_spaces),
+        "compared_by_patient": [[src, test] for src in by_patient],
+        "compared_by_pixels_only": [[src, test] for src in others if src not in by_patient],
+        "shared_ids_other_space": other_space,
     }
     return report, message

@@ -92,6 +92,48 @@ def domain_overlap_entries(leakage_reports):
     return [overlaps[pair] for pair in sorted(overlaps)]
 
 
+def patient_comparison_lines(leakage_reports, examples=5):
+    """Sentences of the leakage section on patients, from the check_leakage reports: which pairs of domains
+    were compared by patient id (one ``patient_id_space``) and which by pixels only, and the ids found in
+    two domains of different spaces (information: the same id, not the same patient by the config).
+
+    Each pair is (training source, test domain); Mixed's check repeats its members' pairs, listed once.
+    """
+    by_patient, pixels_only, other_space = {}, {}, {}
+    for report in leakage_reports:
+        spaces = report.get("patient_id_spaces", {})
+        for source, test in report.get("compared_by_patient", []):
+            by_patient[(source, test)] = spaces.get(test)
+        for source, test in report.get("compared_by_pixels_only", []):
+            pixels_only[(source, test)] = None
+        for entry in report.get("shared_ids_other_space", []):
+            other_space[tuple(entry["domains"])] = entry
+    lines = []
+    if by_patient:
+        pairs = "; ".join(f"{s} with {t} (space {space})" for (s, t), space in by_patient.items())
+        lines.append(f"- Compared by patient id (training data with test split, one patient_id_space): {pairs}.")
+    if pixels_only:
+        pairs = "; ".join(f"{s} with {t}" for s, t in pixels_only)
+        lines.append(f"- Compared by pixels only (no shared patient_id_space, or a synthetic domain): {pairs}.")
+    for (source, test), entry in other_space.items():
+        lines.append(
+            f"- Same id, not the same patient by the config: {entry['count']} patient id(s) of {source}'s "
+            f"training data also occur in {test}'s test split, e.g. {', '.join(entry['ids'][:examples])}; "
+            "the two domains are in different patient id spaces, so this is not counted as leakage "
+            "(give both the same patient_id_space if the ids name the same patients)."
+        )
+    return lines
+
+
+def patient_id_spaces(leakage_reports):
+    """Each domain's ``patient_id_space`` as the check_leakage reports recorded it (None: its ids are its own)."""
+    spaces = {}
+    for report in leakage_reports:
+        for domain, space in report.get("patient_id_spaces", {}).items():
+            spaces[domain] = spaces.get(domain) or space
+    return spaces
+
+
 def fidelity_section(fidelity_table):
     """The Markdown section of the fidelity table (``None``: no synthetic domain is measured, no section)."""
     if fidelity_table is None:
@@ -132,7 +174,14 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
     comparison_text = comparison_intro(reference, alpha, n_boot)
     readable_comparisons = comparisons_readable(comparisons, alpha, n_boot)
     intake = intake_table(intake_reports)
-    leakage = leakage_lines(summary, domain_overlap_entries(leakage_reports))
+    # A setting of the comparison, not of the intake (the intake reports do not carry it: changing it must
+    # not prepare a domain again and retrain its models); the leakage checks recorded it.
+    spaces = patient_id_spaces(leakage_reports)
+    # "own": its ids are compared with no other domain's; "-": no other real domain to compare it with.
+    intake["patient_id_space"] = [spaces.get(d) or ("own" if d in spaces else "-") for d in intake["domain"]]
+    leakage = leakage_lines(summary, domain_overlap_entries(leakage_reports)) + patient_comparison_lines(
+        leakage_reports
+    )
     markdown = (
         f"# Cross-domain results\n\n{intro}\n\n{main.to_markdown(index=False)}\n\n"
         f"## At the threshold chosen on validation data\n\n{THRESHOLD_INTRO}\n\n{thresholds.to_markdown(index=False)}"

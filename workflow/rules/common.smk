@@ -21,6 +21,7 @@ from synthcxr.folders import (
     outside_classes_note,
 )
 from synthcxr.tables import MANIFEST_SPLIT_MODES, checked_table, table_fingerprint
+from synthcxr.leakage import id_space_error, pair_id_spaces
 
 CLASSES = config["classes"]
 # Settings of each domain, by name (config `domains:`).
@@ -215,6 +216,11 @@ def check_config_references():
                 f"('{settings['generated']['source']}'); remove reference"
             )
         check_group_pattern(domain, settings.get("group_pattern"))
+        message = id_space_error(
+            domain, image_kind(domain), settings.get("patient_id_space")
+        )
+        if message:
+            raise WorkflowError(message)
 
 
 def check_generator_references():
@@ -457,6 +463,40 @@ def leakage_checks(train, tests):
     changed (they are masked by the rerun check and never reached through the ancient input).
     """
     return [f"results/leakage/{train}/{test}.json" for test in tests]
+
+
+def patient_id_space(domain):
+    """The domain's `patient_id_space`, or None: its patient ids are then its own, compared with no other domain's."""
+    return DOMAINS[domain].get("patient_id_space")
+
+
+def study_leakage_checks():
+    """Every (training domain, test domain) check; with `leakage: error` any of them can stop the study."""
+    return [
+        check
+        for train in TRAIN_DOMAINS
+        for check in leakage_checks(train, TEST_DOMAINS)
+    ]
+
+
+def model_file(wildcards):
+    """The model a train_model or train_model_on_part job writes."""
+    if "percent" in wildcards.keys():
+        return f"results/volume/models/{wildcards.train}/pct{wildcards.percent}/seed{wildcards.seed}/model.pt"
+    return f"results/models/{wildcards.train}/seed{wildcards.seed}/model.pt"
+
+
+def after_every_leakage_check(wildcards):
+    """No input files: with `leakage: error`, a training not run before starts only once every leakage check
+    of the study has passed (checkpoint leakage_gate), so a leak stops the run after the preparations, never
+    after hours of training. The gate is an order, not an input: once it has run, the training's inputs are
+    its own again, so a later check (a new or changed test domain) reruns no training. A training that ran
+    before (its model exists) does not wait: the checks of its run passed, and waiting would list it in
+    every dry run until the gate reran. With `leakage: report` nothing waits.
+    """
+    if config["leakage"] == "error" and not os.path.exists(model_file(wildcards)):
+        checkpoints.leakage_gate.get()  # raises until the gate has run in this run (Snakemake then waits)
+    return []
 
 
 def training_settings(wildcards):
