@@ -111,7 +111,7 @@ def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(t
     models = ("Original", "GANs", "Mixed")
     # Targets beside the study's own: the dry run fails unless each model's evaluation scores it on External.
     external = [f"results/metrics/{t}/External/seed1.json" for t in models]
-    jobs = planned_jobs(tmp_path, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)), "all", *external)
+    jobs = planned_jobs(tmp_path, "all", *external, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)))
     assert {w for rule, w in jobs if rule == "train_model"} == {f"seed=1,train={t}" for t in models}
     assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed=1,train={t}" for t in models}
     assert ("check_leakage", "train=External") not in jobs
