@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." || exit 1
 VENV=${VENV:-.venv}
 PYTHON="$VENV/bin/python"
 BENCH_ARGS=${BENCH_ARGS:-"--images 400 --epochs 2 --min-side 512 --max-side 1024 --skip-compile --skip-parallel"}
-PACKED_ARGS=${PACKED_ARGS:-"--domains 2 --per-class 200 --seeds 5 --epochs 5"}
+PACKED_ARGS=${PACKED_ARGS:-"--domains 2 --per-class 200 --seeds 3 --epochs 5"}
 
 no_gpu() {
     echo "gpu_check: no GPU here ($1): nothing measured. Run it on a GPU node."
@@ -48,9 +48,9 @@ step() {  # step <seconds> <what> <command...>: run with a time limit, say how i
 }
 
 # make bench: the CPU pipelines and, with the GPU present, the same on the GPU (its table prints GPU a/b).
-step 240 "make bench" make bench VENV="$VENV" ARGS="$BENCH_ARGS"
+step 220 "make bench" make bench VENV="$VENV" ARGS="$BENCH_ARGS"
 # shellcheck disable=SC2086  # PACKED_ARGS is a list of options
-step 180 "packed study" "$PYTHON" -m tools.benchmark.packed --device cuda $PACKED_ARGS
+step 200 "packed study" "$PYTHON" -m tools.benchmark.packed --device cuda $PACKED_ARGS
 echo
 echo "GPU: $gpu; the check took $(($(date +%s) - started)) s (goal: under 8 minutes)"
 exit 0

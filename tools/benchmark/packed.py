@@ -2,17 +2,19 @@
 
 The SLURM profile packs every training of one training domain (all seeds) and their evaluations into one
 submission that runs them one after another on one GPU (profiles/slurm/config.yaml, groups). This runs a
-small study of that shape through the local executor, one job at a time (--cores 1, as inside a packed
-submission), and for each training domain adds up its jobs' wall seconds (the rules' benchmark files) and
-the seconds in its loops: the training loop (`phase_seconds.training_loop` in run_info.json) and the
-scoring of each test split (the "scored N images ... in S s" lines of the evaluation logs). The rest
-(process start, imports, torch and CUDA set-up, data load, writing outputs) is the fixed part that packing
-does not remove. Each group job on a cluster adds its own Snakemake start and env activation on top.
+small study of that shape through the local executor: the data preparation on every core, then the
+trainings and evaluations one job at a time (--cores 1, as inside a packed submission). For each training
+domain it adds up its jobs' wall seconds (the rules' benchmark files) and the seconds in its loops: the
+training loop (`phase_seconds.training_loop` in run_info.json) and the scoring of each test split (the
+"scored N images of T in S s" lines of the evaluation logs). The rest (process start, imports, torch and
+CUDA set-up, data load, writing outputs) is the fixed part that packing does not remove. Each group job
+on a cluster adds its own Snakemake start and env activation on top.
 A measurement: it always exits 0. tools/benchmark/gpu_check.sh runs it on a GPU (--device cuda).
 """
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -66,6 +68,8 @@ def measure(args, work, print_progress):
     config = write_config(Path(work) / "packed.yaml", domains, seeds, epochs=args.epochs, device=args.device)
     run_dir = Path(work) / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
+    print_progress("packed study: demo domains, preparation and leakage checks (setup, every core) ...")
+    run_snakemake(run_dir, config, "--cores", os.cpu_count() or 1, "--until", "check_leakage")
     print_progress(f"packed study: {len(domains)} domains + Mixed, {args.seeds} seeds, device {args.device} ...")
     wall_s, _ = run_snakemake(run_dir, config, "--cores", 1)
     run_info = json.loads((run_dir / "results" / "models" / "Original" / "seed1" / "run_info.json").read_text())
