@@ -14,7 +14,7 @@ TEST_ARGS ?=
 # What a missing or old Python needs, named in the messages of check-python.
 PYTHON_NEEDED := 3.11
 
-.PHONY: demo test test-fast lint format bench bench-scale dry-run clean check-python
+.PHONY: demo test test-fast lint format bench bench-scale bench-jobs gpu-check dry-run clean check-python
 
 # Stops at once, before anything is installed, when $(PYTHON) is missing, older than $(PYTHON_NEEDED),
 # or cannot create a virtual environment (Debian and Ubuntu ship venv and ensurepip separately).
@@ -70,6 +70,14 @@ bench: $(BIN)/.installed
 
 bench-scale: $(BIN)/.installed
 	$(BIN)/python -m tools.benchmark.scale $(ARGS)
+
+# The demo twice, side by side: one evaluation job per model (the workflow) and one per model and test split.
+bench-jobs: $(BIN)/.installed
+	$(BIN)/python -m tools.benchmark.demo_jobs $(ARGS)
+
+# On a GPU node: make bench and a small packed study on the GPU; says so and exits 0 where there is no GPU.
+gpu-check: $(BIN)/.installed
+	VENV=$(VENV) tools/benchmark/gpu_check.sh
 
 clean:
 	rm -rf results .snakemake

@@ -8,7 +8,7 @@ torch, synthcxr), torch setup, data load, input hashes, the training loop, writi
 The rest of the job's time is process start, Snakemake's script preamble and exit. Goal: everything
 outside the loop under 10% of the job for 5,000 images on the CPU.
 
-Then one evaluate_model job (the first size's model on its own test split), and the fixed start of
+Then one evaluate_model job (the first size's model, scored on every test split), and the fixed start of
 each kind of job: Python's start (a bare `python -c pass`, measured apart), Snakemake's script preamble
 (the rest of the time from the process's start to the script's first line, which the script reads from
 /proc), the script's imports and torch's setup. Goal: an evaluation job's fixed start under 3 s on this
@@ -118,11 +118,11 @@ def train_one(run_dir, config, size):
 
 
 def evaluate_one(run_dir, config, size):
-    """Run the evaluate_model job of the model of ``size`` on its own test split, alone (its leakage check
-    runs first); return the timing it logged."""
+    """Run the evaluate_model job of the model of ``size`` (one job scores it on every test split), alone (its
+    leakage checks run first); return the timing it logged."""
     name = domain_name(size)
     run_snakemake(run_dir, config, "--cores", 1, f"results/metrics/{name}/{name}/seed1.json")
-    return timing_from_log(Path(run_dir) / "results" / "logs" / "evaluate_model" / name / name / "seed1.log")
+    return timing_from_log(Path(run_dir) / "results" / "logs" / "evaluate_model" / name / "seed1.log")
 
 
 def measure(args, work, print_progress):
@@ -156,7 +156,7 @@ def measure(args, work, print_progress):
             "device": device,
             "fixed_start": fixed_start(out["python_start_s"], before_script, phases),
         }
-    print_progress(f"job-time split: evaluate_model of the {sizes[0]}-image model on its test split ...")
+    print_progress(f"job-time split: evaluate_model of the {sizes[0]}-image model on every test split ...")
     timing = evaluate_one(run_dir, config, sizes[0])
     out["evaluation"] = {
         "size": sizes[0],

@@ -1,20 +1,31 @@
+# One job per trained model, scoring it on every test split: the process start, imports, torch set-up and
+# model load (seconds, more than the scoring of a test split) are paid once per model, not once per cell.
+# Adding or changing a test domain re-evaluates each model once.
 rule evaluate_model:
     input:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
         validation="results/models/{train}/seed{seed}/validation.csv",
-        images="results/prepared/{test}/images.npy",
-        manifest="results/splits/{test}.csv",
-        leakage="results/leakage/{train}/{test}.json",
+        images=prepared("images", TEST_DOMAINS),
+        manifests=prepared("manifest", TEST_DOMAINS),
+        # Per (training, test) pair, in the order of TEST_DOMAINS: with `leakage: error` a pair stops here.
+        leakage=lambda w: leakage_checks(w.train, TEST_DOMAINS),
     output:
-        metrics="results/metrics/{train}/{test}/seed{seed}.json",
-        predictions="results/predictions/{train}/{test}/seed{seed}.csv",
+        metrics=expand(
+            "results/metrics/{{train}}/{test}/seed{{seed}}.json", test=TEST_DOMAINS
+        ),
+        predictions=expand(
+            "results/predictions/{{train}}/{test}/seed{{seed}}.csv", test=TEST_DOMAINS
+        ),
     log:
-        "results/logs/evaluate_model/{train}/{test}/seed{seed}.log",
+        "results/logs/evaluate_model/{train}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_model/{train}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
     params:
+        tests=TEST_DOMAINS,
         settings=training_settings,
         classes=CLASSES,
         split_seed=config["split_seed"],

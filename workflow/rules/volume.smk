@@ -29,14 +29,22 @@ use rule evaluate_model as evaluate_model_on_part with:
         model="results/volume/models/{train}/pct{percent}/seed{seed}/model.pt",
         history="results/volume/models/{train}/pct{percent}/seed{seed}/history.json",
         validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
-        images="results/prepared/{test}/images.npy",
-        manifest="results/splits/{test}.csv",
-        leakage="results/leakage/{train}/{test}.json",
+        images=prepared("images", TEST_DOMAINS),
+        manifests=prepared("manifest", TEST_DOMAINS),
+        leakage=lambda w: leakage_checks(w.train, TEST_DOMAINS),
     output:
-        metrics="results/volume/metrics/{train}/pct{percent}/{test}/seed{seed}.json",
-        predictions="results/volume/predictions/{train}/pct{percent}/{test}/seed{seed}.csv",
+        metrics=expand(
+            "results/volume/metrics/{{train}}/pct{{percent}}/{test}/seed{{seed}}.json",
+            test=TEST_DOMAINS,
+        ),
+        predictions=expand(
+            "results/volume/predictions/{{train}}/pct{{percent}}/{test}/seed{{seed}}.csv",
+            test=TEST_DOMAINS,
+        ),
     log:
-        "results/logs/evaluate_model_on_part/{train}/pct{percent}/{test}/seed{seed}.log",
+        "results/logs/evaluate_model_on_part/{train}/pct{percent}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_model_on_part/{train}/pct{percent}/seed{seed}.tsv"
 
 
 rule plot_volume_curve:
