@@ -4,6 +4,8 @@ rule train_model:
         manifests=lambda w: prepared("manifest", train_sources(w.train)),
         # Checked before the training: copies of its training images in its own sources' test splits.
         leakage=lambda w: leakage_checks(w.train, train_sources(w.train)),
+        # Nothing to read: forces this training when its model file is damaged.
+        damaged=retrain_if_damaged,
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
