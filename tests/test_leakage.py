@@ -1,6 +1,13 @@
 """synthcxr.leakage: pixel copies, shared patients and identical domains, and the message that stops a run."""
 
-from synthcxr.leakage import IDENTICAL_SHARE, domain_overlaps, leakage_error, pair_report, patient_overlap
+from synthcxr.leakage import (
+    IDENTICAL_SHARE,
+    domain_overlaps,
+    leakage_error,
+    pair_report,
+    patient_overlap,
+    report_findings,
+)
 
 
 def test_patient_overlap_and_domain_overlaps():
@@ -58,3 +65,25 @@ def test_a_pair_report_names_copies_of_every_source_and_patients_of_other_real_s
     # a synthetic test domain has no patients to compare
     report, _ = pair_report("Original", "GANs", rows, ["Original"], ["Original", "Hospital2"])
     assert report["test_images_of_training_patients"] == {"GANs": []}
+
+
+def test_the_findings_of_a_leakage_report_are_its_listed_test_images_and_identical_domains():
+    report = {
+        "train_domain": "Mixed",
+        "test_domain": "Original",
+        "test_images": {"Original": ["NORMAL/1.png", "NORMAL/2.png"]},
+        "test_images_of_training_patients": {"Original": ["PNEUMONIA/p7.png"]},
+        "domain_overlaps": [
+            {"domains": ["GANs", "Original"], "shared_images": 40, "share": 0.9, "identical": True},
+            {"domains": ["Original", "VAEs"], "shared_images": 1, "share": 0.01, "identical": False},
+        ],
+        "patient_id_space": "an info-only key another version may add",
+    }
+    assert report_findings(report, examples=1) == [
+        "2 test image(s) of domain 'Original' are exact copies of training images, e.g. ['NORMAL/1.png']",
+        "1 test image(s) of domain 'Original' are of patients in the training data, e.g. ['PNEUMONIA/p7.png']",
+        "domains 'GANs' and 'Original' share 40 images",
+    ]
+    clean = {"test_images": {"Original": []}, "test_images_of_training_patients": {"Original": []}}
+    assert report_findings(clean | {"domain_overlaps": report["domain_overlaps"][1:]}) == []
+    assert report_findings({}) == []
