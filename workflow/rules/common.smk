@@ -641,8 +641,10 @@ def current_leakage_report(train, test):
     return content
 
 
+@functools.cache
 def folder_changed(domain):
-    """Images added, changed or removed in a user folder since its split manifest was written."""
+    """Images added, changed or removed in a user folder since its split manifest was written (listed
+    once per run, though several pairs ask)."""
     listing = list_domain(domain, domain_folder(domain), CLASSES, domain_split(domain))
     manifest = prepared("manifest", [domain])[0]
     with open(manifest, newline="") as handle:
