@@ -622,7 +622,7 @@ def retrain_if_damaged(wildcards):
 
 def current_leakage_report(train, test):
     """The leakage report of a pair if it still describes the data: newer than the manifests it read, and
-    each user folder among them unchanged since its manifest (else its check runs again); else None.
+    none of their domains to be prepared again (else its check runs again, and stops there); else None.
     """
     report_file = Path(f"results/leakage/{train}/{test}.json")
     manifests = [
@@ -635,16 +635,31 @@ def current_leakage_report(train, test):
         content = json.loads(report_file.read_text())
     except (OSError, ValueError):
         return None
-    for domain in leakage_pair_domains(train, test):
-        if folder_origin(domain) == "path" and folder_changed(domain):
-            return None
+    if any(preparation_outdated(d) for d in leakage_pair_domains(train, test)):
+        return None
     return content
 
 
 @functools.cache
-def folder_changed(domain):
-    """Images added, changed or removed in a user folder since its split manifest was written (listed
-    once per run, though several pairs ask)."""
+def preparation_outdated(domain):
+    """Whether a prepared domain is seen to be prepared again: its intake report names another folder,
+    split or group_pattern than the config, or images of its user folder were added, changed or removed
+    since its split manifest was written. (Settings read by every domain, such as split_seed, are not
+    compared.) Computed once per run, though several pairs ask.
+    """
+    try:
+        intake = json.loads(Path(f"results/intake/{domain}.json").read_text())
+    except (OSError, ValueError):
+        return True
+    settings = {
+        "folder": str(Path(domain_folder(domain))),
+        "split": domain_split(domain),
+        "group_pattern": DOMAINS[domain].get("group_pattern"),
+    }
+    if any(intake.get(key) != value for key, value in settings.items()):
+        return True
+    if folder_origin(domain) != "path":
+        return False
     listing = list_domain(domain, domain_folder(domain), CLASSES, domain_split(domain))
     manifest = prepared("manifest", [domain])[0]
     with open(manifest, newline="") as handle:
