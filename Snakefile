@@ -50,6 +50,7 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+        model_outputs(),
         fidelity_outputs(),
         volume_outputs(),
 

@@ -17,7 +17,8 @@ with logged(snakemake.log[0]):
         test_fraction=p.test_fraction,
         split_seed=p.split_seed,
         group_pattern=p.group_pattern,
-        on_bad_image=p.on_bad_image,
+        # From the config, not a param: switching it must not re-prepare domains without bad images.
+        on_bad_image=snakemake.config["on_bad_image"],
         threads=snakemake.threads,
         log=print,
         split=p.split,

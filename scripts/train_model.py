@@ -36,7 +36,9 @@ with jobs.logged(snakemake.log[0]):
     jobs.write_json(job.record(rows, validation_rows, manifest_sha256, history, device), outputs.history)
     clock.phase_done("outputs")
     print(f"seconds by phase (process start before this script not included): {json.dumps(clock.phase_seconds)}")
-    jobs.write_json(clock.run_info(train.describe_device(device)), outputs.run_info)
+    # The model's checksum: a model file damaged later is found and retrained (common.smk).
+    run_info = clock.run_info(train.describe_device(device)) | {jobs.MODEL_SHA256: jobs.file_sha256(outputs.model)}
+    jobs.write_json(run_info, outputs.run_info)
     # The outputs are the result now; a checkpoint left behind could only be resumed by mistake.
     Path(p.checkpoint).unlink(missing_ok=True)
     print(f"done in {clock.wall_seconds():.1f} s")

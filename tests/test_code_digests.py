@@ -58,6 +58,8 @@ RERUN_BY_AN_EDIT_OF = {
         "train_model",
     },
     "leakage": {"check_leakage"},
+    # Read when the DAG is built (images added to a prepared domain), by no rule's script.
+    "new_images": set(),
     "manifest": {
         "check_leakage",
         "evaluate_fidelity",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthcxr.jobs import DiskFullError, atomic_open, logged, write_json
+from synthcxr.jobs import DiskFullError, atomic_open, damaged_file, file_sha256, logged, write_json
 from synthcxr.train import save_atomically
 
 
@@ -86,3 +86,20 @@ def test_an_error_without_a_message_is_named_by_its_type(tmp_path, capfd):
         with logged(tmp_path / "job.log"):
             raise EOFError()
     assert "ERROR: EOFError" in capfd.readouterr().err
+
+
+def test_a_file_is_damaged_when_its_bytes_differ_from_the_checksum_recorded_for_it(tmp_path):
+    model, record = tmp_path / "model.pt", tmp_path / "run_info.json"
+    model.write_bytes(b"weights" * 100)
+    assert damaged_file(model, record, "model_sha256") is None  # no record: nothing known
+    write_json({"device": "cpu"}, record)
+    assert damaged_file(model, record, "model_sha256") is None  # a record without the checksum (older runs)
+    write_json({"model_sha256": file_sha256(model)}, record)
+    assert damaged_file(model, record, "model_sha256") is None
+    recorded = file_sha256(model)
+    with open(model, "r+b") as handle:
+        handle.truncate(100)
+    why = damaged_file(model, record, "model_sha256")
+    assert why == f"100 bytes of sha256 {file_sha256(model)[:12]}..., not the {recorded[:12]}... recorded in {record}"
+    model.unlink()
+    assert damaged_file(model, record, "model_sha256") is None  # missing: a missing target, not a damaged one

@@ -8,6 +8,7 @@ from synthcxr.leakage import (
     pair_id_spaces,
     pair_report,
     patient_overlap,
+    report_findings,
     same_patients,
     shared_ids,
 )
@@ -160,3 +161,25 @@ def test_a_checks_id_spaces_are_only_those_that_can_change_its_result():
         "Original": "kermany",
         "Hospital2": None,
     }
+
+
+def test_the_findings_of_a_leakage_report_are_its_listed_test_images_and_identical_domains():
+    report = {
+        "train_domain": "Mixed",
+        "test_domain": "Original",
+        "test_images": {"Original": ["NORMAL/1.png", "NORMAL/2.png"]},
+        "test_images_of_training_patients": {"Original": ["PNEUMONIA/p7.png"]},
+        "domain_overlaps": [
+            {"domains": ["GANs", "Original"], "shared_images": 40, "share": 0.9, "identical": True},
+            {"domains": ["Original", "VAEs"], "shared_images": 1, "share": 0.01, "identical": False},
+        ],
+        "patient_id_space": "an info-only key another version may add",
+    }
+    assert report_findings(report, examples=1) == [
+        "2 test image(s) of domain 'Original' are exact copies of training images, e.g. ['NORMAL/1.png']",
+        "1 test image(s) of domain 'Original' are of patients in the training data, e.g. ['PNEUMONIA/p7.png']",
+        "domains 'GANs' and 'Original' share 40 images",
+    ]
+    clean = {"test_images": {"Original": []}, "test_images_of_training_patients": {"Original": []}}
+    assert report_findings(clean | {"domain_overlaps": report["domain_overlaps"][1:]}) == []
+    assert report_findings({}) == []

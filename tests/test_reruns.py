@@ -5,15 +5,19 @@ included), makes one change and compares the dry run's job list with the expecte
 """
 
 import filecmp
+import hashlib
+import json
 import os
 import shutil
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 from helpers import make_domain, write_image
-from workflow_helpers import REPO, planned_jobs, snakemake, tiny_config, write_config
+from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -293,7 +297,8 @@ def test_an_unreadable_image_added_to_a_prepared_domain_stops_the_run_and_loses_
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert (
-        "domain 'GANs': 1 unreadable image(s) in data/GANs (set on_bad_image: skip to exclude them):\n  "
+        "domain 'GANs': 1 unreadable image(s) in data/GANs (set on_bad_image: skip to exclude them; that re-prepares "
+        "only the domains whose images changed, and reruns what depends on them):\n  "
         f"{Path('data/GANs/NORMAL/broken.png')}: " in output
     )
     assert "rule prepare_domain" not in output  # stopped before any job
@@ -377,3 +382,141 @@ def test_provenance_records_config_data_and_code(finished_run):
     assert {"finished", "environment", "code_version", "packages", "cells"} <= set(provenance)
     cell = provenance["cells"][0]["provenance"]
     assert {"config_sha256", "train_manifest_sha256", "test_manifest_sha256", "packages", "device"} <= set(cell)
+
+
+def digests(workdir, pattern):
+    """{path: sha256} of the result files matching ``pattern`` (below results/)."""
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (workdir / "results").glob(pattern)}
+
+
+def times_of(workdir, parts):
+    """Modification times of the results whose path contains one of ``parts``: what a change must not redo."""
+    found = {p: t for p, t in results_state(workdir).items() if any(part in p.as_posix() for part in parts)}
+    assert found, parts
+    return found
+
+
+def refused(workdir, *args):
+    """The output of a dry run that must fail (a refusal before any job)."""
+    result = snakemake(
+        workdir, "--snakefile", workdir / "Snakefile", "--configfile", workdir / "study.yaml", "-n", *args, check=False
+    )
+    assert result.returncode != 0, result.stdout[-3000:]
+    return result.stdout + result.stderr
+
+
+def model_jobs(*trains):
+    """The trainings of ``trains`` (seed 1), their evaluations and the summary."""
+    return {train(t) for t in trains} | {evaluate(t, te) for t in trains for te in DOMAINS} | SUMMARY
+
+
+# The data and the other models: what a retraining of GANs and VAEs must leave as it is.
+NOT_GANS_OR_VAES_MODELS = ["prepared/", "splits/", "intake/", "leakage/", "models/Original/", "models/Mixed/"]
+NOT_GANS_OR_VAES_MODELS += ["metrics/Original/", "metrics/Mixed/"]
+
+
+def test_a_deleted_model_and_a_damaged_one_are_retrained_bit_identically(copy_of_run):
+    # Was: `rm model.pt` (docs/reruns.md's way to force a training) was followed by "Nothing to be done", and a
+    # truncated model.pt failed every evaluation with PyTorch's "PytorchStreamReader failed reading zip archive".
+    models = digests(copy_of_run, "models/*/seed1/model.pt")
+    kept = times_of(copy_of_run, NOT_GANS_OR_VAES_MODELS)
+    (copy_of_run / "results" / "models" / "GANs" / "seed1" / "model.pt").unlink()
+    os.truncate(copy_of_run / "results" / "models" / "VAEs" / "seed1" / "model.pt", 100)
+    assert plan(copy_of_run) == model_jobs("GANs", "VAEs")
+    result = run(copy_of_run, "--cores", 2)  # then a dry run has nothing to do
+    assert "Note: results/models/VAEs/seed1/model.pt is damaged (100 bytes of sha256 " in result.stderr
+    assert digests(copy_of_run, "models/*/seed1/model.pt") == models
+    assert times_of(copy_of_run, NOT_GANS_OR_VAES_MODELS) == kept
+
+
+def training_process(workdir, timeout=300):
+    """The pid of the train_model script that Snakemake runs in ``workdir``, once it has started."""
+    deadline = time.monotonic() + timeout
+    script_folder = f"{workdir}/.snakemake/scripts/".encode()
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(arg.startswith(script_folder) and arg.endswith(b".train_model.py") for arg in command):
+                return int(entry.name)
+        time.sleep(0.2)
+    raise AssertionError(f"no train_model script started in {workdir} within {timeout} s")
+
+
+def test_a_training_killed_with_sigkill_is_redone_by_the_next_run(copy_of_run):
+    # Was: the killed --forcerun training left results/models/Original/seed1/ empty, and the next run said
+    # "Nothing to be done" (exit 0).
+    model = "results/models/Original/seed1/model.pt"
+    before = digests(copy_of_run, "models/Original/seed1/[mv]*")  # model.pt, validation.csv
+    kept = times_of(copy_of_run, ["prepared/", "splits/", "models/GANs/", "models/VAEs/", "models/Mixed/"])
+    command = [SNAKEMAKE, "--snakefile", copy_of_run / "Snakefile", "--directory", copy_of_run]
+    command += ["--configfile", copy_of_run / "study.yaml", "--cores", "1", "--forcerun", model]
+    options = {"cwd": copy_of_run, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
+    with subprocess.Popen(command, **options) as forced:
+        os.kill(training_process(copy_of_run), signal.SIGKILL)
+        output, _ = forced.communicate(timeout=600)
+    assert forced.returncode != 0, output[-3000:]
+    assert not (copy_of_run / model).exists()
+    assert plan(copy_of_run) == model_jobs("Original")
+    run(copy_of_run, "--cores", 2)  # then a dry run has nothing to do
+    assert len(before) == 2 and digests(copy_of_run, "models/Original/seed1/[mv]*") == before
+    assert times_of(copy_of_run, ["prepared/", "splits/", "models/GANs/", "models/VAEs/", "models/Mixed/"]) == kept
+
+
+def test_a_label_conflict_copy_added_to_a_prepared_domain_stops_the_dry_run_and_loses_nothing(copy_of_run):
+    # Was: the dry run passed; prepare_domain failed and Snakemake deleted GANs' split, cache and intake report.
+    before = results_state(copy_of_run)
+    folder = copy_of_run / "data" / "GANs"
+    shutil.copy2(folder / "NORMAL" / "normal_002.png", folder / "PNEUMONIA" / "copy.png")
+    output = refused(copy_of_run)
+    assert (
+        "domain 'GANs': 1 image(s) in data/GANs are in more than one class folder (the same pixels with different "
+        "labels; set on_bad_image: skip to exclude every copy; that re-prepares only the domains whose images "
+        "changed, and reruns what depends on them):\n  NORMAL/normal_002.png (NORMAL) = PNEUMONIA/copy.png (PNEUMONIA)"
+    ) in output
+    assert results_state(copy_of_run) == before
+    (folder / "PNEUMONIA" / "copy.png").unlink()
+    assert plan(copy_of_run) == set()
+
+
+def test_switching_on_bad_image_re_prepares_only_the_domain_with_a_bad_image(copy_of_run):
+    # Was: on_bad_image was a param of every preparation: following the advice "set on_bad_image: skip" reran
+    # every job of the study, the preparations and trainings of Original and VAEs included.
+    (copy_of_run / "data" / "GANs" / "NORMAL" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    assert "that re-prepares only the domains whose images changed" in refused(copy_of_run)
+    untouched = [f"{kind}/{d}" for kind in ("prepared", "splits", "intake", "models") for d in ("Original", "VAEs")]
+    kept = times_of(copy_of_run, untouched)
+    edit_config(copy_of_run, lambda c: c.update(on_bad_image="skip"))
+    assert plan(copy_of_run) == domain_dependents("GANs")
+    run(copy_of_run, "--cores", 2)  # then a dry run has nothing to do
+    assert times_of(copy_of_run, untouched) == kept
+    assert json.loads((copy_of_run / "results" / "intake" / "GANs.json").read_text())["bad_images"] == 1
+    # Back to error: the skipped image stops the dry run again, and nothing is touched.
+    edit_config(copy_of_run, lambda c: c.update(on_bad_image="error"))
+    state = results_state(copy_of_run)
+    assert "domain 'GANs': 1 unreadable image(s) in data/GANs" in refused(copy_of_run)
+    assert results_state(copy_of_run) == state
+
+
+def test_leakage_error_stops_a_study_whose_leakage_reports_hold_findings(copy_of_run):
+    # Was: switching to `leakage: error` on a study with reported leakage exited 0 with nothing to do.
+    edit_config(copy_of_run, lambda c: c["domains"].update(Copy={"path": "data/GANs", "kind": "synthetic"}))
+    # Only the checks that meet the copy (no training: cheap); leakage: report, the default.
+    pairs = ("Copy/GANs", "GANs/Copy", "Mixed/Copy")
+    run(copy_of_run, "--cores", 2, *(f"results/leakage/{pair}.json" for pair in pairs))
+    state = results_state(copy_of_run)
+    edit_config(copy_of_run, lambda c: c.update(leakage="error"))
+    output = refused(copy_of_run)
+    found = "leakage: error, and the leakage reports of 3 (training domain -> test domain) pair(s) hold findings:"
+    assert found in output
+    for pair in pairs:
+        train_domain, test_domain = pair.split("/")
+        finding = f"{train_domain} -> {test_domain} (results/leakage/{pair}.json): domains 'Copy' and 'GANs' share 12"
+        assert f"\n  {finding} images" in output
+    assert results_state(copy_of_run) == state
+    edit_config(copy_of_run, lambda c: c.update(leakage="report"))
+    planned = plan(copy_of_run)  # the rest of the study with Copy; the checks done stay done
+    assert train("Copy") in planned and prep("Copy") not in planned
+    assert not {("check_leakage", f"test={pair.split('/')[1]},train={pair.split('/')[0]}") for pair in pairs} & planned

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from synthcxr.jobs import run_fingerprint
+from synthcxr.model import StudyCNN
 from synthcxr.train import (
     load_trained_model,
     pick_device,
@@ -214,3 +215,16 @@ def test_a_training_job_starts_without_importing_the_compiler_nor_pandas():
     scripts = Path(__file__).resolve().parents[1] / "scripts"
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd=scripts)
     assert result.stdout.split() == ["True", "False", "False"]
+
+
+def test_a_damaged_model_file_is_refused_naming_the_file_and_the_command_that_retrains_it(tmp_path):
+    # Was: PyTorch's "PytorchStreamReader failed reading zip archive", with no file name.
+    path = tmp_path / "model.pt"
+    torch.save(StudyCNN(widths=tuple(SETTINGS["widths"]), image_size=16).state_dict(), path)
+    with open(path, "r+b") as handle:
+        handle.truncate(100)
+    with pytest.raises(ValueError) as raised:
+        load_trained_model(path, SETTINGS["widths"], 16, torch.device("cpu"))
+    message = str(raised.value)
+    assert message.startswith(f"cannot read the trained model {path} (")
+    assert message.endswith(f"it is damaged: retrain it with `snakemake --cores all --forcerun {path}`")

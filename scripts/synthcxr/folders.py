@@ -203,12 +203,17 @@ def outside_classes_note(domain, listing):
     )
 
 
+# What following the advice "set on_bad_image: skip" costs: the setting is no rerun trigger (a domain
+# prepared without a bad image comes out the same either way); the domain with the bad files changed.
+SKIP_RERUNS = "; that re-prepares only the domains whose images changed, and reruns what depends on them"
+
+
 def bad_images_error(domain, folder, bad):
     """The DomainError for unreadable images; ``bad``: one 'path: reason' line per image."""
     listed = "\n  ".join(bad)
     return DomainError(
         f"domain '{domain}': {len(bad)} unreadable image(s) in {folder} "
-        f"(set on_bad_image: skip to exclude them):\n  {listed}"
+        f"(set on_bad_image: skip to exclude them{SKIP_RERUNS}):\n  {listed}"
     )
 
 

@@ -223,6 +223,25 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
+# The key of run_info.json under which train_model records the sha256 of the model file it wrote.
+MODEL_SHA256 = "model_sha256"
+
+
+def damaged_file(path, record, key):
+    """Why the file ``path`` is no longer the one whose sha256 the JSON file ``record`` holds under ``key``,
+    or None: also None when either file is missing or the record holds no such checksum (nothing known)."""
+    try:
+        recorded = json.loads(Path(record).read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not recorded or not os.path.exists(path):
+        return None
+    found = file_sha256(path)
+    if found == recorded:
+        return None
+    return f"{os.path.getsize(path)} bytes of sha256 {found[:12]}..., not the {recorded[:12]}... recorded in {record}"
+
+
 def sha256_of(data):
     """Hash of JSON-serialisable settings, independent of key order."""
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

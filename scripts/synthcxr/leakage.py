@@ -162,3 +162,27 @@ def pair_report(train, test, rows_by_domain, sources, id_spaces):
         "shared_ids_other_space": other_space,
     }
     return report, message
+
+
+def report_findings(report, examples=3):
+    """Each leak a leakage report (the JSON of rule check_leakage) holds, one line each; [] for none.
+
+    Leaks are every path listed under ``test_images`` and ``test_images_of_training_patients`` (test domain ->
+    paths) and every ``domain_overlaps`` entry with ``identical: true``; other keys are information only.
+    """
+    kinds = (
+        ("test_images", "exact copies of training images"),
+        ("test_images_of_training_patients", "of patients in the training data"),
+    )
+    found = [
+        f"{len(paths)} test image(s) of domain '{test}' are {what}, e.g. {paths[:examples]}"
+        for key, what in kinds
+        for test, paths in (report.get(key) or {}).items()
+        if paths
+    ]
+    found += [
+        f"domains '{entry['domains'][0]}' and '{entry['domains'][1]}' share {entry['shared_images']} images"
+        for entry in report.get("domain_overlaps") or []
+        if entry.get("identical")
+    ]
+    return found

@@ -14,6 +14,7 @@ import numpy as np
 
 from synthcxr.folders import (
     GIVEN_SPLIT_FOLDERS,
+    SKIP_RERUNS,
     DomainError,
     bad_images_error,
     check_class_sizes,
@@ -61,15 +62,21 @@ def label_conflicts(rows):
     return sorted(sorted(group) for group in by_hash.values() if len({name for _, name in group}) > 1)
 
 
+def label_conflicts_error(domain, folder, conflicts):
+    """The DomainError for :func:`label_conflicts` ``conflicts`` (non-empty) in ``folder``."""
+    listed = "\n  ".join(" = ".join(f"{path} ({name})" for path, name in group) for group in conflicts)
+    return DomainError(
+        f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
+        f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy{SKIP_RERUNS}):\n  "
+        f"{listed}"
+    )
+
+
 def without_label_conflicts(domain, folder, images, rows, on_bad_image):
     """Stop on label conflicts (``error``) or drop every copy (``skip``): (images, rows, conflicts)."""
     conflicts = label_conflicts(rows)
     if conflicts and on_bad_image == "error":
-        listed = "\n  ".join(" = ".join(f"{path} ({name})" for path, name in group) for group in conflicts)
-        raise DomainError(
-            f"domain '{domain}': {len(conflicts)} image(s) in {folder} are in more than one class folder "
-            f"(the same pixels with different labels; set on_bad_image: skip to exclude every copy):\n  {listed}"
-        )
+        raise label_conflicts_error(domain, folder, conflicts)
     if not conflicts:
         return images, rows, conflicts
     conflicting = {path for group in conflicts for path, _ in group}

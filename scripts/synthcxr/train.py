@@ -249,7 +249,14 @@ def predict_proba(model, images, device, batch_size=512):
 def load_trained_model(path, widths, image_size, device):
     """The StudyCNN saved at ``path`` (a state_dict; weights_only: never unpickle arbitrary objects), on ``device``."""
     model = StudyCNN(widths=tuple(widths), image_size=image_size)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch.load raises RuntimeError, EOFError, UnpicklingError...
+        raise ValueError(
+            f"cannot read the trained model {path} ({type(error).__name__}: {error}); it is damaged: retrain it "
+            f"with `snakemake --cores all --forcerun {path}`"
+        ) from error
+    model.load_state_dict(state)
     return model.to(device)
 
 

@@ -1,7 +1,9 @@
 # Domain tables and input functions. No torch here: a dry run needs only snakemake.
 import ast
+import csv
 import functools
 import hashlib
+import json
 import os
 import re
 import sys
@@ -10,10 +12,11 @@ from pathlib import Path
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr.catalog import COMPARED_METRICS
+from synthcxr.jobs import MODEL_SHA256, damaged_file
+from synthcxr.leakage import report_findings
 from synthcxr.folders import (
     SPLIT_MODES,
     DomainError,
-    bad_images_error,
     changed_since,
     check_class_sizes,
     fingerprint,
@@ -414,23 +417,25 @@ MAX_IMAGES_CHECKED_AT_DAG_TIME = 1000
 def check_new_images(domain, listing):
     """Decode the images added or changed since the domain was last prepared, before any job starts.
 
-    An unreadable one would make prepare_domain fail, and Snakemake deletes a failed job's outputs:
+    An unreadable one, or a copy of an image of another class (a label conflict, also with the images
+    already prepared), would make prepare_domain fail, and Snakemake deletes a failed job's outputs:
     the split, cache and intake report would be lost, and removing the file again would re-prepare
     the domain and retrain its models. Stopping here keeps them. Skipped without Pillow (a login
     node with only snakemake): prepare_domain still refuses the file.
     """
     if config["on_bad_image"] != "error":
         return
-    new = changed_since(listing, prepared("manifest", [domain])[0])
+    manifest = prepared("manifest", [domain])[0]
+    new = changed_since(listing, manifest)
     if not new or len(new) > MAX_IMAGES_CHECKED_AT_DAG_TIME:
         return
     try:
-        from synthcxr.images import unreadable_images
+        from synthcxr.new_images import new_images_error
     except ImportError:
         return
-    bad = unreadable_images(listing.folder, new, config["image_size"])
-    if bad:
-        raise WorkflowError(str(bad_images_error(domain, listing.folder, bad)))
+    error = new_images_error(domain, listing, new, manifest, config["image_size"])
+    if error:
+        raise WorkflowError(str(error))
 
 
 # Demo and generated folders are made by the workflow and tracked through their rules.
@@ -645,3 +650,131 @@ def unseen_external_test_domains():
     return [
         d for d in EXTERNAL_TEST_DOMAINS if image_kind(d) == "real" and d not in seen
     ]
+
+
+def model_outputs():
+    """Every trained model with its history, run info and validation predictions: targets of the default run.
+
+    Results in their own right (researchers keep and share the classifiers), and without being targets a
+    deleted model would never come back: Snakemake 9 does not rebuild a missing file whose consumers are
+    up to date.
+    """
+    main = expand(
+        "results/models/{train}/seed{seed}/{name}",
+        train=TRAIN_DOMAINS,
+        seed=SEEDS,
+        name=MODEL_FILES,
+    )
+    parts = expand(
+        "results/volume/models/{train}/pct{percent}/seed{seed}/{name}",
+        train=VOLUME_DOMAINS,
+        percent=VOLUME_PERCENTS,
+        seed=SEEDS,
+        name=MODEL_FILES,
+    )
+    return main + parts
+
+
+MODEL_FILES = ["model.pt", "history.json", "run_info.json", "validation.csv"]
+
+
+def retrain_if_damaged(wildcards):
+    """An input function of train_model that reads nothing: it has Snakemake rerun the training when the
+    model file's bytes differ from the checksum its run_info.json recorded (a truncated copy, a failing
+    disk), as `--forcerun <model file>` would; shown by a dry run too. Returns [].
+
+    Through the DAG's forced files, a public attribute of Snakemake 9's DAG: no param can say it (a
+    param that changed when the model was damaged would change back after the training, and rerun it
+    once more). Not in a job that a cluster node runs: that one runs just its own job anyway.
+    """
+    if workflow.remote_exec or workflow.subprocess_exec:
+        return []
+    folder = (
+        f"results/volume/models/{wildcards.train}/pct{wildcards.percent}/seed{wildcards.seed}"
+        if "percent" in wildcards.keys()
+        else f"results/models/{wildcards.train}/seed{wildcards.seed}"
+    )
+    why = damaged_file(f"{folder}/model.pt", f"{folder}/run_info.json", MODEL_SHA256)
+    if why:
+        print(
+            f"Note: {folder}/model.pt is damaged ({why}): its training runs again",
+            file=sys.stderr,
+        )
+        workflow.dag.forcefiles.add(f"{folder}/model.pt")
+    return []
+
+
+def current_leakage_report(train, test):
+    """The leakage report of a pair if it still describes the data: newer than the manifests it read, and
+    none of their domains to be prepared again (else its check runs again, and stops there); else None.
+    """
+    report_file = Path(f"results/leakage/{train}/{test}.json")
+    manifests = [
+        Path(m) for m in prepared("manifest", leakage_pair_domains(train, test))
+    ]
+    try:
+        written = report_file.stat().st_mtime_ns
+        if any(m.stat().st_mtime_ns > written for m in manifests):
+            return None
+        content = json.loads(report_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if any(preparation_outdated(d) for d in leakage_pair_domains(train, test)):
+        return None
+    return content
+
+
+@functools.cache
+def preparation_outdated(domain):
+    """Whether a prepared domain is seen to be prepared again: its intake report names another folder,
+    split or group_pattern than the config, or images of its user folder were added, changed or removed
+    since its split manifest was written. (Settings read by every domain, such as split_seed, are not
+    compared.) Computed once per run, though several pairs ask.
+    """
+    try:
+        intake = json.loads(Path(f"results/intake/{domain}.json").read_text())
+    except (OSError, ValueError):
+        return True
+    settings = {
+        "folder": str(Path(domain_folder(domain))),
+        "split": domain_split(domain),
+        "group_pattern": DOMAINS[domain].get("group_pattern"),
+    }
+    if any(intake.get(key) != value for key, value in settings.items()):
+        return True
+    if folder_origin(domain) != "path":
+        return False
+    listing = list_domain(domain, domain_folder(domain), CLASSES, domain_split(domain))
+    manifest = prepared("manifest", [domain])[0]
+    with open(manifest, newline="") as handle:
+        prepared_paths = {row["path"] for row in csv.DictReader(handle)}
+    return bool(changed_since(listing, manifest)) or bool(
+        prepared_paths - set(listing.stats)
+    )
+
+
+def check_existing_leakage_reports():
+    """With `leakage: error`, stop before any job if the study's current leakage reports hold findings.
+
+    The setting is no rerun trigger (it decides whether a run stops, not what a check computes), so
+    without this a study whose checks ran with `report` would go on, under `error`, with its leaks.
+    """
+    if config["leakage"] != "error" or workflow.remote_exec or workflow.subprocess_exec:
+        return
+    found = []
+    for train in TRAIN_DOMAINS:
+        for test in TEST_DOMAINS:
+            findings = report_findings(current_leakage_report(train, test) or {})
+            if findings:
+                path = f"results/leakage/{train}/{test}.json"
+                found.append(f"{train} -> {test} ({path}): {'; '.join(findings)}")
+    if found:
+        listed = "\n  ".join(found)
+        raise WorkflowError(
+            f"leakage: error, and the leakage reports of {len(found)} (training domain -> test domain) "
+            f"pair(s) hold findings:\n  {listed}\nRemove the copies from the domain folders (their checks "
+            "then run again), or set leakage: report to go on and report them"
+        )
+
+
+check_existing_leakage_reports()

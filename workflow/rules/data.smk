@@ -43,7 +43,10 @@ rule prepare_domain:
         split_seed=config["split_seed"],
         group_pattern=lambda w: DOMAINS[w.domain].get("group_pattern"),
         split=lambda w: domain_split(w.domain),
-        on_bad_image=config["on_bad_image"],
+        # No on_bad_image: the script reads it from the config. As a param it would re-prepare every
+        # domain when it changes, though only a domain with bad images comes out otherwise, and such a
+        # domain reruns anyway (its fingerprint changed when they came; with error, the dry run
+        # refuses them: check_new_images).
         code=code("jobs", "manifest", "prepare"),
     script:
         "../../scripts/prepare_domain.py"

@@ -6,6 +6,8 @@ rule train_model:
         leakage=lambda w: leakage_checks(w.train, train_sources(w.train)),
         # With `leakage: error`: every other check of the study too, as an order, not an input.
         after_leakage_checks=after_every_leakage_check,
+        # Nothing to read: forces this training when its model file is damaged.
+        damaged=retrain_if_damaged,
     output:
         model="results/models/{train}/seed{seed}/model.pt",
         history="results/models/{train}/seed{seed}/history.json",
