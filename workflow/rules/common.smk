@@ -475,6 +475,16 @@ def patient_id_space(domain):
     return DOMAINS[domain].get("patient_id_space")
 
 
+def check_id_spaces(train, test):
+    """The patient id spaces one leakage check's result depends on (leakage.pair_id_spaces)."""
+    return pair_id_spaces(
+        train_sources(train),
+        test,
+        {d: image_kind(d) for d in ALL_DOMAINS},
+        {d: patient_id_space(d) for d in ALL_DOMAINS},
+    )
+
+
 def study_leakage_checks():
     """Every (training domain, test domain) check; with `leakage: error` any of them can stop the study."""
     return [
@@ -705,8 +715,9 @@ def retrain_if_damaged(wildcards):
 
 
 def current_leakage_report(train, test):
-    """The leakage report of a pair if it still describes the data: newer than the manifests it read, and
-    none of their domains to be prepared again (else its check runs again, and stops there); else None.
+    """The leakage report of a pair if it still describes the data: newer than the manifests it read, none
+    of their domains to be prepared again, and checked under today's id spaces (else its check runs again,
+    and stops there); else None.
     """
     report_file = Path(f"results/leakage/{train}/{test}.json")
     manifests = [
@@ -720,6 +731,9 @@ def current_leakage_report(train, test):
     except (OSError, ValueError):
         return None
     if any(preparation_outdated(d) for d in leakage_pair_domains(train, test)):
+        return None
+    # Checked under other id spaces: the check runs again (its param changed), and may find no patients.
+    if content.get("patient_id_spaces", {}) != check_id_spaces(train, test):
         return None
     return content
 

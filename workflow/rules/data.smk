@@ -71,12 +71,7 @@ rule check_leakage:
         sources=lambda w: train_sources(w.train),
         domains=lambda w: leakage_pair_domains(w.train, w.test),
         # Only the spaces this pair's result depends on: a change to another domain's reruns nothing here.
-        id_spaces=lambda w: pair_id_spaces(
-            train_sources(w.train),
-            w.test,
-            {d: image_kind(d) for d in ALL_DOMAINS},
-            {d: patient_id_space(d) for d in ALL_DOMAINS},
-        ),
+        id_spaces=lambda w: check_id_spaces(w.train, w.test),
         code=code("jobs", "leakage", "manifest"),
     script:
         "../../scripts/check_leakage.py"
