@@ -64,6 +64,30 @@ def test_comparison_table_pairs_against_reference_and_applies_holm():
     assert marks[("VAEs", "Original", "auroc")] and marks[("VAEs", "GANs", "auroc")]
 
 
+def test_two_seeds_give_model_level_intervals_and_comparisons_without_marks():
+    """A near-random VAEs model loses clearly, but with 2 seeds per domain the comparison is model-level: it has
+    an interval and a p-value about these models, and no domain-level mark; the cell interval is labelled so."""
+    rng = np.random.default_rng(2)
+    trains = ["Original", "VAEs"]
+    cells = _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",), n_seeds=2)
+    table = analysis.comparison_table(cells, "Original", trains, ["Original"], n_boot=500, **BOOT)
+    assert (table["level"] == "model").all() and not table["significant"].any()
+    auroc = table[table.metric == "auroc"].iloc[0]
+    assert auroc.ci_high < 0 and auroc.p_holm < 0.05  # clear for these models, yet no mark
+    assert analysis.significance_marks(table) == {}
+    assert "95% model-level interval" in analysis.cell_interval_text(0.05, 2)
+    assert "95% domain-level interval" in analysis.cell_interval_text(0.05, 3)
+    three = analysis.comparison_table(
+        _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",)),
+        "Original",
+        trains,
+        ["Original"],
+        n_boot=500,
+        **BOOT,
+    )
+    assert (three["level"] == "domain").all() and three["significant"].any()
+
+
 def test_comparison_table_refuses_unpaired_test_images():
     rng = np.random.default_rng(3)
     cells = _cells(rng, {"Original": 1.0, "GANs": 1.0}, tests=("Original",))

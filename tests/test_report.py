@@ -109,20 +109,23 @@ def test_methods_page_states_this_runs_design(report_run):
     methods = " ".join((report_run / "methods.html").read_text().split())
     assert "Domains</strong>: Original, GANs, VAEs;" in methods and "each seed (1, 2)" in methods
     assert "<em>Mixed</em> trains on the union of the training splits of Original, GANs, VAEs" in methods
-    assert "treat the marks as provisional" in methods and "Research use only" in methods
+    assert "only 2 seeds per domain these comparisons are between these models" in methods
+    assert "model-level" in methods and "Research use only" in methods
 
 
 def test_captions_state_the_coverage_of_the_configured_alpha(report_run):
     """Captions are rendered with the config: alpha 0.1 gives 90% intervals, and each says what it resamples."""
     # captions keep their line breaks, as "\\n" inside the page's JSON
     page = re.sub(r"(\\n|\s)+", " ", (report_run / "report.html").read_text())
-    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in page
-    assert "unadjusted 90% bootstrap interval" in page
+    assert "90% model-level interval (test patient groups resampled with the seed models fixed" in page
+    assert "with fewer than 3 seeds no difference between training domains is tested" in page  # 2 seeds: no marks
+    assert "unadjusted 90% interval" in page
     assert "pooled over the models of 2 seed(s)" in page
     markdown = " ".join((report_run / "summary.md").read_text().split())
-    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in markdown
+    assert "90% model-level interval (test patient groups resampled, the 2 seed models fixed" in markdown
+    assert "No `*` marks" in markdown
     assert "difference (unadjusted 90% CI)" in markdown and "95%" not in markdown
-    assert "90\\% two-level bootstrap interval" in (report_run / "summary.tex").read_text()
+    assert "90\\% model-level interval" in (report_run / "summary.tex").read_text()
 
 
 def test_per_seed_counts_stand_beside_the_pooled_ones(report_run):
@@ -164,7 +167,8 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
     np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
-    assert (comparisons["significant"] == (comparisons["p_holm"] < STATISTICS["alpha"])).all()
+    # 2 seeds: model-level comparisons, Holm-corrected p-values, but never a mark
+    assert (comparisons["level"] == "model").all() and not comparisons["significant"].any()
     assert comparisons["p_value"].min() >= 2 / (STATISTICS["comparison_resamples"] + 1) - 1e-12
     summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
     for row in comparisons.itertuples():
@@ -189,8 +193,8 @@ def test_findings_are_generated_from_the_numbers(report_run):
     ):
         assert f"## {heading}" in text
     assert "Research use only" in text and "not X-rays" in text
-    assert "the 36 p-values" in text
-    assert "two-level bootstrap (1000 replicates per cell" in text and "95%" not in text
+    assert "their 36 model-level p-values" in text
+    assert "over 1000 resamples of the test split's patient groups" in text and "95%" not in text
 
 
 def test_main_tables_markdown_and_latex(report_run):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from synthcxr.analysis import excludes_zero, interval_label, p_floor_text, p_value_text
 from synthcxr.catalog import COMPARED_METRICS, LABELS
+from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
 from synthcxr.text import html_page, listing
 
 DISCLAIMER = (
@@ -39,19 +40,20 @@ def interval(row, alpha):
 
 
 def seed_caveat(n_seeds):
-    """What the seed count allows a comparison to say about training domains ('' from 3 seeds on)."""
-    if n_seeds == 1:
-        return (
-            "With one seed per training domain, seed-to-seed variation cannot be estimated: each comparison is "
-            "between two particular models, not between training domains."
-        )
-    if n_seeds == 2:
-        return (
-            "With only 2 seeds per training domain, the seed part of the bootstrap rests on 2 models per domain "
-            "and is crude: its p-values tend to be too small, so treat the significance calls as provisional and "
-            "use more seeds (config/study.yaml has 5) before drawing conclusions about training domains."
-        )
-    return ""
+    """What the seed count allows the intervals and comparisons to say ('' from 3 seeds on)."""
+    if seed_level(n_seeds) == "domain":
+        return ""
+    return (
+        f"With {n_seeds} seed(s) per training domain (fewer than {MIN_DOMAIN_SEEDS}), seed-to-seed variation "
+        "cannot be estimated usefully: every interval and comparison is model-level (test images only), about "
+        "these particular models and not about training domains, and no difference is marked significant. Use "
+        f"at least {MIN_DOMAIN_SEEDS} seeds (config/study.yaml has 5) for conclusions about training domains."
+    )
+
+
+def model_level(rows):
+    """Whether comparison ``rows`` are model-level (fewer than 3 seeds; tables without the column: domain)."""
+    return any(getattr(row, "level", "domain") == "model" for row in rows)
 
 
 def pair_rows(comparisons, train, test):
@@ -82,6 +84,11 @@ def significance_clause(rows, n_boot):
     if rows and all(pd.isna(row.p_value) for row in rows):
         note = next((row.note for row in rows if isinstance(row.note, str) and row.note), "")
         return "not tested" + (f" ({note})" if note else "")
+    if model_level(rows):
+        return (
+            f"a model-level comparison of these models only (fewer than {MIN_DOMAIN_SEEDS} seeds): "
+            "no difference between the training domains is tested"
+        )
     significant = [row for row in rows if bool(row.significant)]
     unadjusted_only = [row for row in rows if not bool(row.significant) and excludes_zero(row)]
     higher_or_lower = (
@@ -109,6 +116,8 @@ def verdict(rows):
     rows = list(rows)
     if rows and all(pd.isna(row.p_value) for row in rows):
         return "could not be tested against"
+    if model_level(rows):
+        return f"was compared only model by model (fewer than {MIN_DOMAIN_SEEDS} seeds, no test) with"
     higher = [row for row in rows if bool(row.significant) and row.difference > 0]
     lower = [row for row in rows if bool(row.significant) and row.difference < 0]
     if higher and lower:
@@ -186,6 +195,39 @@ def generator_sections(context):
     return [("What the generators saw", paragraphs)] if paragraphs else []
 
 
+def interval_sentence(context):
+    """What a cell's interval is about: the training domain (3 or more seeds) or these models."""
+    n_seeds, alpha = len(context["seeds"]), context["alpha"]
+    if seed_level(n_seeds) == "domain":
+        return (
+            f"A cell's {interval_label(alpha)} interval is about the training domain: it estimates the metric "
+            "expected of a model trained on that domain with a new seed, on this test split's kind of images. "
+            f"It adds the variance of the seed mean over {context['n_boot_intervals']} resamples of the test "
+            "split's patient groups (seed models fixed) to the seeds' variance, with a t of k - 1 degrees of "
+            "freedom for the k seeds."
+        )
+    return (
+        f"A cell's {interval_label(alpha)} interval is model-level: the percentile interval over "
+        f"{context['n_boot_intervals']} resamples of the test split's patient groups with the {n_seeds} seed "
+        "model(s) fixed, about these models only."
+    )
+
+
+def comparison_sentence(ref, n_seeds, n_boot):
+    """How a training domain is compared with the reference, at the level the seeds allow."""
+    if seed_level(n_seeds) == "domain":
+        return (
+            f"Each training domain is compared with the {ref}-trained models on the same test images: the "
+            f"difference of seed means, its interval and p-value from {n_boot} resamples of the test patient "
+            "groups (the same for both domains) plus both domains' seed variances (t, Welch-Satterthwaite "
+            "degrees of freedom), so that a significant difference is one between training domains; "
+        )
+    return (
+        f"Each training domain is compared with the {ref}-trained models on the same test images over "
+        f"{n_boot} resamples of the test patient groups, at the model level only; "
+    )
+
+
 def methods_paragraph(trains, comparisons, context, metrics):
     """How the numbers were made: the cells, their intervals, the comparisons and their correction."""
     ref, alpha, n_boot = context["reference"], context["alpha"], context["n_boot_comparisons"]
@@ -194,15 +236,10 @@ def methods_paragraph(trains, comparisons, context, metrics):
         f"{len(trains)} training domains ({listing(trains)}) were each tested on the held-out test splits "
         f"of {len(context['test_domains'])} domains ({listing(context['test_domains'])}), with "
         f"{len(context['seeds'])} seed(s) per training domain (seeds {listing(map(str, context['seeds']))}). "
-        f"Every number is a mean over seeds. A cell's interval is the {interval_label(alpha)} percentile "
-        f"interval of a two-level bootstrap ({context['n_boot_intervals']} replicates per cell, "
-        "each resampling "
-        "the cell's seeds and the patient groups of the test split), so it covers the seed-to-seed variation "
-        "as well as the finite test set. Each training domain is compared with the "
-        f"{ref}-trained models on the same test images by a bootstrap of the difference of seed means "
-        f"({n_boot} replicates) that resamples the test patient groups (the same "
-        "for both domains) and each domain's seeds, so that a significant difference is one between "
-        "training domains, not only between these particular models; "
+        f"Every number is a mean over seeds. "
+        + interval_sentence(context)
+        + " "
+        + comparison_sentence(ref, len(context["seeds"]), context["n_boot_comparisons"])
         + (
             f"the {n_tests} p-values ({listing(LABELS[m] for m in metrics)} for every pair) are Holm-corrected "
             f"together and a difference is called significant when its adjusted p-value is below {alpha}; "
@@ -210,6 +247,8 @@ def methods_paragraph(trains, comparisons, context, metrics):
             "is not significant after the correction, and the sentences below say which is which. "
             f"A p-value written 'p < {p_floor_text(n_boot)}' is at the "
             "resolution floor of the bootstrap. "
+            if n_tests and seed_level(len(context["seeds"])) == "domain"
+            else f"their {n_tests} model-level p-values are in comparisons.csv, Holm-corrected, but mark nothing. "
             if n_tests
             else "no comparison could be tested. "
         )

@@ -18,6 +18,7 @@ from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, LABELS, THRESHO
 from synthcxr.catalog import METRICS as POINT_METRICS
 from synthcxr.jobs import code_version, package_versions, repository_root, run_environment
 from synthcxr.metrics import seed_mean_sd
+from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
 from synthcxr.text import listing
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
@@ -263,11 +264,17 @@ def latex_table(summary, marks, reference, alpha, metrics=INTERVAL_METRICS):
     seeds = sorted(set(summary["n_seeds"]))
     caption = (
         f"Each CNN trained on one domain (Train) and tested on a held-out test split (Test): mean over "
-        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(cell_interval_text(alpha))}. "
+        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(cell_interval_text(alpha, min(seeds)))}. "
         "Majority: accuracy of always predicting the majority class. "
-        f"* differs from the {latex_escape(reference)}-trained models on the same test images (bootstrap over "
-        f"test patient groups and seeds, Holm-adjusted $p < {alpha}$); only {compared_metrics_text()} were "
-        "tested, the other columns carry no *. PNEUMONIA is the positive class. "
+        + (
+            f"* differs from the {latex_escape(reference)}-trained models on the same test images (test patient "
+            f"groups and both domains' seeds, Holm-adjusted $p < {alpha}$); only {compared_metrics_text()} were "
+            "tested, the other columns carry no *. "
+            if seed_level(min(seeds)) == "domain"
+            else f"No * marks: with fewer than {MIN_DOMAIN_SEEDS} seeds no difference between training domains "
+            "is tested. "
+        )
+        + "PNEUMONIA is the positive class. "
         "Research use only, not for diagnosis."
     )
     latex = table.style.hide(axis="index").to_latex(
