@@ -244,13 +244,86 @@ def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test
     sections = findings.findings(summary, comparisons, context)
     titles = [title for title, _ in sections]
     text = "\n".join(p for _, paragraphs in sections for p in paragraphs)
-    assert titles.index("On real images that no training and no generator saw") < titles.index(
-        "Training on synthetic instead of real images"
+    # GANs' generator data is unknown: the heading names it instead of claiming no generator saw Ext
+    heading = (
+        "On real images that no training saw and no generator is known to have seen (the generator data of GANs "
+        "is unknown)"
     )
-    assert "On real images that no training and no generator saw (Ext, 40 images)" in text
+    assert titles.index(heading) < titles.index("Training on synthetic instead of real images")
+    assert f"{heading} (Ext, 40 images)" in text and "no training and no generator saw" not in text
+    known = findings.findings(summary, comparisons, dict(context, generator_unknown=[]))
+    assert "On real images that no training and no generator saw" in [title for title, _ in known]
     assert "training on Hospital2 instead of" not in text  # never framed as synthetic...
     assert "training on real images of Hospital2 instead of Original" in text  # ...but as real
     synthetic = dict(sections)["Training on synthetic instead of real images"]
     assert synthetic and all("training on GANs instead of Original" in p for p in synthetic)
     assert not any(p.startswith("Hospital2") for p in dict(sections)["Where synthetic training falls short"])
     assert "The images the generator of GANs was trained on are unknown" in text
+
+
+def _seen_study(difference=0.05, significant=True):
+    """Mixed and GANs against Original on two test splits, Original and GANs; a generator behind GANs (and so
+    behind Mixed) saw the GANs test split. Every compared metric differs by ``difference``."""
+    rows = []
+    for train in ("GANs", "Mixed"):
+        for test in ("Original", "GANs"):
+            for row in _comparison_rows(train, test, difference if train == "Mixed" else -difference):
+                rows.append(dict(row, p_value=0.001, p_holm=0.004, significant=significant))
+    comparisons = pd.DataFrame(rows)
+    summary = pd.DataFrame(
+        [
+            dict(train=train, test=test, n_test=40, accuracy=0.8, majority_baseline_accuracy=0.5)
+            for train in ("Original", "GANs", "Mixed")
+            for test in ("Original", "GANs")
+        ]
+    )
+    context = dict(
+        CONTEXT,
+        synthetic=["GANs"],
+        generator_saw_test={"GANs": ["GANs"], "Mixed": ["GANs"]},
+        generator_unknown=[],
+    )
+    return summary, comparisons, context
+
+
+def test_a_test_split_a_generator_saw_is_flagged_in_the_mixed_section_and_not_counted_as_a_win():
+    summary, comparisons, context = _seen_study()
+    mixed = dict(findings.findings(summary, comparisons, context))["Does Mixed beat Original?"]
+    assert mixed[0].startswith("Mixed beats Original on 1 of 1 test splits that no generator behind it saw (Original).")
+    assert "The GANs test split is not counted: a generator behind Mixed saw its test images." in mixed[0]
+    on_gans = next(p for p in mixed if p.startswith("On the GANs test split"))
+    on_original = next(p for p in mixed if p.startswith("On the Original test split"))
+    assert "a generator behind it saw these test images" in on_gans
+    assert "a generator behind it saw" not in on_original
+
+
+def test_a_test_split_a_generator_saw_is_flagged_in_the_shortfall_section():
+    summary, comparisons, context = _seen_study()
+    (shortfall,) = dict(findings.findings(summary, comparisons, context))["Where synthetic training falls short"]
+    caveat = " (a generator behind it saw these test images: this cell overstates generalisation)"
+    # each of the 4 metrics on the GANs split carries the caveat, none on the Original split
+    assert shortfall.count(f"0.0040){caveat}") == 4
+    assert shortfall.count("on Original (-0.050") == 4 and f"on Original (-0.050{caveat}" not in shortfall
+
+
+def test_leakage_between_two_identical_domains_is_stated_beside_every_sentence_it_affects():
+    """Report mode: GANs holds the same images as Original. Every sentence comparing the two says so, so that
+    'does not differ significantly' is not read as evidence about two independent data sets."""
+    summary, comparisons, context = _seen_study(difference=0.0, significant=False)
+    overlap = {"domains": ["GANs", "Original"], "shared_images": 120, "share": 1.0, "identical": True}
+    context = dict(context, generator_saw_test={}, domain_overlaps=[overlap])
+    sections = dict(findings.findings(summary, comparisons, context))
+    caution = (
+        "caution, leakage between domains: GANs and Original share 120 image(s) with equal pixels (100% of the "
+        "smaller; largely the same images under two names): this is not a comparison of independent data"
+    )
+    synthetic = sections["Training on synthetic instead of real images"]
+    assert len(synthetic) == 2 and all(caution in p for p in synthetic)
+    (shortfall,) = sections["Where synthetic training falls short"]
+    assert shortfall.endswith(" C" + caution[1:] + ".")
+    # Mixed against Original: affected on the GANs test split (its images are Original's), not on Original's
+    mixed = sections["Does Mixed beat Original?"]
+    assert caution in next(p for p in mixed if p.startswith("On the GANs test split"))
+    assert "caution" not in next(p for p in mixed if p.startswith("On the Original test split"))
+    without = dict(findings.findings(summary, comparisons, dict(context, domain_overlaps=[])))
+    assert not any("caution" in p for paragraphs in without.values() for p in paragraphs)

@@ -136,6 +136,32 @@ def saw_note(context, train, test):
     return " (a generator behind it saw these test images: this cell overstates generalisation)" if test in seen else ""
 
 
+def overlap_note(context, *domains, sentence=False):
+    """' (caution, leakage between domains: A and B share n images ...)' for the pairs of ``domains`` that the
+    leakage check found sharing images (``context['domain_overlaps']``; report mode: reported, not stopped);
+    a sentence of its own with ``sentence``; '' where no pair does."""
+    notes = []
+    for entry in context.get("domain_overlaps") or []:
+        first, second = entry["domains"]
+        if first in domains and second in domains and first != second:
+            notes.append(
+                f"{first} and {second} share {entry['shared_images']} image(s) with equal pixels "
+                f"({entry['share']:.0%} of the smaller"
+                + ("; largely the same images under two names" if entry.get("identical") else "")
+                + ")"
+            )
+    if not notes:
+        return ""
+    text = f"aution, leakage between domains: {listing(notes)}: this is not a comparison of independent data"
+    return f" C{text}." if sentence else f" (c{text})"
+
+
+def unseen_tests(context, train):
+    """The test splits whose test images no generator behind ``train`` saw, in the order of the study."""
+    seen = (context.get("generator_saw_test") or {}).get(train, [])
+    return [test for test in context["test_domains"] if test not in seen]
+
+
 def instead_paragraphs(comparisons, context, trains, metrics, what=""):
     """'On the T test split (...), training on X instead of the reference changed ...' per test and training domain."""
     ref, alpha, paragraphs = context["reference"], context["alpha"], []
@@ -150,7 +176,7 @@ def instead_paragraphs(comparisons, context, trains, metrics, what=""):
             paragraphs.append(
                 f"On the {test} test split ({first.n_test} images, {first.n_groups} patient groups), training on "
                 f"{what}{train} instead of {ref} changed {listing(changes)}; "
-                f"{significance}{saw_note(context, train, test)}."
+                f"{significance}{saw_note(context, train, test)}{overlap_note(context, train, ref, test)}."
             )
     return paragraphs
 
@@ -168,15 +194,27 @@ def external_sections(summary, comparisons, context, metrics):
             for row in cells.itertuples()
         ]
         verdicts = [
-            f"{train} {verdict(rows[m] for m in metrics if m in rows)} {ref}"
+            f"{train} {verdict(rows[m] for m in metrics if m in rows)} {ref}{overlap_note(context, train, ref, test)}"
             for train in cells["train"]
             if (rows := pair_rows(comparisons, train, test))
         ]
         paragraphs.append(
-            f"On real images that no training and no generator saw ({test}, {int(cells['n_test'].iloc[0])} images): "
+            f"{external_heading(context)} ({test}, {int(cells['n_test'].iloc[0])} images): "
             f"{listing(scores)}. " + (f"Against the {ref}-trained models: {listing(verdicts)}." if verdicts else "")
         )
-    return [("On real images that no training and no generator saw", paragraphs)] if paragraphs else []
+    return [(external_heading(context), paragraphs)] if paragraphs else []
+
+
+def external_heading(context):
+    """'On real images that no training and no generator saw', naming the synthetic domains whose generator's
+    training data is unknown (their generator may have seen them)."""
+    unknown = context.get("generator_unknown") or []
+    if not unknown:
+        return "On real images that no training and no generator saw"
+    return (
+        "On real images that no training saw and no generator is known to have seen (the generator data of "
+        f"{listing(unknown)} is unknown)"
+    )
 
 
 def generator_sections(context):
@@ -294,25 +332,33 @@ def mixed_sections(comparisons, context, metrics, trains):
     ref, mixed, alpha = context["reference"], context.get("mixed"), context["alpha"]
     if not (mixed and mixed in trains):
         return []
-    paragraphs, wins = [], []
+    paragraphs, wins, unseen = [], [], unseen_tests(context, mixed)
     for test in context["test_domains"]:
         rows = pair_rows(comparisons, mixed, test)
         if not rows:
             continue
         word = verdict(rows[m] for m in metrics if m in rows)
-        if word == "beats":
+        if word == "beats" and test in unseen:
             wins.append(test)
         changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
         significance = significance_clause((rows[m] for m in metrics if m in rows), context["n_boot_comparisons"])
         paragraphs.append(
             f"On the {test} test split, {mixed} {word} {ref}: training on {mixed} instead of {ref} changed "
-            f"{listing(changes)}; {significance}."
+            f"{listing(changes)}; {significance}{saw_note(context, mixed, test)}"
+            f"{overlap_note(context, mixed, ref, test)}."
         )
-    count = len(context["test_domains"])
+    seen = [test for test in context["test_domains"] if test not in unseen]
     paragraphs.insert(
         0,
-        f"{mixed} beats {ref} on {len(wins)} of {count} test splits"
+        f"{mixed} beats {ref} on {len(wins)} of {len(unseen)} test splits"
+        + (" that no generator behind it saw" if seen else "")
         + (f" ({listing(wins)})." if wins else ".")
+        + (
+            f" The {listing(seen)} test split{'s are' if len(seen) > 1 else ' is'} not counted: a generator behind "
+            f"{mixed} saw {'their' if len(seen) > 1 else 'its'} test images."
+            if seen
+            else ""
+        )
         + " Beating means at least one significantly higher metric and none significantly lower.",
     )
     return [(f"Does {mixed} beat {ref}?", paragraphs)]
@@ -330,7 +376,7 @@ def shortfall_paragraph(train, comparisons, context, metrics):
     else:
         parts = [
             f"{LABELS[row.metric]} on {row.test} ({signed(row.difference)}, {interval(row, alpha)}, "
-            f"{holm_p(row, context['n_boot_comparisons'])})"
+            f"{holm_p(row, context['n_boot_comparisons'])}){saw_note(context, train, row.test)}"
             for row in lower.itertuples()
         ]
         text = f"{train}-trained models fall significantly short of {ref}-trained ones in {listing(parts)}."
@@ -339,11 +385,11 @@ def shortfall_paragraph(train, comparisons, context, metrics):
         worst = next(defined.loc[[defined["difference"].idxmin()]].itertuples())
         text += (
             f" The largest shortfall of {train} is in {LABELS[worst.metric]} on the {worst.test} test split: "
-            f"{signed(worst.difference)} ({interval(worst, alpha)})."
+            f"{signed(worst.difference)} ({interval(worst, alpha)}){saw_note(context, train, worst.test)}."
         )
     elif not defined.empty:
         text += f" No compared metric of {train} is below that of {ref} on any test split."
-    return text
+    return text + overlap_note(context, train, ref, sentence=True)
 
 
 def shortfall_sections(comparisons, context, metrics):
@@ -389,7 +435,8 @@ def findings(summary, comparisons, context):
     the intervals and the tests), min_groups_per_class, demo (bool); optional: real_trains (other real
     training domains), external (real external test sets no generator saw), generator_saw_test
     ({training domain: test domains its generator saw}), generator_unknown (synthetic training domains
-    whose generator's training data is unknown).
+    whose generator's training data is unknown), domain_overlaps (pairs of domains sharing images, entries of
+    synthcxr.leakage.domain_overlaps: stated beside every sentence comparing or testing on both).
     """
     metrics = [m for m in COMPARED_METRICS if m in set(comparisons["metric"])]
     trains = list(dict.fromkeys(summary["train"]))
