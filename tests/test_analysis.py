@@ -88,6 +88,28 @@ def test_two_seeds_give_model_level_intervals_and_comparisons_without_marks():
     assert (three["level"] == "domain").all() and three["significant"].any()
 
 
+def test_the_primary_endpoint_is_its_own_holm_family():
+    """AUROC on GANs (one comparison per training domain) is corrected among its 3 p-values only; the other 21
+    rows form the secondary family."""
+    rng = np.random.default_rng(2)
+    trains = ["Original", "GANs", "VAEs", "Mixed"]
+    cells = _cells(rng, {"Original": 1.5, "GANs": 1.4, "VAEs": 0.1, "Mixed": 1.6})
+    primary = {"metric": "auroc", "test": "GANs"}
+    table = analysis.comparison_table(
+        cells, "Original", trains, ["Original", "GANs"], n_boot=300, primary=primary, **BOOT
+    )
+    first = table[table.family == "primary"]
+    assert len(first) == 3 and set(first.metric) == {"auroc"} and set(first.test) == {"GANs"}
+    second = table[table.family == "secondary"]
+    assert len(second) == 21
+    np.testing.assert_allclose(first["p_holm"], holm(first["p_value"]))
+    np.testing.assert_allclose(second["p_holm"], holm(second["p_value"]))
+    assert list(table.columns[:5]) == ["test", "train", "reference", "metric", "family"]
+    single = analysis.comparison_table(cells, "Original", trains, ["Original", "GANs"], n_boot=300, **BOOT)
+    assert set(single.family) == {"secondary"}
+    np.testing.assert_allclose(single["p_holm"], holm(single["p_value"]))
+
+
 def test_comparison_table_refuses_unpaired_test_images():
     rng = np.random.default_rng(3)
     cells = _cells(rng, {"Original": 1.0, "GANs": 1.0}, tests=("Original",))

@@ -1,5 +1,7 @@
 """Findings: the sentences of findings.md and their HTML form, from the numbers of the comparison tables."""
 
+import re
+
 import pandas as pd
 import pytest
 from simulated import COMPARED_VALUES, _unadjusted_versus_holm, simulated_study
@@ -243,7 +245,7 @@ def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test
     )
     sections = findings.findings(summary, comparisons, context)
     titles = [title for title, _ in sections]
-    text = "\n".join(p for _, paragraphs in sections for p in paragraphs)
+    text = "\n".join(p for _, paragraphs in sections for p in paragraphs if isinstance(p, str))
     # GANs' generator data is unknown: the heading names it instead of claiming no generator saw Ext
     heading = (
         "On real images that no training saw and no generator is known to have seen (the generator data of GANs "
@@ -326,4 +328,46 @@ def test_leakage_between_two_identical_domains_is_stated_beside_every_sentence_i
     assert caution in next(p for p in mixed if p.startswith("On the GANs test split"))
     assert "caution" not in next(p for p in mixed if p.startswith("On the Original test split"))
     without = dict(findings.findings(summary, comparisons, dict(context, domain_overlaps=[])))
-    assert not any("caution" in p for paragraphs in without.values() for p in paragraphs)
+    assert "caution" not in findings.to_markdown(list(without.items()))
+
+
+def _sentences(text):
+    return len(re.findall(r"[.?!](?:\s|$)", text))
+
+
+def test_the_findings_lead_with_a_headline_of_at_most_five_sentences_naming_the_primary_endpoint(study):
+    summary, comparisons = study
+    context = dict(CONTEXT, primary={"metric": "auroc", "test": "GANs"})
+    sections = findings.findings(summary, comparisons, context)
+    headline, intro, table = sections[0][1][:3]
+    assert sections[0][0] is None and _sentences(headline) <= 5
+    assert headline.startswith("Question: do models trained on synthetic chest X-rays (GANs and VAEs)")
+    assert "Primary endpoint, AUROC on the GANs test split: Original-trained models" in headline
+    vaes = comparisons[(comparisons.train == "VAEs") & (comparisons.test == "GANs") & (comparisons.metric == "auroc")]
+    row = next(vaes.itertuples())
+    assert f"VAEs {row.difference:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f})" in headline
+    assert "VAEs falls short of Original" in headline and headline.count("Caveat") == 1
+    # the compact table: training domain x test split, the primary metric's difference with interval and mark
+    assert list(table.columns) == ["training domain", "Original", "GANs"]
+    assert list(table["training domain"]) == ["Original", "GANs", "VAEs", "Mixed"]
+    assert table.iloc[0, 1].endswith("(reference)") and table.iloc[2, 2].endswith("*")
+    assert "AUROC on each test split" in intro
+    markdown = findings.to_markdown(sections)
+    assert markdown.index("Primary endpoint") < markdown.index("| training domain") < markdown.index("## Details")
+    assert findings.words_before_details(markdown) < 600
+    page = findings.to_html(sections)
+    assert "<table" in page and "<code>*</code>" in page and "`" not in page
+
+
+def test_the_headline_caveat_follows_what_limits_the_primary_result(study):
+    summary, comparisons = study
+
+    def caveat(**changes):
+        headline = findings.findings(summary, comparisons, dict(CONTEXT, **changes))[0][1][0]
+        return headline[headline.index("Caveat") :]
+
+    assert "model-level" in caveat(seeds=[1, 2]) and "no difference between training domains" in caveat(seeds=[1])
+    seen = caveat(generator_saw_test={"GANs": ["Original"]})
+    assert seen.startswith("Caveat: a generator behind GANs saw the Original test images")
+    assert "generator of VAEs learned from are unknown" in caveat(generator_unknown=["VAEs"])
+    assert "one train/test split and one run of each generator" in caveat()

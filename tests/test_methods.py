@@ -30,6 +30,7 @@ def methods_settings(seeds=(1, 2)):
         "n_boot_comparisons": settings["comparison_resamples"],
         "alpha": settings["alpha"],
         "min_groups_per_class": settings["min_groups_per_class"],
+        "primary": {"metric": "auroc", "test": "Original"},
     }
 
 
@@ -63,6 +64,12 @@ def test_methods_page_says_how_far_to_trust_few_seeds():
     assert "domain-level" in many and "Welch-Satterthwaite" in many and "with a new seed" in many
     # claims the numbers cannot carry are gone (issue 23)
     assert "should reproduce" not in many and "covers the luck of the seeds" not in many
+
+
+def test_methods_page_states_the_primary_endpoint_and_its_own_holm_family():
+    methods = " ".join(render_methods(methods_settings()).split())
+    assert "AUROC on the Original test split" in methods and "tested apart from everything else" in methods
+    assert "Holm's step-down correction within two families" in methods
 
 
 def test_methods_page_states_the_scope_of_the_intervals():

@@ -166,7 +166,11 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert len(comparisons) == 3 * 3 * 4  # 3 training domains x 3 test splits x 4 metrics
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
-    np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
+    # the primary endpoint (default: AUROC on the reference's test split, no external set here) is its own family
+    primary = comparisons[comparisons["family"] == "primary"]
+    assert set(primary["metric"]) == {"auroc"} and set(primary["test"]) == {"Original"} and len(primary) == 3
+    for _, members in comparisons.groupby("family"):
+        np.testing.assert_allclose(members["p_holm"], holm(members["p_value"]))
     # 2 seeds: model-level comparisons, Holm-corrected p-values, but never a mark
     assert (comparisons["level"] == "model").all() and not comparisons["significant"].any()
     assert comparisons["p_value"].min() >= 2 / (STATISTICS["comparison_resamples"] + 1) - 1e-12

@@ -22,8 +22,9 @@ Decisions (stated in summary.md, findings.md and the report):
   McNemar's test (accuracy) and DeLong's test (AUROC) between the two models of each seed are reported beside it
   (:func:`seedwise_test`): they compare single models, not training domains, and assume independent
   images (not true within a patient).
-- Holm's step-down correction across every comparison in the table (all test domains, training
-  domains and metrics), controlling the family-wise error rate.
+- Holm's step-down correction within two families, controlling the family-wise error rate of each: the
+  primary endpoint's comparisons (one metric on one test split, one per training domain;
+  :mod:`synthcxr.endpoints`) and all the others (the secondary family).
 - No interval and no test where the test split has fewer than ``min_groups_per_class`` patient groups
   of a class: a bootstrap of a handful of groups gives degenerate intervals (an AUROC interval of
   [1, 1] from two images) and spurious p-values.
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, VOLUME_METRICS
+from synthcxr.endpoints import family
 from synthcxr.metrics import classification_metrics, seed_mean_sd
 from synthcxr.predictions import read_predictions
 from synthcxr.stats import (
@@ -273,17 +275,25 @@ def domain_comparison_rows(cell, base, reference_values, metrics, differences, n
     return rows
 
 
-def holm_corrected_table(rows, alpha):
-    """The comparison table of ``rows``: Holm across all of them, the method, the seedwise tests, the note last."""
+def holm_corrected_table(rows, alpha, primary=None):
+    """The comparison table of ``rows``: Holm within each family (the primary endpoint's comparisons, the
+    others; :func:`synthcxr.endpoints.family`), the method, the seedwise tests, the note last."""
     table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
-    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
+    table.insert(
+        table.columns.get_loc("metric") + 1, "family", [family(r.test, r.metric, primary) for r in table.itertuples()]
+    )
+    table["p_holm"] = np.nan
+    for members in table.groupby("family").groups.values():
+        table.loc[members, "p_holm"] = holm_adjust(table.loc[members, "p_value"].to_numpy(dtype=float))
     # Fewer than MIN_DOMAIN_SEEDS seeds: a comparison of these models, never a domain-level mark.
     table["significant"] = (table["p_holm"] < alpha) & (table["level"] == "domain")
     table["method"] = COMPARISON_METHOD
     table["seedwise_test"] = [row["seedwise_test"] for row in rows]
     table["seedwise_p_max"] = [row["seedwise_p_max"] for row in rows]
     extra = ["p_holm", "significant", "method", "seedwise_test", "seedwise_p_max"]
-    return table[COMPARISON_COLUMNS[:-1] + extra + ["note"]]
+    columns = COMPARISON_COLUMNS[:-1]
+    columns = [*columns[: columns.index("metric") + 1], "family", *columns[columns.index("metric") + 1 :]]
+    return table[columns + extra + ["note"]]
 
 
 def comparison_table(
@@ -297,11 +307,16 @@ def comparison_table(
     alpha,
     seed,
     min_groups_per_class,
+    primary=None,
 ):
-    """Each training domain against ``reference`` on each test split, Holm-corrected across all rows.
+    """Each training domain against ``reference`` on each test split, Holm-corrected within each family.
 
-    Columns: test, train, reference, metric, n_test, n_groups, n_seeds, level ('domain' with at least
-    :data:`synthcxr.stats.MIN_DOMAIN_SEEDS` seeds per domain, else 'model'), train_value, reference_value
+    ``primary`` ({metric, test}, :func:`synthcxr.endpoints.primary_endpoint`): its comparisons (one per
+    training domain) form the primary Holm family, every other row the secondary one; None: one family.
+
+    Columns: test, train, reference, metric, family ('primary' or 'secondary'), n_test, n_groups, n_seeds,
+    level ('domain' with at least :data:`synthcxr.stats.MIN_DOMAIN_SEEDS` seeds per domain, else 'model'),
+    train_value, reference_value
     (seed-averaged metrics), difference (train minus reference), ci_low, ci_high, p_value, p_holm,
     significant (p_holm < alpha at the domain level; never at the model level), method, seedwise_test
     and seedwise_p_max (:func:`seedwise_test`, not part of the Holm family), note.
@@ -326,7 +341,7 @@ def comparison_table(
                 cells[(train, test)], base, reference_values, metrics, differences.get(train), note
             )
             rows += [{"test": test, "train": train, "reference": reference, **row} for row in cell_rows]
-    return holm_corrected_table(rows, alpha)
+    return holm_corrected_table(rows, alpha, primary)
 
 
 # Classic per-image tests beside the bootstrap, for readers who expect them (one model per seed).

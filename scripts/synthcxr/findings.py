@@ -266,6 +266,21 @@ def comparison_sentence(ref, n_seeds, n_boot):
     )
 
 
+def holm_families_text(comparisons, context, metrics):
+    """How the p-values are Holm-corrected: the primary endpoint apart from the rest, or all together."""
+    tested = comparisons[comparisons["p_value"].notna()]
+    compared = f"{listing(LABELS[m] for m in metrics)} for every pair"
+    if "family" not in tested or not (tested["family"] == "primary").any():
+        return f"the {len(tested)} p-values ({compared}) are Holm-corrected together and "
+    primary = primary_of(context)
+    n_primary = int((tested["family"] == "primary").sum())
+    return (
+        f"the primary endpoint, {LABELS[primary['metric']]} on the {primary['test']} test split, is tested apart: "
+        f"its {n_primary} p-values (one per training domain) form one Holm family, the other "
+        f"{len(tested) - n_primary} ({compared}) the secondary family; "
+    )
+
+
 def methods_paragraph(trains, comparisons, context, metrics):
     """How the numbers were made: the cells, their intervals, the comparisons and their correction."""
     ref, alpha, n_boot = context["reference"], context["alpha"], context["n_boot_comparisons"]
@@ -279,8 +294,8 @@ def methods_paragraph(trains, comparisons, context, metrics):
         + " "
         + comparison_sentence(ref, len(context["seeds"]), context["n_boot_comparisons"])
         + (
-            f"the {n_tests} p-values ({listing(LABELS[m] for m in metrics)} for every pair) are Holm-corrected "
-            f"together and a difference is called significant when its adjusted p-value is below {alpha}; "
+            holm_families_text(comparisons, context, metrics)
+            + f"a difference is called significant when its adjusted p-value is below {alpha}; "
             "the intervals of the differences are unadjusted, so one can exclude zero for a difference that "
             "is not significant after the correction, and the sentences below say which is which. "
             f"A p-value written 'p < {p_floor_text(n_boot)}' is at the "
@@ -305,6 +320,7 @@ def opening_sections(trains, comparisons, context, metrics):
     notice = DISCLAIMER + (" " + DEMO_NOTE if context.get("demo") else "")
     return [
         (None, [provenance, notice]),
+        *details_section(),
         ("How the numbers were made", [methods_paragraph(trains, comparisons, context, metrics)]),
     ]
 
@@ -427,6 +443,173 @@ def baseline_sections(summary, alpha):
     return [("Against the majority-class baseline", paragraphs)]
 
 
+# ---------------------------------------------------------------------------
+# The headline: at most five sentences and one compact table, before the details
+
+
+def primary_of(context):
+    """The primary endpoint {metric, test} of ``context`` (default: AUROC on the first external test set no
+    generator saw, else the reference's test split, as synthcxr.endpoints.primary_endpoint)."""
+    external = context.get("external") or []
+    return context.get("primary") or {"metric": "auroc", "test": external[0] if external else context["reference"]}
+
+
+def summary_value(summary, train, test, metric):
+    """(mean, low, high) of one cell's metric in the summary table (NaN where absent)."""
+    rows = summary[(summary["train"] == train) & (summary["test"] == test)]
+    if rows.empty or metric not in rows:
+        nan = float("nan")
+        return nan, nan, nan
+    row = rows.iloc[0]
+    return tuple(float(row.get(column, float("nan"))) for column in (metric, f"{metric}_ci_low", f"{metric}_ci_high"))
+
+
+def short_interval(low, high, alpha):
+    """'95% CI -0.080 to -0.020' (no 'unadjusted': the headline's intervals are each one comparison's)."""
+    if pd.isna(low) or pd.isna(high):
+        return "no interval"
+    return f"{interval_label(alpha)} CI {signed(low)} to {signed(high)}"
+
+
+def primary_answer(row, ref):
+    """One training domain's answer on the primary endpoint, from its single comparison row."""
+    if pd.isna(row.p_value):
+        return f"could not be tested against {ref}"
+    if model_level([row]):
+        return f"differs from {ref} by {signed(row.difference)} for these models (model-level, not tested)"
+    if bool(row.significant):
+        return f"{'beats' if row.difference > 0 else 'falls short of'} {ref}"
+    return f"shows no significant difference from {ref} (not evidence that they are equal)"
+
+
+def main_caveat(context, answered):
+    """The one caveat the headline states: few seeds, then a generator that saw (or may have seen) the primary
+    test split, then the scope of every interval."""
+    primary, n_seeds = primary_of(context), len(context["seeds"])
+    if seed_level(n_seeds) == "model":
+        return (
+            f"Caveat: with {n_seeds} seed(s) per training domain every result is model-level, about these "
+            f"particular models; no difference between training domains was tested (use {MIN_DOMAIN_SEEDS} or more)."
+        )
+    seen = [train for train in answered if primary["test"] in (context.get("generator_saw_test") or {}).get(train, [])]
+    if seen:
+        return (
+            f"Caveat: a generator behind {listing(seen)} saw the {primary['test']} test images, so "
+            f"{'that result overstates' if len(seen) == 1 else 'those results overstate'} generalisation."
+        )
+    unknown = [train for train in answered if train in (context.get("generator_unknown") or [])]
+    if unknown:
+        return (
+            f"Caveat: the images the generator of {listing(unknown)} learned from are unknown; if they include "
+            f"the {primary['test']} test images, {'its' if len(unknown) == 1 else 'their'} result overstates "
+            "generalisation."
+        )
+    return "Caveat: every interval is conditional on one train/test split and one run of each generator."
+
+
+def headline_paragraph(summary, comparisons, context):
+    """At most five sentences: the question, the primary result with its interval, one answer per training
+    domain, the main caveat."""
+    ref, alpha, primary = context["reference"], context["alpha"], primary_of(context)
+    metric, test = primary["metric"], primary["test"]
+    synthetic = list(context.get("synthetic") or [])
+    question = (
+        f"Question: do models trained on synthetic chest X-rays ({listing(synthetic)}) tell NORMAL from PNEUMONIA "
+        f"as well as models trained on real ones ({ref})?"
+        if synthetic
+        else f"Question: how do models trained on other domains compare with models trained on {ref}?"
+    )
+    rows = comparisons[(comparisons["test"] == test) & (comparisons["metric"] == metric)]
+    mean, low, high = summary_value(summary, ref, test, metric)
+    where = f"the {test} test split" + (
+        " (external, real, never trained on)" if test in (context.get("external") or []) else ""
+    )
+    differences = [
+        f"{row.train} {signed(row.difference)} ({short_interval(row.ci_low, row.ci_high, alpha)})"
+        for row in rows.itertuples()
+    ]
+    result = (
+        f"Primary endpoint, {LABELS[metric]} on {where}: {ref}-trained models {plain(mean)}"
+        + (f" ({interval_label(alpha)} CI {plain(low)} to {plain(high)})" if not pd.isna(low) else "")
+        + (f"; difference from them: {'; '.join(differences)}." if differences else ".")
+    )
+    answers = [
+        f"{row.train} {primary_answer(row, ref)}{overlap_note(context, row.train, ref, test)}"
+        for row in rows.itertuples()
+    ]
+    sentences = [question, result]
+    if answers:
+        sentences.append(f"On it, {'; '.join(answers)}.")
+    sentences.append(main_caveat(context, list(rows["train"])))
+    return " ".join(sentences)
+
+
+def compact_table(summary, comparisons, context):
+    """Training domain x test split on the primary metric: the reference's mean, every other domain's
+    difference from it with its interval and mark ('‡': a generator behind it saw these test images)."""
+    ref, metric = context["reference"], primary_of(context)["metric"]
+    rows = comparisons[comparisons["metric"] == metric]
+    seen = context.get("generator_saw_test") or {}
+    tests = [test for test in context["test_domains"] if test in set(summary["test"])]
+    table = []
+    for train in dict.fromkeys(summary["train"]):
+        line = {"training domain": train}
+        for test in tests:
+            if train == ref:
+                mean, _, _ = summary_value(summary, ref, test, metric)
+                line[test] = f"{plain(mean)} (reference)"
+                continue
+            row = rows[(rows["train"] == train) & (rows["test"] == test)]
+            if row.empty:
+                line[test] = ""
+                continue
+            row = next(row.itertuples())
+            bounds = "" if pd.isna(row.ci_low) else f" [{signed(row.ci_low)}, {signed(row.ci_high)}]"
+            line[test] = f"{signed(row.difference)}{bounds}{'*' if bool(row.significant) else ''}" + (
+                " ‡" if test in seen.get(train, []) else ""
+            )
+        table.append(line)
+    return pd.DataFrame(table, columns=["training domain", *tests])
+
+
+def compact_table_intro(context):
+    ref, alpha, primary = context["reference"], context["alpha"], primary_of(context)
+    marks = (
+        f"`*`: significant after Holm correction (the primary family in the {primary['test']} column, the "
+        "secondary family elsewhere)"
+        if seed_level(len(context["seeds"])) == "domain"
+        else f"no `*`: model-level results (fewer than {MIN_DOMAIN_SEEDS} seeds)"
+    )
+    return (
+        f"{LABELS[primary['metric']]} on each test split: the {ref}-trained models' mean, and each other training "
+        f"domain's difference from it [{interval_label(alpha)} interval]; {marks}"
+        + (
+            "; ‡: a generator behind the training domain saw these test images"
+            if context.get("generator_saw_test")
+            else ""
+        )
+        + "."
+    )
+
+
+def headline_sections(summary, comparisons, context):
+    """The headline paragraph and the compact table, before anything else."""
+    return [
+        (
+            None,
+            [
+                headline_paragraph(summary, comparisons, context),
+                compact_table_intro(context),
+                compact_table(summary, comparisons, context),
+            ],
+        )
+    ]
+
+
+def details_section():
+    return [("Details", ["Everything below is the detail behind the headline, section by section."])]
+
+
 def findings(summary, comparisons, context):
     """Sections of findings.md.
 
@@ -441,7 +624,8 @@ def findings(summary, comparisons, context):
     metrics = [m for m in COMPARED_METRICS if m in set(comparisons["metric"])]
     trains = list(dict.fromkeys(summary["train"]))
     return (
-        opening_sections(trains, comparisons, context, metrics)
+        headline_sections(summary, comparisons, context)
+        + opening_sections(trains, comparisons, context, metrics)
         + external_sections(summary, comparisons, context, metrics)
         + instead_sections(comparisons, context, metrics)
         + generator_sections(context)
@@ -452,13 +636,23 @@ def findings(summary, comparisons, context):
 
 
 def to_markdown(sections, title="Findings"):
+    """findings.md: each section's paragraphs, a table (DataFrame) as a Markdown table."""
     lines = [f"# {title}", ""]
     for heading, paragraphs in sections:
         if heading:
             lines += [f"## {heading}", ""]
         for paragraph in paragraphs:
-            lines += [paragraph, ""]
+            text = paragraph.to_markdown(index=False) if isinstance(paragraph, pd.DataFrame) else paragraph
+            lines += [text, ""]
     return "\n".join(lines)
+
+
+def html_paragraph(paragraph):
+    """One paragraph as HTML: a table (DataFrame) as an HTML table, text escaped, `code` as <code>."""
+    if isinstance(paragraph, pd.DataFrame):
+        return paragraph.to_html(index=False, border=0, na_rep="")
+    parts = html.escape(paragraph).split("`")
+    return "<p>" + "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)) + "</p>"
 
 
 def to_html(sections, title="Findings"):
@@ -466,5 +660,10 @@ def to_html(sections, title="Findings"):
     for heading, paragraphs in sections:
         if heading:
             parts.append(f"<h2>{html.escape(heading)}</h2>")
-        parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs]
+        parts += [html_paragraph(paragraph) for paragraph in paragraphs]
     return html_page(title, "\n".join(parts))
+
+
+def words_before_details(markdown):
+    """Words of findings.md before its Details section (the headline, the table, the notices)."""
+    return len(markdown.split("\n## Details")[0].split())

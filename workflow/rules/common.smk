@@ -10,6 +10,7 @@ from pathlib import Path
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr.catalog import COMPARED_METRICS
+from synthcxr.endpoints import primary_endpoint
 from synthcxr.folders import (
     SPLIT_MODES,
     DomainError,
@@ -561,3 +562,15 @@ def unseen_external_test_domains():
     return [
         d for d in EXTERNAL_TEST_DOMAINS if image_kind(d) == "real" and d not in seen
     ]
+
+
+# The primary endpoint (statistics.primary, defaults filled in): tested apart from all other comparisons.
+try:
+    PRIMARY = primary_endpoint(
+        STATISTICS.get("primary", {}),
+        test_domains=TEST_DOMAINS,
+        external=unseen_external_test_domains(),
+        reference=STUDY_REFERENCE,
+    )
+except ValueError as error:
+    raise WorkflowError(str(error)) from None

@@ -87,6 +87,7 @@ rule report_tables:
         ],
         mixed=MIXED if MIXED in TRAIN_DOMAINS else None,
         test_domains=TEST_DOMAINS,
+        primary=PRIMARY,
         seeds=SEEDS,
         n_boot_intervals=STATISTICS["interval_resamples"],
         n_boot_comparisons=STATISTICS["comparison_resamples"],
@@ -107,6 +108,7 @@ rule report_tables:
             "n_boot_comparisons": STATISTICS["comparison_resamples"],
             "alpha": STATISTICS["alpha"],
             "min_groups_per_class": STATISTICS["min_groups_per_class"],
+            "primary": PRIMARY,
         },
         code=code("findings", "jobs", "methods", "report_text"),
     script:

@@ -62,6 +62,7 @@ rule compare_domains:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=bootstrap_settings("comparison_resamples"),
+        primary=PRIMARY,
         cells=metric_keys(),
         code=code("analysis", "jobs"),
     script:
