@@ -16,6 +16,7 @@ with jobs.logged(snakemake.log[0]):
     texts = report_text.tables(summary, comparisons, intake, leakage, fidelity, settings)
     sections = findings.findings(summary, comparisons, settings)
     texts["findings"], texts["findings_html"] = findings.to_markdown(sections), findings.to_html(sections)
+    texts["headline"] = findings.front_page(summary, comparisons, settings)
     texts["methods"] = methods.render_methods(p.methods_settings)
     for name, text in texts.items():
         jobs.write_text(path=getattr(snakemake.output, name), text=text)

@@ -111,6 +111,26 @@ def test_front_page_title_and_notice_are_inside_the_viewport(report_page, browse
     assert "Where to start" in front and "Holm" not in front
 
 
+def test_front_page_first_screen_shows_the_headline_the_primary_matrix_and_what_was_run(report_page, browser, tmp_path):
+    """Issue 23: without scrolling or clicking, a reader sees the findings' headline (the primary endpoint), the
+    primary endpoint's matrix (training domain x test split, mean and interval) and one line on what was run."""
+    open_report(browser, report_page)
+    block = "//div[@class='headline']"
+    headline = browser.find_element(By.XPATH, f"{block}/p[contains(., 'Primary endpoint, AUROC on the')]")
+    matrix = browser.find_element(By.XPATH, f"{block}//table")
+    run = browser.find_element(By.XPATH, f"{block}/p[starts-with(normalize-space(), 'Run:')]")
+    browser.save_screenshot(str(tmp_path / "first_screen.png"))
+    for element in (headline, matrix, run):
+        rect = box(browser, element)
+        assert 0 <= rect["top"] < rect["bottom"] <= HEIGHT, (element.text[:80], rect)
+        assert 0 <= rect["left"] < rect["right"] <= WIDTH, (element.text[:80], rect)
+    assert headline.text.startswith("Question:") and "Caveat" in headline.text
+    header = [cell.text for cell in matrix.find_elements(By.TAG_NAME, "th")]
+    assert header[0] == "training domain" and len(header) > 2
+    assert all("[" in cell.text for cell in matrix.find_elements(By.CSS_SELECTOR, "tbody td")[1:2])  # intervals
+    assert "seeds" in run.text and "test images per split" in run.text
+
+
 def test_every_entry_has_a_real_subcategory_and_labels(report_page, browser):
     open_report(browser, report_page)
     categories = browser.execute_script("return categories;")

@@ -606,6 +606,59 @@ def headline_sections(summary, comparisons, context):
     ]
 
 
+def primary_matrix(summary, comparisons, context):
+    """The primary metric per training domain x test split: mean over seeds with its interval, '*' where the
+    domain differs significantly from the reference (the report's front page)."""
+    metric = primary_of(context)["metric"]
+    marked = comparisons[(comparisons["metric"] == metric) & comparisons["significant"].astype(bool)]
+    marks = set(zip(marked["train"], marked["test"]))
+    tests = [test for test in context["test_domains"] if test in set(summary["test"])]
+    table = []
+    for train in dict.fromkeys(summary["train"]):
+        line = {"training domain": train}
+        for test in tests:
+            mean, low, high = summary_value(summary, train, test, metric)
+            bounds = "" if pd.isna(low) else f" [{plain(low)}, {plain(high)}]"
+            line[test] = f"{plain(mean)}{bounds}{'*' if (train, test) in marks else ''}"
+        table.append(line)
+    return pd.DataFrame(table, columns=["training domain", *tests])
+
+
+def run_line(summary, context):
+    """One line on what was run: the domains with their kinds, the seeds, the test images per split."""
+    kinds = context.get("domain_kinds") or {}
+    domains = listing(f"{name} ({kind})" for name, kind in kinds.items())
+    images = summary.drop_duplicates("test").set_index("test")["n_test"] if "n_test" in summary else {}
+    per_split = listing(f"{test} {int(images[test])}" for test in context["test_domains"] if test in images)
+    return (
+        "Run: "
+        + (f"domains {domains}; " if domains else "")
+        + f"seeds {listing(map(str, context['seeds']))}; test images per split: {per_split}."
+    )
+
+
+def front_page(summary, comparisons, context):
+    """The report's front page block (an HTML fragment): the headline, the primary endpoint's matrix and one
+    line on what was run; findings.html has the rest."""
+    primary, alpha = primary_of(context), context["alpha"]
+    caption = (
+        f"{LABELS[primary['metric']]}, mean over seeds [{interval_label(alpha)} interval], per training domain "
+        f"(rows) and test split (columns); the primary endpoint is the {primary['test']} column"
+        + (
+            "; `*`: significant difference from the reference, after correction for multiple tests."
+            if seed_level(len(context["seeds"])) == "domain"
+            else f"; model-level intervals, no `*` (fewer than {MIN_DOMAIN_SEEDS} seeds)."
+        )
+    )
+    parts = [
+        html_paragraph(headline_paragraph(summary, comparisons, context)),
+        html_paragraph(caption),
+        html_paragraph(primary_matrix(summary, comparisons, context)),
+        html_paragraph(run_line(summary, context)),
+    ]
+    return '<div class="headline">\n' + "\n".join(parts) + "\n</div>\n"
+
+
 def details_section():
     return [("Details", ["Everything below is the detail behind the headline, section by section."])]
 

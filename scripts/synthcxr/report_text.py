@@ -44,6 +44,8 @@ REPORT_PARAMS = (
     "alpha",
     "min_groups_per_class",
     "demo",
+    "primary",
+    "domain_kinds",
 )
 
 

@@ -63,6 +63,14 @@ rule report_tables:
             subcategory="Paired comparisons",
             labels={"format": "HTML"},
         ),
+        # The report's front page shows it (workflow.rst): the headline and the primary endpoint's matrix.
+        headline=report(
+            "results/tables/headline.html",
+            caption="../report/headline.rst",
+            category="Findings",
+            subcategory="Findings from the numbers",
+            labels={"format": "headline (front page)"},
+        ),
         methods=report(
             "results/methods.html",
             caption="../report/methods.rst",
@@ -88,6 +96,12 @@ rule report_tables:
         mixed=MIXED if MIXED in TRAIN_DOMAINS else None,
         test_domains=TEST_DOMAINS,
         primary=PRIMARY,
+        domain_kinds={
+            d: image_kind(d)
+            + (", external test set" if d in EXTERNAL_TEST_DOMAINS else "")
+            for d in ALL_DOMAINS
+        }
+        | ({MIXED: "mixed"} if MIXED in TRAIN_DOMAINS else {}),
         seeds=SEEDS,
         n_boot_intervals=STATISTICS["interval_resamples"],
         n_boot_comparisons=STATISTICS["comparison_resamples"],
