@@ -5,7 +5,7 @@ import types
 import pandas as pd
 
 from synthcxr import report_text
-from synthcxr.catalog import INTERVAL_METRICS
+from synthcxr.catalog import INTERVAL_METRICS, THRESHOLD_METRICS
 
 
 def test_each_pair_of_domains_sharing_images_is_listed_once_in_pair_order():
@@ -57,3 +57,26 @@ def test_the_main_table_marks_the_significant_cells():
     comparisons = pd.DataFrame({"train": ["GANs"], "test": ["Original"], "metric": ["auroc"], "significant": [True]})
     table = report_text.main_table(summary, comparisons)
     assert table.loc[0, "AUROC"] == "0.800*" and table.loc[0, "accuracy"] == "0.800"
+
+
+def test_html_pages_render_inline_code_and_list_seeds_plainly():
+    """Issue 23: the HTML tables' paragraphs showed Markdown backticks literally and the seeds as '[1, 2]'."""
+    from simulated import simulated_study
+
+    summary, comparisons = simulated_study()
+    tuned = {f"tuned_{name}{end}": 0.5 for name in ("threshold", *THRESHOLD_METRICS) for end in ("", "_std")}
+    summary = summary.assign(train_test_overlap=0, train_test_patient_overlap=0, **tuned)
+    settings = dict(
+        reference="Original",
+        alpha=0.05,
+        n_boot_comparisons=1000,
+        n_boot_intervals=300,
+        min_groups_per_class=5,
+        seeds=[1, 2, 3],
+    )
+    texts = report_text.tables(summary, comparisons, [], [], None, settings)
+    for page in (texts["summary_html"], texts["comparisons_html"]):
+        body = page.split("<body>")[1]
+        assert "`" not in body and "[1, 2" not in body
+    assert "<code>train</code>" in texts["summary_html"] and "<code>*</code>" in texts["summary_html"]
+    assert "`train`" in texts["markdown"]  # the Markdown keeps its Markdown

@@ -11,7 +11,7 @@ import pandas as pd
 from synthcxr.analysis import excludes_zero, interval_label, p_floor_text, p_value_text
 from synthcxr.catalog import COMPARED_METRICS, LABELS
 from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
-from synthcxr.text import html_page, listing
+from synthcxr.text import html_page, inline_html, listing
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "
@@ -704,8 +704,7 @@ def html_paragraph(paragraph):
     """One paragraph as HTML: a table (DataFrame) as an HTML table, text escaped, `code` as <code>."""
     if isinstance(paragraph, pd.DataFrame):
         return paragraph.to_html(index=False, border=0, na_rep="")
-    parts = html.escape(paragraph).split("`")
-    return "<p>" + "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)) + "</p>"
+    return f"<p>{inline_html(paragraph)}</p>"
 
 
 def to_html(sections, title="Findings"):

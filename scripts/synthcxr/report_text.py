@@ -20,7 +20,7 @@ from synthcxr.summary import (
     readable_table,
     threshold_table,
 )
-from synthcxr.text import html_page
+from synthcxr.text import html_page, inline_html
 
 THRESHOLD_INTRO = (
     "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "
@@ -171,15 +171,15 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
         + fidelity_section(fidelity_table)
     )
     summary_body = (
-        f"<h1>Cross-domain results</h1><p>{html.escape(intro)}</p>\n{table_html(main)}\n"
-        f"<h2>At the threshold chosen on validation data</h2><p>{html.escape(THRESHOLD_INTRO)}</p>\n"
+        f"<h1>Cross-domain results</h1><p>{inline_html(intro)}</p>\n{table_html(main)}\n"
+        f"<h2>At the threshold chosen on validation data</h2><p>{inline_html(THRESHOLD_INTRO)}</p>\n"
         f"{table_html(thresholds)}\n"
         f"<h2>Data intake</h2>\n{table_html(intake)}\n<h2>Leakage between domains</h2>\n"
         + "\n".join(f"<p>{html.escape(line)}</p>" for line in leakage)
         + f"\n<p>{html.escape(DISCLAIMER)}</p>"
     )
     comparisons_body = (
-        f"<h1>Paired comparisons</h1><p>{html.escape(comparison_text)}</p>\n{table_html(readable_comparisons)}"
+        f"<h1>Paired comparisons</h1><p>{inline_html(comparison_text)}</p>\n{table_html(readable_comparisons)}"
     )
     return {
         "markdown": markdown,
