@@ -45,6 +45,36 @@ def test_interval_table_needs_enough_groups_per_class():
     assert few.filter(like="_ci_").isna().all().all()
 
 
+def test_metrics_at_each_models_validation_threshold_get_intervals():
+    rng = np.random.default_rng(1)
+    cells = _cells(rng, {"Original": 1.0}, tests=("Original",), n=120)
+    key = ("Original", "Original")
+    metric_dicts = [
+        {
+            "provenance": {"train_domain": "Original", "test_domain": "Original", "seed": seed},
+            "at_validation_threshold": {"threshold": threshold},
+        }
+        for seed, threshold in ((3, 0.7), (1, 0.3), (2, None))
+    ]
+    thresholds = analysis.validation_thresholds(metric_dicts, cells)
+    np.testing.assert_equal(thresholds[key], [0.3, np.nan, 0.7])  # in seed order; unknown is NaN
+    known = {key: [0.3, 0.5, 0.7]}
+    table = analysis.interval_table(cells, n_boot=200, thresholds=known, **BOOT)
+    tuned = analysis.cell_intervals(
+        cells[key], catalog.THRESHOLD_METRICS, n_boot=200, threshold=[0.3, 0.5, 0.7], **BOOT
+    )
+    for name in catalog.THRESHOLD_METRICS:
+        assert (table.loc[0, f"tuned_{name}_ci_low"], table.loc[0, f"tuned_{name}_ci_high"]) == tuned[name]
+    assert (
+        tuned["sensitivity"] != analysis.cell_intervals(cells[key], ["sensitivity"], n_boot=200, **BOOT)["sensitivity"]
+    )
+    # at 0.5 for every seed the tuned intervals are the plain ones
+    same = analysis.interval_table(cells, n_boot=200, thresholds={key: [0.5] * 3}, **BOOT)
+    assert same.loc[0, "tuned_f1_ci_low"] == same.loc[0, "f1_ci_low"]
+    unknown = analysis.interval_table(cells, n_boot=200, thresholds=thresholds, **BOOT)
+    assert np.isnan(unknown.loc[0, "tuned_accuracy_ci_low"])
+
+
 def test_comparison_table_pairs_against_reference_and_applies_holm():
     rng = np.random.default_rng(2)
     trains = ["Original", "GANs", "VAEs", "Mixed"]

@@ -216,6 +216,8 @@ def test_metrics_at_the_validation_threshold_stand_beside_those_at_0_5(report_ru
     summary = pd.read_csv(report_run / "summary.csv")
     for name in ("threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):
         assert summary[f"tuned_{name}"].notna().all(), name
+    for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):  # with intervals too
+        assert (summary[f"tuned_{name}_ci_low"] <= summary[f"tuned_{name}_ci_high"]).all(), name
     metrics = json.loads((report_run / "metrics" / "GANs" / "Original" / "seed1.json").read_text())
     tuned = metrics["at_validation_threshold"]
     assert metrics["threshold"] == 0.5 and 0 <= tuned["threshold"] <= 1

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, VOLUME_METRICS
+from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, THRESHOLD_METRICS, VOLUME_METRICS
 from synthcxr.endpoints import family
 from synthcxr.metrics import classification_metrics, seed_mean_sd
 from synthcxr.predictions import read_predictions
@@ -174,27 +174,56 @@ def p_value_text(p_value, n_boot, name="", raw_p_value=None):
     return number if relation == "=" else f"{relation} {number}"
 
 
-def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class):
-    """{metric: (low, high)}: the bootstrap interval of each seed-averaged metric of one cell.
+def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class, threshold=0.5):
+    """{metric: (low, high)}: the interval of each seed-averaged metric of one cell.
 
-    NaN bounds where the test split has fewer than ``min_groups_per_class`` groups of a class.
+    ``threshold``: 0.5, or one per seed (each model's validation threshold). NaN bounds where the test split
+    has fewer than ``min_groups_per_class`` groups of a class, or a seed's threshold is unknown (NaN).
     """
-    if groups_per_class(cell) < min_groups_per_class:
+    if groups_per_class(cell) < min_groups_per_class or np.isnan(np.asarray(threshold, dtype=float)).any():
         return {name: (float("nan"), float("nan")) for name in metrics}
     return seed_averaged_intervals(
-        cell["y"], cell["probs"], metrics, groups=cell["group"], n_boot=n_boot, alpha=alpha, seed=seed
+        cell["y"],
+        cell["probs"],
+        metrics,
+        groups=cell["group"],
+        n_boot=n_boot,
+        alpha=alpha,
+        seed=seed,
+        threshold=threshold,
     )
 
 
-def interval_table(cells, metrics=INTERVAL_METRICS, **bootstrap):
-    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` (see :func:`cell_intervals`)."""
+def interval_table(cells, metrics=INTERVAL_METRICS, thresholds=None, **bootstrap):
+    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` (see :func:`cell_intervals`).
+
+    ``thresholds`` (optional): {(train, test): each seed's validation threshold, in the cell's seed order};
+    adds ``tuned_{metric}_ci_low``/``_ci_high`` for the threshold metrics at those thresholds.
+    """
     rows = []
     for (train, test), cell in cells.items():
         row = {"train": train, "test": test, "n_groups": len(set(cell["group"]))}
         for name, (low, high) in cell_intervals(cell, metrics, **bootstrap).items():
             row[f"{name}_ci_low"], row[f"{name}_ci_high"] = low, high
+        if thresholds is not None:
+            tuned = [name for name in THRESHOLD_METRICS if name in metrics]
+            at_threshold = cell_intervals(cell, tuned, threshold=thresholds[(train, test)], **bootstrap)
+            for name, (low, high) in at_threshold.items():
+                row[f"tuned_{name}_ci_low"], row[f"tuned_{name}_ci_high"] = low, high
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def validation_thresholds(metric_dicts, cells):
+    """{(train, test): each seed's threshold chosen on validation data, in the cell's seed order (NaN where a
+    metrics JSON has none)} from the evaluations' metrics JSON."""
+    chosen = {}
+    for metrics in metric_dicts:
+        provenance = metrics["provenance"]
+        threshold = metrics["at_validation_threshold"]["threshold"]
+        key = (provenance["train_domain"], provenance["test_domain"])
+        chosen[(key, int(provenance["seed"]))] = float("nan") if threshold is None else float(threshold)
+    return {key: [chosen.get((key, seed), float("nan")) for seed in cell["seeds"]] for key, cell in cells.items()}
 
 
 def seed_metrics(cell, metrics):

@@ -26,7 +26,9 @@ THRESHOLD_INTRO = (
     "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "
     "validation slice of its training domain's train split (held out of training; Youden's J), never on a test "
     "split. A model trained on synthetic images is often miscalibrated on real ones, so 0.5 can be far from its "
-    "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean ± sd over seeds."
+    "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean over seeds and (in brackets) its "
+    "interval, made as in the main table with each model at its own threshold; the validation threshold itself: "
+    "mean ± sd over seeds."
 )
 # What the report's text states: these params of rule report_tables, as they are (seeds sorted).
 REPORT_PARAMS = (

@@ -251,14 +251,17 @@ def _check_seed_probs(y_true, y_probs):
 def _per_seed_resamples(y_true, y_probs, weights, threshold, metrics, chunk=1000):
     """``metrics`` for each seed (row of ``y_probs``) and each row of weights: name -> (n_seeds, n_boot).
 
+    ``threshold``: one for all seeds, or one per seed (each model's own, chosen on validation data).
+
     Resamples are processed ``chunk`` rows at a time to bound memory on large test sets. A metric is
     NaN in the same resamples for every seed (those lacking a class it needs).
     """
     resampled = {name: np.empty((y_probs.shape[0], weights.shape[0])) for name in metrics}
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), (y_probs.shape[0],))  # one per seed's model
     for start in range(0, weights.shape[0], chunk):
         rows = slice(start, start + chunk)
         for index, prob in enumerate(y_probs):
-            for name, values in _resampled_metrics(y_true, prob, weights[rows], threshold, metrics).items():
+            for name, values in _resampled_metrics(y_true, prob, weights[rows], thresholds[index], metrics).items():
                 resampled[name][index, rows] = values
     return resampled
 
@@ -373,8 +376,9 @@ def seed_averaged_intervals(
         Interval covers ``1 - alpha``.
     seed : int, default=0
         Seed of :func:`numpy.random.default_rng` (the resampling, not a model seed).
-    threshold : float, default=0.5
-        Predict class 1 when ``y_prob >= threshold``.
+    threshold : float or array-like of shape (n_seeds,), default=0.5
+        Predict class 1 when ``y_prob >= threshold``; one threshold per seed's model (e.g. each chosen on
+        validation data) or one for all.
 
     Returns
     -------

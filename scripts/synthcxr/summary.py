@@ -13,6 +13,7 @@ from synthcxr.analysis import (
     interval_label,
     interval_table,
     p_value_text,
+    validation_thresholds,
 )
 from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, LABELS, THRESHOLD_METRICS
 from synthcxr.catalog import METRICS as POINT_METRICS
@@ -107,7 +108,7 @@ def study_tables(metric_dicts, cells, *, train_domains, test_domains, external, 
     :func:`synthcxr.analysis.interval_table`. Returns ``(by_seed, summary)``.
     """
     by_seed = by_seed_table(metric_dicts, train_domains, test_domains)
-    intervals = interval_table(cells, **bootstrap)
+    intervals = interval_table(cells, thresholds=validation_thresholds(metric_dicts, cells), **bootstrap)
     return by_seed, mark_test_roles(summary_table(by_seed, intervals), external, generator_saw_test)
 
 
@@ -173,14 +174,15 @@ def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
 
 
 def threshold_table(summary):
-    """Threshold metrics at 0.5 beside those at the threshold chosen on validation data, as strings."""
+    """Threshold metrics at 0.5 beside those at the threshold chosen on validation data, as strings: mean over
+    seeds with its interval (each model at its own threshold)."""
     readable = summary[["train", "test"]].copy()
     readable["test"] = readable_test_names(summary)
     readable["validation threshold"] = [cell_text(row, "tuned_threshold") for _, row in summary.iterrows()]
     for name in ["balanced_accuracy", "sensitivity", "specificity", "f1"]:
         for prefix, label in (("", "at 0.5"), ("tuned_", "at validation threshold")):
             readable[f"{LABELS[name]} {label}"] = [
-                cell_text(row, prefix + name, interval=False) for _, row in summary.iterrows()
+                cell_text(row, prefix + name, spread=False) for _, row in summary.iterrows()
             ]
     return readable
 
