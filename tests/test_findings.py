@@ -253,6 +253,8 @@ def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test
     )
     assert titles.index(heading) < titles.index("Training on synthetic instead of real images")
     assert f"{heading} (Ext, 40 images)" in text and "no training and no generator saw" not in text
+    # each verdict on the external set carries the primary metric's difference and interval
+    assert "GANs does not differ significantly from Original (AUROC -0.010, 95% CI -0.060 to +0.040)" in text
     known = findings.findings(summary, comparisons, dict(context, generator_unknown=[]))
     assert "On real images that no training and no generator saw" in [title for title, _ in known]
     assert "training on Hospital2 instead of" not in text  # never framed as synthetic...

@@ -15,6 +15,7 @@ import pytest
 from oracles import holm
 from workflow_helpers import REPO, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
+from synthcxr import findings as findings_module
 from synthcxr.summary import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
@@ -198,6 +199,9 @@ def test_findings_are_generated_from_the_numbers(report_run):
         assert f"## {heading}" in text
     assert "Research use only" in text and "not X-rays" in text
     assert "their 36 model-level p-values" in text
+    # the headline (issue 23): the primary endpoint first, under 600 words before the details
+    assert text.index("Primary endpoint, AUROC on the Original test split") < text.index("## Details")
+    assert findings_module.words_before_details(text) < 600 and "Caveat: with 2 seed(s)" in text
     assert "over 1000 resamples of the test split's patient groups" in text and "95%" not in text
 
 

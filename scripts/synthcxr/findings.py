@@ -194,7 +194,8 @@ def external_sections(summary, comparisons, context, metrics):
             for row in cells.itertuples()
         ]
         verdicts = [
-            f"{train} {verdict(rows[m] for m in metrics if m in rows)} {ref}{overlap_note(context, train, ref, test)}"
+            f"{train} {verdict(rows[m] for m in metrics if m in rows)} {ref}{external_difference(rows, context)}"
+            f"{overlap_note(context, train, ref, test)}"
             for train in cells["train"]
             if (rows := pair_rows(comparisons, train, test))
         ]
@@ -203,6 +204,15 @@ def external_sections(summary, comparisons, context, metrics):
             f"{listing(scores)}. " + (f"Against the {ref}-trained models: {listing(verdicts)}." if verdicts else "")
         )
     return [(external_heading(context), paragraphs)] if paragraphs else []
+
+
+def external_difference(rows, context):
+    """' (AUROC -0.050, 95% CI -0.080 to -0.020)': the primary metric's difference behind a verdict."""
+    metric = primary_of(context)["metric"]
+    if metric not in rows:
+        return ""
+    row = rows[metric]
+    return f" ({LABELS[metric]} {signed(row.difference)}, {short_interval(row.ci_low, row.ci_high, context['alpha'])})"
 
 
 def external_heading(context):
