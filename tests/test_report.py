@@ -82,7 +82,7 @@ def test_report_front_page_is_short_and_the_methods_have_their_own_entry():
     assert len(front) < 2000 and "Research use only" in front and "Where to start" in front
     assert "Holm" not in front and "bootstrap" not in front
     rules = (REPO / "workflow" / "rules" / "report.smk").read_text()
-    assert '"results/methods.html"' in rules and 'category="Methods"' in rules
+    assert '"results/methods.html"' in rules and 'category=REPORT_CATEGORIES["Methods"]' in rules
 
 
 def test_captions_name_the_only_metrics_that_can_carry_a_mark():

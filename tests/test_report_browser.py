@@ -31,13 +31,14 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
-# What a reader finds under "Results": every category, each with its subcategories.
+# What a reader finds under "Results": every category, each with its subcategories, in reading order (the
+# report's menu sorts categories by name, so they are numbered: workflow/rules/common.smk, REPORT_CATEGORIES).
 CATEGORIES = {
-    "Findings": {"Findings from the numbers"},
-    "Tables": {"Main table", "Paired comparisons"},
-    "Figures": {"Heat maps", "Errors and calibration", "Training", "Data"},
-    "Fidelity": {"Overview", "Closest pairs (memorization)"},
-    "Methods": {"Design and statistics"},
+    "1. Findings": {"Findings from the numbers"},
+    "2. Tables": {"Main table", "Paired comparisons"},
+    "3. Figures": {"Heat maps", "Errors and calibration", "Training", "Data"},
+    "4. Fidelity": {"Overview", "Closest pairs (memorization)"},
+    "5. Methods": {"Design and statistics"},
 }
 
 
@@ -65,7 +66,7 @@ def browser():
 
 def open_report(browser, page):
     browser.get(page.as_uri())
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.XPATH, "//a[span[normalize-space()='Findings']]"))
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.XPATH, "//a[span[normalize-space()='1. Findings']]"))
 
 
 def click_menu_item(browser, label):
@@ -137,6 +138,12 @@ def test_every_entry_has_a_real_subcategory_and_labels(report_page, browser):
     assert {name: set(subcategories) for name, subcategories in categories.items()} == CATEGORIES
     results = browser.execute_script("return results;")
     assert results and all(entry["labels"] for entry in results.values()), results.keys()
+
+
+def test_the_menu_lists_the_categories_in_reading_order(report_page, browser):
+    open_report(browser, report_page)
+    shown = [entry.text.strip() for entry in browser.find_elements(By.XPATH, "//a[span]") if entry.text.strip()]
+    assert [name for name in shown if name in CATEGORIES] == list(CATEGORIES)
 
 
 @pytest.mark.parametrize("category", list(CATEGORIES))

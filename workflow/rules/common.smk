@@ -574,3 +574,12 @@ try:
     )
 except ValueError as error:
     raise WorkflowError(str(error)) from None
+
+
+# The report's menu sorts its categories by name: numbered, they appear in reading order.
+REPORT_CATEGORIES = {
+    name: f"{index}. {name}"
+    for index, name in enumerate(
+        ["Findings", "Tables", "Figures", "Fidelity", "Methods"], start=1
+    )
+}
