@@ -188,9 +188,12 @@ def threshold_table(summary):
 
 
 def significance_text(row):
-    """'*' when significant after Holm; else says when the unadjusted interval excludes zero anyway."""
+    """'*' when significant after Holm; else says when the unadjusted interval excludes zero anyway; a
+    model-level row (fewer than 3 seeds) is never a test of the training domains."""
     if row.significant:
         return "*"
+    if getattr(row, "level", "domain") == "model":
+        return "no mark: model-level (fewer than 3 seeds)"
     return "no (after Holm), although the unadjusted CI excludes 0" if excludes_zero(row) else ""
 
 
@@ -208,6 +211,7 @@ def comparisons_readable(comparisons, alpha, n_boot):
                 "train": row.train,
                 "vs": row.reference,
                 "metric": LABELS.get(row.metric, row.metric),
+                "family (Holm)": getattr(row, "family", "secondary"),
                 "train value": f"{row.train_value:.3f}",
                 "reference value": f"{row.reference_value:.3f}",
                 f"difference (unadjusted {interval_label(alpha)} CI)": "n/a"
