@@ -543,12 +543,14 @@ def headline_paragraph(summary, comparisons, context):
         + (f" ({interval_label(alpha)} CI {plain(low)} to {plain(high)})" if not pd.isna(low) else "")
         + (f"; difference from them: {'; '.join(differences)}." if differences else ".")
     )
-    answers = [
-        f"{row.train} {primary_answer(row, ref)}{overlap_note(context, row.train, ref, test)}"
-        for row in rows.itertuples()
-    ]
     sentences = [question, result]
-    if answers:
+    if not rows.empty and model_level(rows.itertuples()):
+        sentences.append(f"On it, {listing(rows['train'])} were compared with {ref} model by model only, not tested.")
+    elif not rows.empty:
+        answers = [
+            f"{row.train} {primary_answer(row, ref)}{overlap_note(context, row.train, ref, test)}"
+            for row in rows.itertuples()
+        ]
         sentences.append(f"On it, {'; '.join(answers)}.")
     sentences.append(main_caveat(context, list(rows["train"])))
     return " ".join(sentences)
@@ -628,8 +630,10 @@ def primary_matrix(summary, comparisons, context):
         line = {"training domain": train}
         for test in tests:
             mean, low, high = summary_value(summary, train, test, metric)
-            bounds = "" if pd.isna(low) else f" [{plain(low)}, {plain(high)}]"
-            line[test] = f"{plain(mean)}{bounds}{'*' if (train, test) in marks else ''}"
+            bounds = "" if pd.isna(low) else f" [{low:.2f}, {high:.2f}]"  # two digits: one line per cell
+            line[test] = (
+                "n/a" if pd.isna(mean) else f"{mean:.2f}"
+            ) + f"{bounds}{'*' if (train, test) in marks else ''}"
         table.append(line)
     return pd.DataFrame(table, columns=["training domain", *tests])
 
@@ -652,12 +656,12 @@ def front_page(summary, comparisons, context):
     line on what was run; findings.html has the rest."""
     primary, alpha = primary_of(context), context["alpha"]
     caption = (
-        f"{LABELS[primary['metric']]}, mean over seeds [{interval_label(alpha)} interval], per training domain "
-        f"(rows) and test split (columns); the primary endpoint is the {primary['test']} column"
+        f"{LABELS[primary['metric']]}, mean over seeds [{interval_label(alpha)} interval], training domain x test "
+        f"split; primary: the {primary['test']} column"
         + (
-            "; `*`: significant difference from the reference, after correction for multiple tests."
+            "; `*`: differs significantly from the reference."
             if seed_level(len(context["seeds"])) == "domain"
-            else f"; model-level intervals, no `*` (fewer than {MIN_DOMAIN_SEEDS} seeds)."
+            else "; model-level intervals, no `*`."
         )
     )
     parts = [
