@@ -11,6 +11,7 @@ with logged(snakemake.log[0]):
         p.reference,
         p.train_domains,
         p.test_domains,
+        primary=p.primary,
         **p.bootstrap,
     )
     write_csv(comparisons, snakemake.output.csv)

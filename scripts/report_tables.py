@@ -12,9 +12,11 @@ with jobs.logged(snakemake.log[0]):
     leakage = [jobs.read_json(path) for path in snakemake.input.leakage]
     fidelity = pd.read_csv(snakemake.input.fidelity[0]) if snakemake.input.fidelity else None
     settings = report_text.report_settings(p)
+    settings["domain_overlaps"] = report_text.domain_overlap_entries(leakage)  # stated beside the findings
     texts = report_text.tables(summary, comparisons, intake, leakage, fidelity, settings)
     sections = findings.findings(summary, comparisons, settings)
     texts["findings"], texts["findings_html"] = findings.to_markdown(sections), findings.to_html(sections)
+    texts["headline"] = findings.front_page(summary, comparisons, settings)
     texts["methods"] = methods.render_methods(p.methods_settings)
     for name, text in texts.items():
         jobs.write_text(path=getattr(snakemake.output, name), text=text)

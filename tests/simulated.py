@@ -41,7 +41,7 @@ def _prediction_table(y, prob, groups=None):
     )
 
 
-def _cells(rng, separations, tests=("Original", "GANs"), n=120, n_seeds=2):
+def _cells(rng, separations, tests=("Original", "GANs"), n=120, n_seeds=3):
     """{(train, test): cell} with each training domain's separation (higher: better model)."""
     cells = {}
     for test in tests:

@@ -45,6 +45,36 @@ def test_interval_table_needs_enough_groups_per_class():
     assert few.filter(like="_ci_").isna().all().all()
 
 
+def test_metrics_at_each_models_validation_threshold_get_intervals():
+    rng = np.random.default_rng(1)
+    cells = _cells(rng, {"Original": 1.0}, tests=("Original",), n=120)
+    key = ("Original", "Original")
+    metric_dicts = [
+        {
+            "provenance": {"train_domain": "Original", "test_domain": "Original", "seed": seed},
+            "at_validation_threshold": {"threshold": threshold},
+        }
+        for seed, threshold in ((3, 0.7), (1, 0.3), (2, None))
+    ]
+    thresholds = analysis.validation_thresholds(metric_dicts, cells)
+    np.testing.assert_equal(thresholds[key], [0.3, np.nan, 0.7])  # in seed order; unknown is NaN
+    known = {key: [0.3, 0.5, 0.7]}
+    table = analysis.interval_table(cells, n_boot=200, thresholds=known, **BOOT)
+    tuned = analysis.cell_intervals(
+        cells[key], catalog.THRESHOLD_METRICS, n_boot=200, threshold=[0.3, 0.5, 0.7], **BOOT
+    )
+    for name in catalog.THRESHOLD_METRICS:
+        assert (table.loc[0, f"tuned_{name}_ci_low"], table.loc[0, f"tuned_{name}_ci_high"]) == tuned[name]
+    assert (
+        tuned["sensitivity"] != analysis.cell_intervals(cells[key], ["sensitivity"], n_boot=200, **BOOT)["sensitivity"]
+    )
+    # at 0.5 for every seed the tuned intervals are the plain ones
+    same = analysis.interval_table(cells, n_boot=200, thresholds={key: [0.5] * 3}, **BOOT)
+    assert same.loc[0, "tuned_f1_ci_low"] == same.loc[0, "f1_ci_low"]
+    unknown = analysis.interval_table(cells, n_boot=200, thresholds=thresholds, **BOOT)
+    assert np.isnan(unknown.loc[0, "tuned_accuracy_ci_low"])
+
+
 def test_comparison_table_pairs_against_reference_and_applies_holm():
     rng = np.random.default_rng(2)
     trains = ["Original", "GANs", "VAEs", "Mixed"]
@@ -62,6 +92,52 @@ def test_comparison_table_pairs_against_reference_and_applies_holm():
     assert (vaes["difference"] < -0.2).all() and vaes["significant"].all()  # a near-random model loses, clearly
     marks = analysis.significance_marks(table)
     assert marks[("VAEs", "Original", "auroc")] and marks[("VAEs", "GANs", "auroc")]
+
+
+def test_two_seeds_give_model_level_intervals_and_comparisons_without_marks():
+    """A near-random VAEs model loses clearly, but with 2 seeds per domain the comparison is model-level: it has
+    an interval and a p-value about these models, and no domain-level mark; the cell interval is labelled so."""
+    rng = np.random.default_rng(2)
+    trains = ["Original", "VAEs"]
+    cells = _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",), n_seeds=2)
+    table = analysis.comparison_table(cells, "Original", trains, ["Original"], n_boot=500, **BOOT)
+    assert (table["level"] == "model").all() and not table["significant"].any()
+    auroc = table[table.metric == "auroc"].iloc[0]
+    assert auroc.ci_high < 0 and auroc.p_holm < 0.05  # clear for these models, yet no mark
+    assert analysis.significance_marks(table) == {}
+    assert "95% model-level interval" in analysis.cell_interval_text(0.05, 2)
+    assert "95% domain-level interval" in analysis.cell_interval_text(0.05, 3)
+    three = analysis.comparison_table(
+        _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",)),
+        "Original",
+        trains,
+        ["Original"],
+        n_boot=500,
+        **BOOT,
+    )
+    assert (three["level"] == "domain").all() and three["significant"].any()
+
+
+def test_the_primary_endpoint_is_its_own_holm_family():
+    """AUROC on GANs (one comparison per training domain) is corrected among its 3 p-values only; the other 21
+    rows form the secondary family."""
+    rng = np.random.default_rng(2)
+    trains = ["Original", "GANs", "VAEs", "Mixed"]
+    cells = _cells(rng, {"Original": 1.5, "GANs": 1.4, "VAEs": 0.1, "Mixed": 1.6})
+    primary = {"metric": "auroc", "test": "GANs"}
+    table = analysis.comparison_table(
+        cells, "Original", trains, ["Original", "GANs"], n_boot=300, primary=primary, **BOOT
+    )
+    first = table[table.family == "primary"]
+    assert len(first) == 3 and set(first.metric) == {"auroc"} and set(first.test) == {"GANs"}
+    second = table[table.family == "secondary"]
+    assert len(second) == 21
+    np.testing.assert_allclose(first["p_holm"], holm(first["p_value"]))
+    np.testing.assert_allclose(second["p_holm"], holm(second["p_value"]))
+    assert list(table.columns[:5]) == ["test", "train", "reference", "metric", "family"]
+    single = analysis.comparison_table(cells, "Original", trains, ["Original", "GANs"], n_boot=300, **BOOT)
+    assert set(single.family) == {"secondary"}
+    np.testing.assert_allclose(single["p_holm"], holm(single["p_value"]))
 
 
 def test_comparison_table_refuses_unpaired_test_images():

@@ -33,6 +33,15 @@ RERUN_BY_AN_EDIT_OF = {
         "summarize_fidelity",
     },
     "config_values": set(),
+    # the primary endpoint: read by analysis (its Holm families), so the same rules
+    "endpoints": {
+        "compare_domains",
+        "plot_figures",
+        "plot_volume_curve",
+        "report_tables",
+        "summarize",
+        "summarize_fidelity",
+    },
     "data": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
     "evaluate": {"evaluate_model"},
     "fidelity": {"evaluate_fidelity"},

@@ -79,3 +79,12 @@ def test_group_pattern_examples_match_every_image_of_the_kermany_sample():
         keys = group_keys(paths, paths, pattern)
         unmatched = [p for p, key in zip(paths, keys) if not key.startswith("id:")]
         assert not unmatched, (where, unmatched[:5])
+
+
+def test_the_readme_yaml_example_is_config_study_yaml_verbatim():
+    """The README names config/study.yaml for its example: every key it shows has the file's value (issue 23)."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("as in `config/study.yaml`")[1].split("```yaml\n")[1].split("```")[0]
+    example = yaml.safe_load(block)
+    study = yaml.safe_load((REPO / "config" / "study.yaml").read_text())
+    assert example == {key: study[key] for key in example}

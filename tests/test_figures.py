@@ -139,11 +139,15 @@ def test_figure_titles_state_the_coverage_that_alpha_gives():
     )
     style = {"colormap": "viridis"}
     title = heatmap(summary, "auroc", ["GANs"], ["Original"], style, alpha=0.1).axes[0].get_title()
-    assert "[90% interval]" in title and "seeds and test patient groups" in title and "95%" not in title
+    assert "[90% interval]" in title and "95%" not in title
     assert "[95% interval]" in heatmap(summary, "auroc", ["GANs"], ["Original"], style, alpha=0.05).axes[0].get_title()
-    table = summary.assign(percent=100)
+    # the level of the interval follows the seeds (3 or more: domain-level)
+    for n_seeds, level in ((3, "domain-level: test patient groups and seeds"), (2, "model-level: test patient")):
+        figure = heatmap(summary.assign(n_seeds=n_seeds), "auroc", ["GANs"], ["Original"], style, alpha=0.1)
+        assert level in figure.axes[0].get_title()
+    table = summary.assign(percent=100, n_seeds=2)
     curve = volume_curve(table, ["auroc"], catalog.LABELS, alpha=0.1)
-    assert "band: 90% interval (seeds and test patient groups resampled)" in curve._suptitle.get_text()
+    assert "band: 90% interval (model-level: test patient groups only, 2 seed(s))" in curve._suptitle.get_text()
 
 
 def test_mean_roc_area_is_the_mean_auroc():

@@ -1,5 +1,7 @@
 """Findings: the sentences of findings.md and their HTML form, from the numbers of the comparison tables."""
 
+import re
+
 import pandas as pd
 import pytest
 from simulated import COMPARED_VALUES, _unadjusted_versus_holm, simulated_study
@@ -11,7 +13,7 @@ CONTEXT = {
     "synthetic": ["GANs", "VAEs"],
     "mixed": "Mixed",
     "test_domains": ["Original", "GANs"],
-    "seeds": [1, 2],
+    "seeds": [1, 2, 3],
     "n_boot_intervals": 300,
     "n_boot_comparisons": 1000,
     "alpha": 0.05,
@@ -107,9 +109,13 @@ def test_findings_say_what_few_seeds_allow():
         context = dict(CONTEXT, synthetic=[], mixed=None, test_domains=["Original"], seeds=seeds)
         return dict(findings.findings(summary, nothing, context))["How the numbers were made"][0]
 
-    assert "not between training domains" in how([1])
-    assert "only 2 seeds" in how([1, 2]) and "provisional" in how([1, 2])
-    assert "provisional" not in how([1, 2, 3]) and "not between training domains" not in how([1, 2, 3, 4, 5])
+    for seeds in ([1], [1, 2]):
+        text = how(seeds)
+        assert f"With {len(seeds)} seed(s) per training domain" in text and "model-level" in text
+        assert "no difference is marked significant" in text and "not about training domains" in text
+    for seeds in ([1, 2, 3], [1, 2, 3, 4, 5]):
+        text = how(seeds)
+        assert "model-level" not in text and "is about the training domain" in text and "new seed" in text
 
 
 def test_findings_hand_made_table():
@@ -239,14 +245,131 @@ def test_findings_call_a_second_real_domain_real_and_lead_with_the_external_test
     )
     sections = findings.findings(summary, comparisons, context)
     titles = [title for title, _ in sections]
-    text = "\n".join(p for _, paragraphs in sections for p in paragraphs)
-    assert titles.index("On real images that no training and no generator saw") < titles.index(
-        "Training on synthetic instead of real images"
+    text = "\n".join(p for _, paragraphs in sections for p in paragraphs if isinstance(p, str))
+    # GANs' generator data is unknown: the heading names it instead of claiming no generator saw Ext
+    heading = (
+        "On real images that no training saw and no generator is known to have seen (the generator data of GANs "
+        "is unknown)"
     )
-    assert "On real images that no training and no generator saw (Ext, 40 images)" in text
+    assert titles.index(heading) < titles.index("Training on synthetic instead of real images")
+    assert f"{heading} (Ext, 40 images)" in text and "no training and no generator saw" not in text
+    # each verdict on the external set carries the primary metric's difference and interval
+    assert "GANs does not differ significantly from Original (AUROC -0.010, 95% CI -0.060 to +0.040)" in text
+    known = findings.findings(summary, comparisons, dict(context, generator_unknown=[]))
+    assert "On real images that no training and no generator saw" in [title for title, _ in known]
     assert "training on Hospital2 instead of" not in text  # never framed as synthetic...
     assert "training on real images of Hospital2 instead of Original" in text  # ...but as real
     synthetic = dict(sections)["Training on synthetic instead of real images"]
     assert synthetic and all("training on GANs instead of Original" in p for p in synthetic)
     assert not any(p.startswith("Hospital2") for p in dict(sections)["Where synthetic training falls short"])
     assert "The images the generator of GANs was trained on are unknown" in text
+
+
+def _seen_study(difference=0.05, significant=True):
+    """Mixed and GANs against Original on two test splits, Original and GANs; a generator behind GANs (and so
+    behind Mixed) saw the GANs test split. Every compared metric differs by ``difference``."""
+    rows = []
+    for train in ("GANs", "Mixed"):
+        for test in ("Original", "GANs"):
+            for row in _comparison_rows(train, test, difference if train == "Mixed" else -difference):
+                rows.append(dict(row, p_value=0.001, p_holm=0.004, significant=significant))
+    comparisons = pd.DataFrame(rows)
+    summary = pd.DataFrame(
+        [
+            dict(train=train, test=test, n_test=40, accuracy=0.8, majority_baseline_accuracy=0.5)
+            for train in ("Original", "GANs", "Mixed")
+            for test in ("Original", "GANs")
+        ]
+    )
+    context = dict(
+        CONTEXT,
+        synthetic=["GANs"],
+        generator_saw_test={"GANs": ["GANs"], "Mixed": ["GANs"]},
+        generator_unknown=[],
+    )
+    return summary, comparisons, context
+
+
+def test_a_test_split_a_generator_saw_is_flagged_in_the_mixed_section_and_not_counted_as_a_win():
+    summary, comparisons, context = _seen_study()
+    mixed = dict(findings.findings(summary, comparisons, context))["Does Mixed beat Original?"]
+    assert mixed[0].startswith("Mixed beats Original on 1 of 1 test splits that no generator behind it saw (Original).")
+    assert "The GANs test split is not counted: a generator behind Mixed saw its test images." in mixed[0]
+    on_gans = next(p for p in mixed if p.startswith("On the GANs test split"))
+    on_original = next(p for p in mixed if p.startswith("On the Original test split"))
+    assert "a generator behind it saw these test images" in on_gans
+    assert "a generator behind it saw" not in on_original
+
+
+def test_a_test_split_a_generator_saw_is_flagged_in_the_shortfall_section():
+    summary, comparisons, context = _seen_study()
+    (shortfall,) = dict(findings.findings(summary, comparisons, context))["Where synthetic training falls short"]
+    caveat = " (a generator behind it saw these test images: this cell overstates generalisation)"
+    # each of the 4 metrics on the GANs split carries the caveat, none on the Original split
+    assert shortfall.count(f"0.0040){caveat}") == 4
+    assert shortfall.count("on Original (-0.050") == 4 and f"on Original (-0.050{caveat}" not in shortfall
+
+
+def test_leakage_between_two_identical_domains_is_stated_beside_every_sentence_it_affects():
+    """Report mode: GANs holds the same images as Original. Every sentence comparing the two says so, so that
+    'does not differ significantly' is not read as evidence about two independent data sets."""
+    summary, comparisons, context = _seen_study(difference=0.0, significant=False)
+    overlap = {"domains": ["GANs", "Original"], "shared_images": 120, "share": 1.0, "identical": True}
+    context = dict(context, generator_saw_test={}, domain_overlaps=[overlap])
+    sections = dict(findings.findings(summary, comparisons, context))
+    caution = (
+        "caution, leakage between domains: GANs and Original share 120 image(s) with equal pixels (100% of the "
+        "smaller; largely the same images under two names): this is not a comparison of independent data"
+    )
+    synthetic = sections["Training on synthetic instead of real images"]
+    assert len(synthetic) == 2 and all(caution in p for p in synthetic)
+    (shortfall,) = sections["Where synthetic training falls short"]
+    assert shortfall.endswith(" C" + caution[1:] + ".")
+    # Mixed against Original: affected on the GANs test split (its images are Original's), not on Original's
+    mixed = sections["Does Mixed beat Original?"]
+    assert caution in next(p for p in mixed if p.startswith("On the GANs test split"))
+    assert "caution" not in next(p for p in mixed if p.startswith("On the Original test split"))
+    without = dict(findings.findings(summary, comparisons, dict(context, domain_overlaps=[])))
+    assert "caution" not in findings.to_markdown(list(without.items()))
+
+
+def _sentences(text):
+    return len(re.findall(r"[.?!](?:\s|$)", text))
+
+
+def test_the_findings_lead_with_a_headline_of_at_most_five_sentences_naming_the_primary_endpoint(study):
+    summary, comparisons = study
+    context = dict(CONTEXT, primary={"metric": "auroc", "test": "GANs"})
+    sections = findings.findings(summary, comparisons, context)
+    headline, intro, table = sections[0][1][:3]
+    assert sections[0][0] is None and _sentences(headline) <= 5
+    assert headline.startswith("Question: do models trained on synthetic chest X-rays (GANs and VAEs)")
+    assert "Primary endpoint, AUROC on the GANs test split: Original-trained models" in headline
+    vaes = comparisons[(comparisons.train == "VAEs") & (comparisons.test == "GANs") & (comparisons.metric == "auroc")]
+    row = next(vaes.itertuples())
+    assert f"VAEs {row.difference:+.3f} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f})" in headline
+    assert "VAEs falls short of Original" in headline and headline.count("Caveat") == 1
+    # the compact table: training domain x test split, the primary metric's difference with interval and mark
+    assert list(table.columns) == ["training domain", "Original", "GANs"]
+    assert list(table["training domain"]) == ["Original", "GANs", "VAEs", "Mixed"]
+    assert table.iloc[0, 1].endswith("(reference)") and table.iloc[2, 2].endswith("*")
+    assert "AUROC on each test split" in intro
+    markdown = findings.to_markdown(sections)
+    assert markdown.index("Primary endpoint") < markdown.index("| training domain") < markdown.index("## Details")
+    assert findings.words_before_details(markdown) < 600
+    page = findings.to_html(sections)
+    assert "<table" in page and "<code>*</code>" in page and "`" not in page
+
+
+def test_the_headline_caveat_follows_what_limits_the_primary_result(study):
+    summary, comparisons = study
+
+    def caveat(**changes):
+        headline = findings.findings(summary, comparisons, dict(CONTEXT, **changes))[0][1][0]
+        return headline[headline.index("Caveat") :]
+
+    assert "model-level" in caveat(seeds=[1, 2]) and "no difference between training domains" in caveat(seeds=[1])
+    seen = caveat(generator_saw_test={"GANs": ["Original"]})
+    assert seen.startswith("Caveat: a generator behind GANs saw the Original test images")
+    assert "generator of VAEs learned from are unknown" in caveat(generator_unknown=["VAEs"])
+    assert "one train/test split and one run of each generator" in caveat()

@@ -30,6 +30,7 @@ def methods_settings(seeds=(1, 2)):
         "n_boot_comparisons": settings["comparison_resamples"],
         "alpha": settings["alpha"],
         "min_groups_per_class": settings["min_groups_per_class"],
+        "primary": {"metric": "auroc", "test": "Original"},
     }
 
 
@@ -39,22 +40,41 @@ def test_methods_page_and_docs_state_the_default_statistics_settings():
     alpha, min_groups = settings["alpha"], settings["min_groups_per_class"]
     n_intervals, n_comparisons = settings["interval_resamples"], settings["comparison_resamples"]
     methods = " ".join(render_methods(methods_settings()).split())
+    domain_level = " ".join(render_methods(methods_settings(seeds=[1, 2, 3])).split())
     docs = " ".join((REPO / "docs" / "statistics.md").read_text().split())
     coverage = f"{100 * (1 - alpha):g}%"
     for text in (methods, docs):
         assert f"{coverage} percentile bootstrap" in text and f"{coverage} interval" in text
         assert f"fewer than {min_groups} patient groups" in text
-    assert f"({n_intervals} resamples)" in methods and f"{n_intervals:,} resamples" in docs
+    assert f"over {n_intervals} resamples" in methods and f"{n_intervals:,} resamples" in docs
+    assert f"over {n_intervals} resamples" in domain_level and "domain-level" in domain_level
     assert f"{n_comparisons} bootstrap" in methods and f"{n_comparisons:,} bootstrap" in docs
     assert f"error rate at {alpha}" in methods and f"p-value is below {alpha}" in methods
     assert compared_metrics_text() in methods
 
 
 def test_methods_page_says_how_far_to_trust_few_seeds():
-    assert "between single models" in render_methods(methods_settings(seeds=[1]))
-    assert "treat the marks as provisional" in render_methods(methods_settings(seeds=[1, 2]))
-    many = render_methods(methods_settings(seeds=[1, 2, 3]))
-    assert "provisional" not in many and "between single models" not in many
+    one, two = (" ".join(render_methods(methods_settings(seeds=seeds)).split()) for seeds in ([1], [1, 2]))
+    assert "between single models" in one
+    assert "only 2 seeds per domain these comparisons are between these models" in two
+    for few in (one, two):
+        assert "model-level" in few and "no difference is marked" in few and "domain-level" not in few
+    many = " ".join(render_methods(methods_settings(seeds=[1, 2, 3])).split())
+    assert "between single models" not in many and "model-level" not in many
+    assert "domain-level" in many and "Welch-Satterthwaite" in many and "with a new seed" in many
+    # claims the numbers cannot carry are gone (issue 23)
+    assert "should reproduce" not in many and "covers the luck of the seeds" not in many
+
+
+def test_methods_page_states_the_primary_endpoint_and_its_own_holm_family():
+    methods = " ".join(render_methods(methods_settings()).split())
+    assert "AUROC on the Original test split" in methods and "tested apart from everything else" in methods
+    assert "Holm's step-down correction within two families" in methods
+
+
+def test_methods_page_states_the_scope_of_the_intervals():
+    methods = " ".join(render_methods(methods_settings()).split())
+    assert "conditional on this one split of each real domain" in methods and "one run of each generator" in methods
 
 
 def test_methods_page_escapes_domain_names_and_needs_every_setting():

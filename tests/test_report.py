@@ -15,6 +15,7 @@ import pytest
 from oracles import holm
 from workflow_helpers import REPO, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
+from synthcxr import findings as findings_module
 from synthcxr.summary import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
@@ -81,7 +82,7 @@ def test_report_front_page_is_short_and_the_methods_have_their_own_entry():
     assert len(front) < 2000 and "Research use only" in front and "Where to start" in front
     assert "Holm" not in front and "bootstrap" not in front
     rules = (REPO / "workflow" / "rules" / "report.smk").read_text()
-    assert '"results/methods.html"' in rules and 'category="Methods"' in rules
+    assert '"results/methods.html"' in rules and 'category=REPORT_CATEGORIES["Methods"]' in rules
 
 
 def test_captions_name_the_only_metrics_that_can_carry_a_mark():
@@ -109,20 +110,23 @@ def test_methods_page_states_this_runs_design(report_run):
     methods = " ".join((report_run / "methods.html").read_text().split())
     assert "Domains</strong>: Original, GANs, VAEs;" in methods and "each seed (1, 2)" in methods
     assert "<em>Mixed</em> trains on the union of the training splits of Original, GANs, VAEs" in methods
-    assert "treat the marks as provisional" in methods and "Research use only" in methods
+    assert "only 2 seeds per domain these comparisons are between these models" in methods
+    assert "model-level" in methods and "Research use only" in methods
 
 
 def test_captions_state_the_coverage_of_the_configured_alpha(report_run):
     """Captions are rendered with the config: alpha 0.1 gives 90% intervals, and each says what it resamples."""
     # captions keep their line breaks, as "\\n" inside the page's JSON
     page = re.sub(r"(\\n|\s)+", " ", (report_run / "report.html").read_text())
-    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in page
-    assert "unadjusted 90% bootstrap interval" in page
+    assert "90% model-level interval (test patient groups resampled with the seed models fixed" in page
+    assert "with fewer than 3 seeds no difference between training domains is tested" in page  # 2 seeds: no marks
+    assert "unadjusted 90% interval" in page
     assert "pooled over the models of 2 seed(s)" in page
     markdown = " ".join((report_run / "summary.md").read_text().split())
-    assert "90% two-level bootstrap interval (seeds and test patient groups resampled)" in markdown
+    assert "90% model-level interval (test patient groups resampled, the 2 seed models fixed" in markdown
+    assert "No `*` marks" in markdown
     assert "difference (unadjusted 90% CI)" in markdown and "95%" not in markdown
-    assert "90\\% two-level bootstrap interval" in (report_run / "summary.tex").read_text()
+    assert "90\\% model-level interval" in (report_run / "summary.tex").read_text()
 
 
 def test_per_seed_counts_stand_beside_the_pooled_ones(report_run):
@@ -163,8 +167,13 @@ def test_comparisons_are_paired_against_original_and_holm_corrected(report_run):
     assert len(comparisons) == 3 * 3 * 4  # 3 training domains x 3 test splits x 4 metrics
     assert set(comparisons["reference"]) == {"Original"} and "Original" not in set(comparisons["train"])
     assert comparisons["p_value"].notna().all()
-    np.testing.assert_allclose(comparisons["p_holm"], holm(comparisons["p_value"]))
-    assert (comparisons["significant"] == (comparisons["p_holm"] < STATISTICS["alpha"])).all()
+    # the primary endpoint (default: AUROC on the reference's test split, no external set here) is its own family
+    primary = comparisons[comparisons["family"] == "primary"]
+    assert set(primary["metric"]) == {"auroc"} and set(primary["test"]) == {"Original"} and len(primary) == 3
+    for _, members in comparisons.groupby("family"):
+        np.testing.assert_allclose(members["p_holm"], holm(members["p_value"]))
+    # 2 seeds: model-level comparisons, Holm-corrected p-values, but never a mark
+    assert (comparisons["level"] == "model").all() and not comparisons["significant"].any()
     assert comparisons["p_value"].min() >= 2 / (STATISTICS["comparison_resamples"] + 1) - 1e-12
     summary = pd.read_csv(report_run / "summary.csv").set_index(["train", "test"])
     for row in comparisons.itertuples():
@@ -189,8 +198,11 @@ def test_findings_are_generated_from_the_numbers(report_run):
     ):
         assert f"## {heading}" in text
     assert "Research use only" in text and "not X-rays" in text
-    assert "the 36 p-values" in text
-    assert "two-level bootstrap (1000 replicates per cell" in text and "95%" not in text
+    assert "their 36 model-level p-values" in text
+    # the headline (issue 23): the primary endpoint first, under 600 words before the details
+    assert text.index("Primary endpoint, AUROC on the Original test split") < text.index("## Details")
+    assert findings_module.words_before_details(text) < 600 and "Caveat: with 2 seed(s)" in text
+    assert "over 1000 resamples of the test split's patient groups" in text and "95%" not in text
 
 
 def test_main_tables_markdown_and_latex(report_run):
@@ -208,6 +220,8 @@ def test_metrics_at_the_validation_threshold_stand_beside_those_at_0_5(report_ru
     summary = pd.read_csv(report_run / "summary.csv")
     for name in ("threshold", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):
         assert summary[f"tuned_{name}"].notna().all(), name
+    for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):  # with intervals too
+        assert (summary[f"tuned_{name}_ci_low"] <= summary[f"tuned_{name}_ci_high"]).all(), name
     metrics = json.loads((report_run / "metrics" / "GANs" / "Original" / "seed1.json").read_text())
     tuned = metrics["at_validation_threshold"]
     assert metrics["threshold"] == 0.5 and 0 <= tuned["threshold"] <= 1

@@ -7,6 +7,7 @@ Chromium, its driver or Selenium is missing (.ci/run installs them).
 """
 
 import os
+import re
 import shutil
 
 import pytest
@@ -31,13 +32,14 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
-# What a reader finds under "Results": every category, each with its subcategories.
+# What a reader finds under "Results": every category, each with its subcategories, in reading order (the
+# report's menu sorts categories by name, so they are numbered: workflow/rules/common.smk, REPORT_CATEGORIES).
 CATEGORIES = {
-    "Findings": {"Findings from the numbers"},
-    "Tables": {"Main table", "Paired comparisons"},
-    "Figures": {"Heat maps", "Errors and calibration", "Training", "Data"},
-    "Fidelity": {"Overview", "Closest pairs (memorization)"},
-    "Methods": {"Design and statistics"},
+    "1. Findings": {"Findings from the numbers"},
+    "2. Tables": {"Main table", "Paired comparisons"},
+    "3. Figures": {"Heat maps", "Errors and calibration", "Training", "Data"},
+    "4. Fidelity": {"Overview", "Closest pairs (memorization)"},
+    "5. Methods": {"Design and statistics"},
 }
 
 
@@ -65,7 +67,7 @@ def browser():
 
 def open_report(browser, page):
     browser.get(page.as_uri())
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.XPATH, "//a[span[normalize-space()='Findings']]"))
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.XPATH, "//a[span[normalize-space()='1. Findings']]"))
 
 
 def click_menu_item(browser, label):
@@ -111,12 +113,41 @@ def test_front_page_title_and_notice_are_inside_the_viewport(report_page, browse
     assert "Where to start" in front and "Holm" not in front
 
 
+def test_front_page_first_screen_shows_the_headline_the_primary_matrix_and_what_was_run(report_page, browser, tmp_path):
+    """Issue 23: without scrolling or clicking, a reader sees the findings' headline (the primary endpoint), the
+    primary endpoint's matrix (training domain x test split, mean and interval) and one line on what was run."""
+    open_report(browser, report_page)
+    block = "//div[@class='headline']"
+    headline = browser.find_element(By.XPATH, f"{block}/p[contains(., 'Primary endpoint, AUROC on the')]")
+    matrix = browser.find_element(By.XPATH, f"{block}//table")
+    run = browser.find_element(By.XPATH, f"{block}/p[starts-with(normalize-space(), 'Run:')]")
+    browser.save_screenshot(str(tmp_path / "first_screen.png"))
+    for element in (headline, matrix, run):
+        rect = box(browser, element)
+        assert 0 <= rect["top"] < rect["bottom"] <= HEIGHT, (element.text[:80], rect)
+        assert 0 <= rect["left"] < rect["right"] <= WIDTH, (element.text[:80], rect)
+    assert headline.text.startswith("Question:") and "Caveat" in headline.text
+    header = [cell.text for cell in matrix.find_elements(By.TAG_NAME, "th")]
+    assert header[0] == "training domain" and len(header) > 2
+    rows = matrix.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) >= 2 and all(
+        re.match(r"(\d\.\d\d|n/a)", cell.text) for row in rows for cell in row.find_elements(By.TAG_NAME, "td")[1:]
+    )
+    assert "seeds" in run.text and "test images per split" in run.text
+
+
 def test_every_entry_has_a_real_subcategory_and_labels(report_page, browser):
     open_report(browser, report_page)
     categories = browser.execute_script("return categories;")
     assert {name: set(subcategories) for name, subcategories in categories.items()} == CATEGORIES
     results = browser.execute_script("return results;")
     assert results and all(entry["labels"] for entry in results.values()), results.keys()
+
+
+def test_the_menu_lists_the_categories_in_reading_order(report_page, browser):
+    open_report(browser, report_page)
+    shown = [entry.text.strip() for entry in browser.find_elements(By.XPATH, "//a[span]") if entry.text.strip()]
+    assert [name for name in shown if name in CATEGORIES] == list(CATEGORIES)
 
 
 @pytest.mark.parametrize("category", list(CATEGORIES))

@@ -5,7 +5,7 @@ import types
 import pandas as pd
 
 from synthcxr import report_text
-from synthcxr.catalog import INTERVAL_METRICS
+from synthcxr.catalog import INTERVAL_METRICS, THRESHOLD_METRICS
 
 
 def test_each_pair_of_domains_sharing_images_is_listed_once_in_pair_order():
@@ -18,17 +18,23 @@ def test_each_pair_of_domains_sharing_images_is_listed_once_in_pair_order():
 def test_the_intro_states_the_seeds_the_tests_and_what_few_seeds_allow():
     settings = dict(reference="Original", alpha=0.05, n_boot_intervals=300, n_boot_comparisons=1000)
     one = report_text.main_intro([1], 12, min_groups_per_class=5, **settings)
+    two = report_text.main_intro([1, 2], 12, min_groups_per_class=5, **settings)
     three = report_text.main_intro([1, 2, 3], 12, min_groups_per_class=5, **settings)
-    assert "over seeds [1, 2, 3]" in three and "across all 12 comparisons" in three
+    assert "over seeds 1, 2, 3," in three and "across all 12 comparisons" in three and "[1, 2" not in three
     assert "differs from the Original-trained models" in three and "fewer than 5 patient groups" in three
-    assert len(one) > len(three)  # one seed: the caveat about seeds
+    assert "95% domain-level interval" in three and "model-level" not in three
+    # fewer than 3 seeds: model-level intervals, labelled, and no '*' at all
+    for few in (one, two):
+        assert "95% model-level interval" in few and "No `*` marks" in few and "`*`: differs" not in few
     assert one.endswith("Research use only, not for diagnosis.")
 
 
-def test_the_comparison_intro_states_the_resolution_floor_of_the_replicates():
-    text = report_text.comparison_intro("Original", 0.05, 1000)
-    assert "minus the Original-trained models" in text and "floor of 1000 replicates" in text
-    assert "unadjusted 95%" in text
+def test_the_comparison_intro_states_the_level_and_the_resolution_floor_of_the_resamples():
+    text = report_text.comparison_intro("Original", 0.05, 1000, 3)
+    assert "minus the Original-trained models" in text and "floor of 1000 resamples" in text
+    assert "unadjusted 95%" in text and "domain-level" in text and "Welch-Satterthwaite" in text
+    two = report_text.comparison_intro("Original", 0.05, 1000, 2)
+    assert "model-level" in two and "these models only and mark nothing" in two
 
 
 def test_the_fidelity_section_only_with_a_fidelity_table():
@@ -93,3 +99,26 @@ def test_the_leakage_section_says_which_pairs_were_compared_by_patient_and_lists
         "Hospital2": "h",
         "Other": "h",
     }
+
+
+def test_html_pages_render_inline_code_and_list_seeds_plainly():
+    """Issue 23: the HTML tables' paragraphs showed Markdown backticks literally and the seeds as '[1, 2]'."""
+    from simulated import simulated_study
+
+    summary, comparisons = simulated_study()
+    tuned = {f"tuned_{name}{end}": 0.5 for name in ("threshold", *THRESHOLD_METRICS) for end in ("", "_std")}
+    summary = summary.assign(train_test_overlap=0, train_test_patient_overlap=0, **tuned)
+    settings = dict(
+        reference="Original",
+        alpha=0.05,
+        n_boot_comparisons=1000,
+        n_boot_intervals=300,
+        min_groups_per_class=5,
+        seeds=[1, 2, 3],
+    )
+    texts = report_text.tables(summary, comparisons, [], [], None, settings)
+    for page in (texts["summary_html"], texts["comparisons_html"]):
+        body = page.split("<body>")[1]
+        assert "`" not in body and "[1, 2" not in body
+    assert "<code>train</code>" in texts["summary_html"] and "<code>*</code>" in texts["summary_html"]
+    assert "`train`" in texts["markdown"]  # the Markdown keeps its Markdown

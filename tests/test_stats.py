@@ -250,15 +250,20 @@ def _scores(rng, n, separation=1.0):
 
 
 def test_identical_seeds_give_the_single_seed_interval():
+    """Identical seeds: the model-level interval (1 or 2 seeds) is the single model's; the domain-level one (3)
+    has no seed part and is the t interval of the image bootstrap's variance, about as wide."""
     rng = np.random.default_rng(0)
     y, p = _scores(rng, 300)
     groups = np.repeat(np.arange(100), 3)
     single = stats.bootstrap_intervals(y, p, groups=groups, n_boot=500, seed=7)
-    for n_seeds in (1, 3):
+    for n_seeds in (1, 2):
         averaged = stats.seed_averaged_intervals(y, np.tile(p, (n_seeds, 1)), groups=groups, n_boot=500, seed=7)
         assert set(averaged) == set(catalog.METRICS)
         for name in catalog.METRICS:
             np.testing.assert_allclose(averaged[name], single[name], atol=1e-12, err_msg=name)
+    domain = stats.seed_averaged_intervals(y, np.tile(p, (3, 1)), groups=groups, n_boot=500, seed=7)
+    for name in ("accuracy", "auroc", "f1"):
+        assert domain[name][1] - domain[name][0] == pytest.approx(single[name][1] - single[name][0], rel=0.15), name
     # a 1-D array is one seed
     assert stats.seed_averaged_intervals(y, p, ["auroc"], n_boot=200, seed=1)["auroc"] == pytest.approx(
         stats.bootstrap_interval(y, p, "auroc", n_boot=200, seed=1)
@@ -276,12 +281,13 @@ def test_seed_averaged_interval_brackets_the_seed_averaged_metric_and_is_determi
         mean = np.mean([metrics.classification_metrics(y, p)[name] for p in probs])
         low, high = a[name]
         assert type(low) is float and low < mean < high, name
+        assert mean - low == pytest.approx(high - mean), name  # symmetric about the seed mean (unclipped)
 
 
 def test_seed_averaged_interval_covers_the_true_accuracy():
     """Seeds err independently with P = 0.2 on each image: the interval covers 0.8 at least 95% of the time.
 
-    Conservative here: the seeds' disagreement is image-level noise, which the seed level counts again.
+    Conservative here: the seeds' disagreement is image-level noise, which the seed part counts again.
     """
     rng = np.random.default_rng(0)
     true_accuracy, n, n_seeds, n_sets = 0.8, 150, 3, 150
@@ -306,28 +312,27 @@ def _seed_offset_study(rng, offsets, n_pairs=100):
 
 
 def _groups_only_interval(y, probs, groups, metric, n_boot, seed):
-    """The former cell interval: test groups resampled, the same draw for every seed, seeds held fixed."""
+    """The model-level interval: test groups resampled, the same draw for every seed, seeds held fixed."""
     weights = stats._bootstrap_weights(y.size, groups, n_boot, np.random.default_rng(seed))
     per_seed = stats._per_seed_resamples(y, probs, weights, 0.5, [metric])[metric]
     return stats._percentile_interval(per_seed.mean(axis=0), 0.05)
 
 
-def test_two_level_interval_covers_every_seed_when_seeds_disagree_strongly():
-    """Three seeds at extreme operating points (specificity near 0, in between and near 1): every seed's
-    specificity lies inside the cell interval, while an interval over test groups alone misses them all."""
+def test_domain_level_interval_is_wide_when_seeds_disagree_strongly():
+    """Three seeds at extreme operating points (specificity near 0, in between and near 1): the domain-level
+    interval is wide (clipped at 1) where the model-level one, over test groups alone, is narrow."""
     y, probs, groups = _seed_offset_study(np.random.default_rng(11), [3.0, 0.0, -3.0])
     per_seed = [metrics.classification_metrics(y, prob)["specificity"] for prob in probs]
     assert min(per_seed) < 0.2 and max(per_seed) > 0.95  # seeds disagree strongly
     low, high = stats.seed_averaged_intervals(y, probs, ["specificity"], groups=groups, n_boot=2000)["specificity"]
-    assert all(low <= value <= high for value in per_seed), (low, high, per_seed)
-    assert high == 1.0  # the scaled seed deviations reach past 1; a specificity cannot
+    assert low < np.mean(per_seed) < high and high == 1.0  # the t part reaches past 1; a specificity cannot
     old_low, old_high = _groups_only_interval(y, probs, groups, "specificity", 2000, 0)
-    assert not any(old_low <= value <= old_high for value in per_seed), (old_low, old_high, per_seed)
+    assert high - low > 5 * (old_high - old_low)
 
 
-def test_two_level_interval_covers_the_domain_mean_when_seeds_disagree_strongly():
+def test_domain_level_interval_covers_the_domain_mean_when_seeds_disagree_strongly():
     """Simulated studies of 5 seeds each: the interval covers the training domain's expected specificity
-    (over seeds) in most studies; test groups alone, holding the seeds fixed, cover it far less often."""
+    (over seeds) in at least 93% of studies; test groups alone, holding the seeds fixed, cover it far less often."""
     rng = np.random.default_rng(12)
     offset_sd = 2.0  # seeds' offsets u ~ N(0, offset_sd^2): expected specificity E Phi(1 - u) as below
     truth = scipy_stats.norm.cdf(1 / math.sqrt(1 + offset_sd**2))
@@ -340,8 +345,7 @@ def test_two_level_interval_covers_the_domain_mean_when_seeds_disagree_strongly(
         covered += low <= truth <= high
         old_low, old_high = _groups_only_interval(y, probs, groups, "specificity", 400, index)
         covered_groups_only += old_low <= truth <= old_high
-    # percentile intervals from 5 seeds run a little short of 95% (a t with 4 df is wider than a normal)
-    assert covered / n_studies >= 0.85
+    assert covered / n_studies >= 0.93
     assert covered_groups_only / n_studies <= 0.6
 
 
@@ -445,8 +449,10 @@ def test_paired_differences_keep_the_false_positive_rate_near_alpha_when_seeds_v
 
 
 def test_paired_differences_still_detect_a_real_difference():
-    # mean skill 1.6 against 1.0: about +0.07 AUROC, beside an sd of 0.04 over models
-    assert _rejections(n_seeds=3, shift=0.6, n_studies=30) >= 0.75
+    # mean skill 1.6 against 1.0: about +0.07 AUROC, beside an sd of 0.04 over models; 5 seeds find it nearly
+    # always, 3 (a t with about 2-4 degrees of freedom for the seed part) about half the time
+    assert _rejections(n_seeds=5, shift=0.6, n_studies=30) >= 0.9
+    assert _rejections(n_seeds=3, shift=0.6, n_studies=30) >= 0.4
 
 
 def test_paired_differences_are_differences_of_seed_means():
@@ -492,5 +498,82 @@ def test_paired_differences_of_identical_models():
 @pytest.mark.filterwarnings("ignore")
 def test_paired_differences_single_class_auroc_is_nan():
     result = _pair([1, 1, 1], [0.2, 0.6, 0.9], [0.1, 0.7, 0.8], ["auroc", "accuracy"], n_boot=20)
-    assert all(math.isnan(v) for v in result["auroc"].values())
+    assert all(math.isnan(v) for key, v in result["auroc"].items() if key != "level")
     assert result["accuracy"]["diff"] == pytest.approx(0.0)
+
+
+# ---------------------------------------------------------------------------
+# The domain level: its estimand, coverage and false positives (issue 23)
+#
+# A training domain's estimand is the metric expected of a model trained on it with a new seed, on the test
+# split's population of images. Simulated here as in the review: 600 test images (300 two-image patient groups)
+# shared by the seeds, each seed with its own true accuracy (mean 0.8, sd 0.05 over seeds); the seeds' errors
+# share each image's difficulty (correlation 0.7), as models tested on the same images do.
+
+
+def _accuracy_seeds(rng, y, n_seeds, seed_sd=0.05, mean=0.8, shared=0.7):
+    """Probabilities of ``n_seeds`` models: seed s is right on each image with probability a_s ~ N(mean, seed_sd)."""
+    accuracy = mean + rng.normal(0, seed_sd, (n_seeds, 1))
+    difficulty = rng.normal(0, 1, y.size)
+    u = scipy_stats.norm.cdf(shared * difficulty + math.sqrt(1 - shared**2) * rng.normal(0, 1, (n_seeds, y.size)))
+    return np.where((u < accuracy) == (y == 1), 0.7, 0.3)
+
+
+def _accuracy_study(rng, *seed_counts):
+    y = rng.integers(0, 2, 600)
+    return y, np.repeat(np.arange(300), 2), [_accuracy_seeds(rng, y, k) for k in seed_counts]
+
+
+@pytest.mark.parametrize("n_seeds", [3, 5])
+def test_domain_level_interval_covers_the_expected_accuracy_over_seeds(n_seeds):
+    """300 simulated studies: the cell interval covers the training domain's expected accuracy (0.8) in at
+    least 93% (the review measured 0.860 with 3 seeds and 0.916 with 5 for the former percentile bootstrap)."""
+    rng = np.random.default_rng(n_seeds)
+    covered = 0
+    for index in range(300):
+        y, groups, (probs,) = _accuracy_study(rng, n_seeds)
+        low, high = stats.seed_averaged_intervals(y, probs, ["accuracy"], groups=groups, n_boot=200, seed=index)[
+            "accuracy"
+        ]
+        covered += low <= 0.8 <= high
+    assert covered / 300 >= 0.93
+
+
+def test_domain_level_comparisons_keep_false_positives_below_alpha_with_five_seeds():
+    """Two training domains of the same distribution, 5 seeds each, 300 studies: at most 7% of the differences
+    are called significant at 0.05 (6.0% for the former bootstrap of the seeds)."""
+    rng = np.random.default_rng(23)
+    rejected = 0
+    for index in range(300):
+        y, groups, (a, b) = _accuracy_study(rng, 5, 5)
+        result = _pair(y, a, b, ["accuracy"], groups=groups, n_boot=200, seed=index)["accuracy"]
+        assert result["level"] == "domain"
+        rejected += result["p_value"] < 0.05
+    assert rejected / 300 <= 0.07
+
+
+def test_fewer_than_three_seeds_give_model_level_comparisons():
+    rng = np.random.default_rng(2)
+    y, groups, (a2, b2, b3) = _accuracy_study(rng, 2, 2, 3)
+    assert stats.seed_level(2, 2) == stats.seed_level(3, 2) == "model" and stats.seed_level(3, 5) == "domain"
+    for other in (b2, b3):  # both domains need 3 seeds
+        assert _pair(y, a2, other, ["accuracy"], groups=groups, n_boot=50)["accuracy"]["level"] == "model"
+
+
+def test_welch_satterthwaite_df_hand_examples():
+    assert stats.welch_satterthwaite_df([(0.02, 4)]) == pytest.approx(4)  # one domain: k - 1
+    # equal parts of two 3-seed domains: (2v)^2 / (2 v^2 / 2) = 4
+    assert stats.welch_satterthwaite_df([(0.01, 2), (0.01, 2)]) == pytest.approx(4)
+    assert stats.welch_satterthwaite_df([(0.0, 2), (0.0, 4)]) == math.inf
+
+
+def test_seed_level_half_width_and_p_value_agree():
+    """No seed variance: the image part's t interval; the p-value is the alpha at which the interval touches 0."""
+    half = stats.seed_level_half_width(0.0004, 99, [(0.0, 2)], 0.05)
+    assert half == pytest.approx(scipy_stats.t.ppf(0.975, 99) * 0.02)
+    terms = [(0.0003, 2), (0.0001, 4)]
+    half = stats.seed_level_half_width(0.0002, 99, terms, 0.05)
+    assert stats.seed_level_p_value(half, 0.0002, 99, terms) == pytest.approx(0.05)
+    assert stats.seed_level_p_value(-half, 0.0002, 99, terms) == pytest.approx(0.05)
+    assert stats.seed_level_p_value(0.0, 0.0002, 99, terms) == 1.0
+    assert stats.seed_level_p_value(half / 2, 0.0002, 99, terms) > 0.05

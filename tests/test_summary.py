@@ -37,6 +37,10 @@ def test_comparison_table_text_marks_floor_p_values_and_unadjusted_intervals():
     assert list(readable["significant (Holm)"]) == ["*", "no (after Holm), although the unadjusted CI excludes 0", ""]
     assert "difference (unadjusted 95% CI)" in readable.columns
     assert readable.loc["AUROC", "difference (unadjusted 95% CI)"] == "-0.030 (-0.055 to -0.004)"
+    # model-level rows (fewer than 3 seeds) never read as tests of training domains; each row names its family
+    model = comparisons_readable(_unadjusted_versus_holm().assign(level="model", significant=False), 0.05, 1000)
+    assert set(model["significant (Holm)"]) == {"no mark: model-level (fewer than 3 seeds)"}
+    assert set(readable["family (Holm)"]) == {"secondary"}
 
 
 def test_main_tables_mark_significant_cells(study):

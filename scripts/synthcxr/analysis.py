@@ -6,22 +6,25 @@ training domain on the same test split; both facts are checked, since the pairin
 
 Decisions (stated in summary.md, findings.md and the report):
 
-- Seeds are combined by averaging the metric over seeds (the number in the summary table). The
-  interval of that mean comes from a two-level bootstrap (:func:`synthcxr.stats.seed_averaged_intervals`):
-  each replicate resamples the patient groups of the test split (``group`` column) and the cell's seeds,
-  the scheme of the comparisons below, so that it covers the seed-to-seed variation too.
-- A comparison is one training domain against the reference (real, first) domain on the same test
-  images: the difference of the seed-averaged metrics, and a bootstrap of it for the interval and a
-  two-sided p-value (:func:`synthcxr.stats.paired_bootstrap_differences`) in which each replicate
-  resamples the test patient groups (the same draw for both domains: paired on images) and each
-  domain's seeds (independently: separate models). Resampling the images alone would hold the seed
-  models fixed and call a difference between two sets of models "significant" that another set of
-  seeds would not reproduce. This is the test the table's marks use. McNemar's test (accuracy) and
-  DeLong's test (AUROC) between the two models of each seed are reported beside it
+- Seeds are combined by averaging the metric over seeds (the number in the summary table). With at
+  least 3 seeds the interval of that mean is domain-level (:func:`synthcxr.stats.seed_averaged_intervals`):
+  the variance of the seed mean over resamples of the test split's patient groups (``group`` column),
+  seed models held fixed, plus the seeds' s^2 / k with a t of k - 1 degrees of freedom, so that it is
+  about the training domain's expected metric over seeds. With fewer seeds it is model-level (the test
+  images only) and says nothing about other seeds.
+- A comparison is one training domain against the reference domain on the same test images: the
+  difference of the seed-averaged metrics, its interval and a two-sided p-value
+  (:func:`synthcxr.stats.paired_bootstrap_differences`) from the same two parts (the test patient groups
+  resampled with the same draw for both domains: paired on images; both domains' seed variances, with
+  Welch-Satterthwaite degrees of freedom). Only such domain-level comparisons (3 or more seeds per domain)
+  can be marked significant: with fewer seeds a difference is between these models only, and the image
+  bootstrap alone would call "significant" differences that another draw of seeds need not show.
+  McNemar's test (accuracy) and DeLong's test (AUROC) between the two models of each seed are reported beside it
   (:func:`seedwise_test`): they compare single models, not training domains, and assume independent
   images (not true within a patient).
-- Holm's step-down correction across every comparison in the table (all test domains, training
-  domains and metrics), controlling the family-wise error rate.
+- Holm's step-down correction within two families, controlling the family-wise error rate of each: the
+  primary endpoint's comparisons (one metric on one test split, one per training domain;
+  :mod:`synthcxr.endpoints`) and all the others (the secondary family).
 - No interval and no test where the test split has fewer than ``min_groups_per_class`` patient groups
   of a class: a bootstrap of a handful of groups gives degenerate intervals (an AUROC interval of
   [1, 1] from two images) and spurious p-values.
@@ -38,19 +41,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, VOLUME_METRICS
+from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, THRESHOLD_METRICS, VOLUME_METRICS
+from synthcxr.endpoints import family
 from synthcxr.metrics import classification_metrics, seed_mean_sd
 from synthcxr.predictions import read_predictions
 from synthcxr.stats import (
+    MIN_DOMAIN_SEEDS,
     bootstrap_p_floor,
     delong_test,
     holm_adjust,
     mcnemar_test,
     paired_bootstrap_differences,
     seed_averaged_intervals,
+    seed_level,
 )
 
-COMPARISON_METHOD = "bootstrap of the seed-averaged difference (test groups paired, seeds resampled per domain)"
+COMPARISON_METHOD = (
+    "difference of seed means; test-group bootstrap (paired, seed models fixed) plus both domains' seed "
+    "variances, t-calibrated (Welch-Satterthwaite df) from 3 seeds per domain, model-level below"
+)
 
 
 def cell_from_tables(tables, name="cell"):
@@ -103,13 +112,36 @@ def interval_label(alpha):
     return f"{100 * (1 - alpha):g}%"
 
 
-# What a cell's interval resamples (provenance.json, tables, findings; the report captions say the same).
-INTERVAL_RESAMPLING = "two-level bootstrap: the cell's seeds and the patient groups of the test split resampled"
+# What a cell's interval is made of (provenance.json; tables, findings and captions use cell_interval_text).
+INTERVAL_RESAMPLING = (
+    "3 or more seeds: domain-level, the variance of the seed mean over resamples of the test split's patient "
+    "groups (seed models fixed) plus the seeds' s^2/k, t-calibrated; fewer seeds: model-level, the percentile "
+    "interval of the same resamples (test images only)"
+)
 
 
-def cell_interval_text(alpha):
-    """'95% two-level bootstrap interval (seeds and test patient groups resampled)': what a cell interval is."""
-    return f"{interval_label(alpha)} two-level bootstrap interval (seeds and test patient groups resampled)"
+def interval_level_text(n_seeds):
+    """What a cell interval covers, in brief (figure titles): by the level of ``n_seeds`` (None: unknown)."""
+    if n_seeds is None:
+        return "domain-level from 3 seeds per cell, model-level below"
+    if seed_level(n_seeds) == "domain":
+        return "domain-level: test patient groups and seeds"
+    return f"model-level: test patient groups only, {n_seeds} seed(s)"
+
+
+def cell_interval_text(alpha, n_seeds):
+    """What a cell interval is: '95% domain-level interval (...)' from 3 seeds, '95% model-level interval
+    (...)' below (:func:`synthcxr.stats.seed_level`)."""
+    if seed_level(n_seeds) == "domain":
+        return (
+            f"{interval_label(alpha)} domain-level interval (test patient groups resampled with the seed models "
+            "fixed, plus the seeds' variance, t-calibrated)"
+        )
+    return (
+        f"{interval_label(alpha)} model-level interval (test patient groups resampled, the {n_seeds} seed "
+        f"model{'s' if n_seeds > 1 else ''} fixed: fewer than {MIN_DOMAIN_SEEDS} seeds, so it says nothing "
+        "about other seeds)"
+    )
 
 
 def at_p_floor(p_value, n_boot):
@@ -142,27 +174,56 @@ def p_value_text(p_value, n_boot, name="", raw_p_value=None):
     return number if relation == "=" else f"{relation} {number}"
 
 
-def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class):
-    """{metric: (low, high)}: the bootstrap interval of each seed-averaged metric of one cell.
+def cell_intervals(cell, metrics=INTERVAL_METRICS, *, n_boot, alpha, seed, min_groups_per_class, threshold=0.5):
+    """{metric: (low, high)}: the interval of each seed-averaged metric of one cell.
 
-    NaN bounds where the test split has fewer than ``min_groups_per_class`` groups of a class.
+    ``threshold``: 0.5, or one per seed (each model's validation threshold). NaN bounds where the test split
+    has fewer than ``min_groups_per_class`` groups of a class, or a seed's threshold is unknown (NaN).
     """
-    if groups_per_class(cell) < min_groups_per_class:
+    if groups_per_class(cell) < min_groups_per_class or np.isnan(np.asarray(threshold, dtype=float)).any():
         return {name: (float("nan"), float("nan")) for name in metrics}
     return seed_averaged_intervals(
-        cell["y"], cell["probs"], metrics, groups=cell["group"], n_boot=n_boot, alpha=alpha, seed=seed
+        cell["y"],
+        cell["probs"],
+        metrics,
+        groups=cell["group"],
+        n_boot=n_boot,
+        alpha=alpha,
+        seed=seed,
+        threshold=threshold,
     )
 
 
-def interval_table(cells, metrics=INTERVAL_METRICS, **bootstrap):
-    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` (see :func:`cell_intervals`)."""
+def interval_table(cells, metrics=INTERVAL_METRICS, thresholds=None, **bootstrap):
+    """One row per cell: ``{metric}_ci_low`` and ``{metric}_ci_high`` (see :func:`cell_intervals`).
+
+    ``thresholds`` (optional): {(train, test): each seed's validation threshold, in the cell's seed order};
+    adds ``tuned_{metric}_ci_low``/``_ci_high`` for the threshold metrics at those thresholds.
+    """
     rows = []
     for (train, test), cell in cells.items():
         row = {"train": train, "test": test, "n_groups": len(set(cell["group"]))}
         for name, (low, high) in cell_intervals(cell, metrics, **bootstrap).items():
             row[f"{name}_ci_low"], row[f"{name}_ci_high"] = low, high
+        if thresholds is not None:
+            tuned = [name for name in THRESHOLD_METRICS if name in metrics]
+            at_threshold = cell_intervals(cell, tuned, threshold=thresholds[(train, test)], **bootstrap)
+            for name, (low, high) in at_threshold.items():
+                row[f"tuned_{name}_ci_low"], row[f"tuned_{name}_ci_high"] = low, high
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def validation_thresholds(metric_dicts, cells):
+    """{(train, test): each seed's threshold chosen on validation data, in the cell's seed order (NaN where a
+    metrics JSON has none)} from the evaluations' metrics JSON."""
+    chosen = {}
+    for metrics in metric_dicts:
+        provenance = metrics["provenance"]
+        threshold = metrics["at_validation_threshold"]["threshold"]
+        key = (provenance["train_domain"], provenance["test_domain"])
+        chosen[(key, int(provenance["seed"]))] = float("nan") if threshold is None else float(threshold)
+    return {key: [chosen.get((key, seed), float("nan")) for seed in cell["seeds"]] for key, cell in cells.items()}
 
 
 def seed_metrics(cell, metrics):
@@ -180,6 +241,7 @@ COMPARISON_COLUMNS = [
     "n_test",
     "n_groups",
     "n_seeds",
+    "level",
     "train_value",
     "reference_value",
     "difference",
@@ -219,6 +281,7 @@ def domain_comparison_rows(cell, base, reference_values, metrics, differences, n
     for metric in metrics:
         train_value, reference_value = train_values[metric][0], reference_values[metric][0]
         result = untested_difference(train_value, reference_value) if differences is None else differences[metric]
+        level = seed_level(len(cell["seeds"]), len(base["seeds"]))
         seedwise_name, seedwise_p = seedwise_test(cell, base, metric)
         rows.append(
             {
@@ -226,6 +289,7 @@ def domain_comparison_rows(cell, base, reference_values, metrics, differences, n
                 "n_test": len(cell["y"]),
                 "n_groups": len(set(cell["group"])),
                 "n_seeds": len(cell["seeds"]),
+                "level": level,
                 "train_value": train_value,
                 "reference_value": reference_value,
                 "difference": result["diff"],
@@ -240,16 +304,25 @@ def domain_comparison_rows(cell, base, reference_values, metrics, differences, n
     return rows
 
 
-def holm_corrected_table(rows, alpha):
-    """The comparison table of ``rows``: Holm across all of them, the method, the seedwise tests, the note last."""
+def holm_corrected_table(rows, alpha, primary=None):
+    """The comparison table of ``rows``: Holm within each family (the primary endpoint's comparisons, the
+    others; :func:`synthcxr.endpoints.family`), the method, the seedwise tests, the note last."""
     table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
-    table["p_holm"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
-    table["significant"] = table["p_holm"] < alpha
+    table.insert(
+        table.columns.get_loc("metric") + 1, "family", [family(r.test, r.metric, primary) for r in table.itertuples()]
+    )
+    table["p_holm"] = np.nan
+    for members in table.groupby("family").groups.values():
+        table.loc[members, "p_holm"] = holm_adjust(table.loc[members, "p_value"].to_numpy(dtype=float))
+    # Fewer than MIN_DOMAIN_SEEDS seeds: a comparison of these models, never a domain-level mark.
+    table["significant"] = (table["p_holm"] < alpha) & (table["level"] == "domain")
     table["method"] = COMPARISON_METHOD
     table["seedwise_test"] = [row["seedwise_test"] for row in rows]
     table["seedwise_p_max"] = [row["seedwise_p_max"] for row in rows]
     extra = ["p_holm", "significant", "method", "seedwise_test", "seedwise_p_max"]
-    return table[COMPARISON_COLUMNS[:-1] + extra + ["note"]]
+    columns = COMPARISON_COLUMNS[:-1]
+    columns = [*columns[: columns.index("metric") + 1], "family", *columns[columns.index("metric") + 1 :]]
+    return table[columns + extra + ["note"]]
 
 
 def comparison_table(
@@ -263,13 +336,20 @@ def comparison_table(
     alpha,
     seed,
     min_groups_per_class,
+    primary=None,
 ):
-    """Each training domain against ``reference`` on each test split, Holm-corrected across all rows.
+    """Each training domain against ``reference`` on each test split, Holm-corrected within each family.
 
-    Columns: test, train, reference, metric, n_test, n_groups, n_seeds, train_value, reference_value
+    ``primary`` ({metric, test}, :func:`synthcxr.endpoints.primary_endpoint`): its comparisons (one per
+    training domain) form the primary Holm family, every other row the secondary one; None: one family.
+
+    Columns: test, train, reference, metric, family ('primary' or 'secondary'), n_test, n_groups, n_seeds,
+    level ('domain' with at least :data:`synthcxr.stats.MIN_DOMAIN_SEEDS` seeds per domain, else 'model'),
+    train_value, reference_value
     (seed-averaged metrics), difference (train minus reference), ci_low, ci_high, p_value, p_holm,
-    significant (p_holm < alpha), method, seedwise_test and seedwise_p_max (:func:`seedwise_test`, not
-    part of the Holm family), note. Interval and p-value are NaN (and left out of the Holm family) where
+    significant (p_holm < alpha at the domain level; never at the model level), method, seedwise_test
+    and seedwise_p_max (:func:`seedwise_test`, not part of the Holm family), note.
+    Interval and p-value are NaN (and left out of the Holm family) where
     the test split has fewer than ``min_groups_per_class`` groups of a class.
     """
     rows = []
@@ -290,7 +370,7 @@ def comparison_table(
                 cells[(train, test)], base, reference_values, metrics, differences.get(train), note
             )
             rows += [{"test": test, "train": train, "reference": reference, **row} for row in cell_rows]
-    return holm_corrected_table(rows, alpha)
+    return holm_corrected_table(rows, alpha, primary)
 
 
 # Classic per-image tests beside the bootstrap, for readers who expect them (one model per seed).

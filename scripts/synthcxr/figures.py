@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from synthcxr.analysis import interval_label  # noqa: E402
+from synthcxr.analysis import interval_label, interval_level_text  # noqa: E402
 from synthcxr.jobs import atomic_open  # noqa: E402
 from synthcxr.metrics import reliability_curve  # noqa: E402
 
@@ -42,6 +42,11 @@ def colour_range(*grids, step=0.05):
         low = max(0.0, min(low, 1.0 - step))
         high = low + step
     return round(float(low), 2), round(float(high), 2)
+
+
+def seed_count(table):
+    """The fewest seeds of a summary-like table's cells (column n_seeds; None without it)."""
+    return int(table["n_seeds"].min()) if "n_seeds" in table else None
 
 
 def heatmap(
@@ -89,7 +94,7 @@ def heatmap(
     if metric in ("f1", "auroc"):
         label = {"f1": "F1", "auroc": "AUROC"}[metric]
     detail = (
-        f"mean over seeds [{interval_label(alpha)} interval]\n(two-level bootstrap: seeds and test patient groups)"
+        f"mean over seeds [{interval_label(alpha)} interval]\n({interval_level_text(seed_count(summary))})"
         if has_interval
         else "mean ± sd over seeds"
     )
@@ -393,8 +398,8 @@ def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
 
 def volume_curve(table, metrics, labels, *, alpha):
     """Test metrics against the share of the train split a model learned from: one panel per metric and
-    test domain, one line per training domain (mean over seeds), band: the ``1 - alpha`` two-level bootstrap
-    interval (seeds and test patient groups resampled)."""
+    test domain, one line per training domain (mean over seeds), band: the ``1 - alpha`` cell interval
+    (domain-level from 3 seeds, model-level below: :func:`synthcxr.analysis.interval_level_text`)."""
     tests = list(dict.fromkeys(table["test"]))
     trains = list(dict.fromkeys(table["train"]))
     fig, axes = plt.subplots(
@@ -421,7 +426,7 @@ def volume_curve(table, metrics, labels, *, alpha):
     axes[0, 0].legend(title="training domain", fontsize=7, title_fontsize=7)
     fig.suptitle(
         "Volume curve: test metrics against training data volume; mean over seeds, band: "
-        f"{interval_label(alpha)} interval (seeds and test patient groups resampled)"
+        f"{interval_label(alpha)} interval ({interval_level_text(seed_count(table))})"
     )
     fig.tight_layout()
     return fig

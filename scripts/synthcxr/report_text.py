@@ -10,6 +10,7 @@ from synthcxr.analysis import cell_interval_text, interval_label, significance_m
 from synthcxr.fidelity_summary import TITLE as FIDELITY_TITLE
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, seed_caveat
+from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
 from synthcxr.summary import (
     compared_metrics_text,
     comparisons_readable,
@@ -19,13 +20,15 @@ from synthcxr.summary import (
     readable_table,
     threshold_table,
 )
-from synthcxr.text import html_page
+from synthcxr.text import html_page, inline_html
 
 THRESHOLD_INTRO = (
     "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "
     "validation slice of its training domain's train split (held out of training; Youden's J), never on a test "
     "split. A model trained on synthetic images is often miscalibrated on real ones, so 0.5 can be far from its "
-    "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean ± sd over seeds."
+    "best threshold; threshold-free AUROC and AUPRC are in the main table. Mean over seeds and (in brackets) its "
+    "interval, made as in the main table with each model at its own threshold; the validation threshold itself: "
+    "mean ± sd over seeds."
 )
 # What the report's text states: these params of rule report_tables, as they are (seeds sorted).
 REPORT_PARAMS = (
@@ -43,7 +46,25 @@ REPORT_PARAMS = (
     "alpha",
     "min_groups_per_class",
     "demo",
+    "primary",
+    "domain_kinds",
 )
+
+
+def marks_text(reference, alpha, n_seeds, n_tests, n_boot_comparisons):
+    """What a '*' of the tables is, or why there is none (fewer than 3 seeds: no domain-level test)."""
+    if seed_level(n_seeds) == "model":
+        return (
+            f"No `*` marks: with {n_seeds} seed(s) per training domain (fewer than {MIN_DOMAIN_SEEDS}) the "
+            "seed-to-seed variation cannot be estimated, so no difference between training domains is tested "
+            "(the paired comparisons compare these models only). "
+        )
+    return (
+        f"`*`: differs from the {reference}-trained models on the same test images (difference of seed means; "
+        f"test patient groups resampled, {n_boot_comparisons} resamples, plus both domains' seed variances, "
+        f"t-calibrated; Holm correction across all {n_tests} comparisons; adjusted p < {alpha}). Only "
+        f"{compared_metrics_text()} were tested: the other columns carry no `*` whatever their differences. "
+    )
 
 
 def main_intro(seeds, n_tests, *, reference, alpha, n_boot_intervals, n_boot_comparisons, min_groups_per_class):
@@ -51,30 +72,39 @@ def main_intro(seeds, n_tests, *, reference, alpha, n_boot_intervals, n_boot_com
     caveat = seed_caveat(len(seeds))
     return (
         f"Each row: a CNN trained on `train`, tested on the held-out test split of `test`. Each metric: mean ± "
-        f"standard deviation over seeds {seeds}, then (in brackets) the {cell_interval_text(alpha)} of the "
-        f"seed-averaged metric ({n_boot_intervals} replicates, each resampling the cell's seeds and the patient "
-        "groups of the test split, as the paired comparisons do). PNEUMONIA is the positive class; `majority "
-        "baseline` is the accuracy of always "
-        f"predicting the test split's majority class. `*`: differs from the {reference}-trained models on the "
-        f"same test images (bootstrap of the difference of seed means over test patient groups and each domain's "
-        f"seeds, {n_boot_comparisons} replicates; Holm correction across all {n_tests} comparisons; adjusted "
-        f"p < {alpha}). Only {compared_metrics_text()} were tested: the other columns carry no `*` whatever "
-        f"their differences. Test splits with fewer than {min_groups_per_class} patient groups of a class get "
+        f"standard deviation over seeds {', '.join(map(str, seeds))}, then (in brackets) the "
+        f"{cell_interval_text(alpha, len(seeds))} of the seed-averaged metric ({n_boot_intervals} resamples of "
+        "the test split). PNEUMONIA is the positive class; `majority baseline` is the accuracy of always "
+        "predicting the test split's majority class. "
+        + marks_text(reference, alpha, len(seeds), n_tests, n_boot_comparisons)
+        + f"Test splits with fewer than {min_groups_per_class} patient groups of a class get "
         "no interval and no test. `(external)`: an external test set, never trained on; `(generator saw these)`: "
         "a generator behind the training domain learned from these test images, so that cell overstates "
         "generalisation. " + (caveat + " " if caveat else "") + "Research use only, not for diagnosis."
     )
 
 
-def comparison_intro(reference, alpha, n_boot_comparisons):
+def comparison_intro(reference, alpha, n_boot_comparisons, n_seeds):
     """The paragraph above the comparison table: what each column is, and why McNemar/DeLong mark nothing."""
+    if seed_level(n_seeds) == "domain":
+        method = (
+            f"its unadjusted {interval_label(alpha)} interval and a two-sided p-value, domain-level (column "
+            "`level`): the variance over resamples of the test patient groups (the same for both domains, seed "
+            "models fixed) plus both domains' seed variances, t-calibrated (Welch-Satterthwaite degrees of "
+            "freedom), so they speak about the training domains; raw and Holm-adjusted p-values"
+        )
+    else:
+        method = (
+            f"its unadjusted {interval_label(alpha)} interval and p-value, model-level (column `level`): "
+            f"resamples of the test patient groups with the {n_seeds} seed model(s) per domain fixed, so they "
+            f"speak about these models only and mark nothing (fewer than {MIN_DOMAIN_SEEDS} seeds)"
+        )
     return (
         f"Each training domain minus the {reference}-trained models on the same test images, for each metric: "
-        f"difference of seed-averaged metrics with its unadjusted {interval_label(alpha)} bootstrap interval (test "
-        "patient groups, the same for both domains, and each domain's seeds resampled), raw and Holm-adjusted "
-        "p-values (two-sided). An unadjusted interval can exclude zero while the difference is not significant "
-        "after Holm correction: the significance column says so. A p-value shown as '< x' is at the resolution "
-        f"floor of {n_boot_comparisons} replicates (2 / (replicates + 1)); its Holm-adjusted value is then an upper "
+        f"difference of seed-averaged metrics with {method}. An unadjusted interval can exclude zero while the "
+        "difference is not significant after Holm correction: the significance column says so. A model-level "
+        "p-value shown as '< x' is at the resolution "
+        f"floor of {n_boot_comparisons} resamples (2 / (resamples + 1)); its Holm-adjusted value is then an upper "
         "bound ('≤'). For accuracy and AUROC, McNemar's exact test and DeLong's test between the two models of each "
         "seed are given beside it (largest p over seeds): they compare single models, not training domains, and "
         "treat images as independent, so they do not decide the marks."
@@ -171,7 +201,7 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
         min_groups_per_class=settings["min_groups_per_class"],
     )
     main, thresholds = readable_table(summary, marks), threshold_table(summary)
-    comparison_text = comparison_intro(reference, alpha, n_boot)
+    comparison_text = comparison_intro(reference, alpha, n_boot, len(settings["seeds"]))
     readable_comparisons = comparisons_readable(comparisons, alpha, n_boot)
     intake = intake_table(intake_reports)
     # A setting of the comparison, not of the intake (the intake reports do not carry it: changing it must
@@ -192,15 +222,15 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
         + fidelity_section(fidelity_table)
     )
     summary_body = (
-        f"<h1>Cross-domain results</h1><p>{html.escape(intro)}</p>\n{table_html(main)}\n"
-        f"<h2>At the threshold chosen on validation data</h2><p>{html.escape(THRESHOLD_INTRO)}</p>\n"
+        f"<h1>Cross-domain results</h1><p>{inline_html(intro)}</p>\n{table_html(main)}\n"
+        f"<h2>At the threshold chosen on validation data</h2><p>{inline_html(THRESHOLD_INTRO)}</p>\n"
         f"{table_html(thresholds)}\n"
         f"<h2>Data intake</h2>\n{table_html(intake)}\n<h2>Leakage between domains</h2>\n"
         + "\n".join(f"<p>{html.escape(line)}</p>" for line in leakage)
         + f"\n<p>{html.escape(DISCLAIMER)}</p>"
     )
     comparisons_body = (
-        f"<h1>Paired comparisons</h1><p>{html.escape(comparison_text)}</p>\n{table_html(readable_comparisons)}"
+        f"<h1>Paired comparisons</h1><p>{inline_html(comparison_text)}</p>\n{table_html(readable_comparisons)}"
     )
     return {
         "markdown": markdown,

@@ -9,7 +9,7 @@ then resamples whole groups (cluster bootstrap) instead of single images.
 import functools
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from synthcxr.catalog import METRICS
 from synthcxr.metrics import (
@@ -22,6 +22,11 @@ from synthcxr.metrics import (
 __all__ = [
     "bootstrap_interval",
     "bootstrap_intervals",
+    "MIN_DOMAIN_SEEDS",
+    "seed_level",
+    "welch_satterthwaite_df",
+    "seed_level_half_width",
+    "seed_level_p_value",
     "seed_averaged_intervals",
     "paired_bootstrap_differences",
     "bootstrap_p_value",
@@ -210,13 +215,26 @@ def bootstrap_interval(y_true, y_prob, metric, groups=None, n_boot=1000, alpha=0
 # Several seeds of one training domain: the seed-averaged metric and its interval
 #
 # A cell of the study has one model per training seed, all tested on the same
-# images. Its headline number is the mean over seeds of each metric. Its
-# interval comes from a two-level bootstrap, the scheme of every interval and
-# test of the study (:func:`seed_averaged_intervals` for a cell,
-# :func:`paired_bootstrap_differences` for two cells): each replicate resamples
-# the patient groups of the test split and, with replacement, the cell's seeds
-# (separate models), so that it covers the luck of the seeds as well as the
-# finite test set.
+# images. Its headline number is the mean over seeds of each metric. With at
+# least MIN_DOMAIN_SEEDS seeds its interval is about the training domain (the
+# metric expected of a model trained on it with a new seed, on new test images of
+# the split's population): a t-calibrated interval of two parts, the variance of
+# the seed mean over patient-group resamples of the test split with the seed
+# models held fixed, and the seeds' variance s^2 / k with Welch-Satterthwaite
+# degrees of freedom (k - 1 for one domain). A percentile bootstrap of k seed values has
+# normal tails where a t with k - 1 degrees of freedom is needed, so it
+# under-covers with the few seeds of a study. With fewer seeds the seed part
+# cannot be estimated usefully and the interval is model-level: the percentile
+# interval over the test images of these models' mean, which says nothing about
+# other seeds. Paired differences follow the same scheme (both domains' seeds).
+
+# Fewest seeds per training domain for a domain-level interval or test; below it, model-level only.
+MIN_DOMAIN_SEEDS = 3
+
+
+def seed_level(*n_seeds):
+    """'domain' when each of the domains has at least :data:`MIN_DOMAIN_SEEDS` seeds, else 'model'."""
+    return "domain" if min(n_seeds) >= MIN_DOMAIN_SEEDS else "model"
 
 
 def _check_seed_probs(y_true, y_probs):
@@ -233,62 +251,114 @@ def _check_seed_probs(y_true, y_probs):
 def _per_seed_resamples(y_true, y_probs, weights, threshold, metrics, chunk=1000):
     """``metrics`` for each seed (row of ``y_probs``) and each row of weights: name -> (n_seeds, n_boot).
 
+    ``threshold``: one for all seeds, or one per seed (each model's own, chosen on validation data).
+
     Resamples are processed ``chunk`` rows at a time to bound memory on large test sets. A metric is
     NaN in the same resamples for every seed (those lacking a class it needs).
     """
     resampled = {name: np.empty((y_probs.shape[0], weights.shape[0])) for name in metrics}
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), (y_probs.shape[0],))  # one per seed's model
     for start in range(0, weights.shape[0], chunk):
         rows = slice(start, start + chunk)
         for index, prob in enumerate(y_probs):
-            for name, values in _resampled_metrics(y_true, prob, weights[rows], threshold, metrics).items():
+            for name, values in _resampled_metrics(y_true, prob, weights[rows], thresholds[index], metrics).items():
                 resampled[name][index, rows] = values
     return resampled
 
 
-def _seed_counts(n_seeds, n_boot, rng):
-    """(n_boot, n_seeds): how many times each seed is drawn in each replicate (n_seeds draws with replacement)."""
-    return rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=n_boot)
+def _seed_values(y_true, y_probs, threshold, metrics):
+    """Each seed's metrics on all test images: name -> (n_seeds,)."""
+    everything = np.ones((1, y_true.size), dtype=int)
+    return {
+        name: values[:, 0]
+        for name, values in _per_seed_resamples(y_true, y_probs, everything, threshold, metrics).items()
+    }
 
 
-def _resample_seeds(per_seed, counts):
-    """Mean over a resample of seeds in each replicate: ``per_seed`` (n_seeds, n_boot), ``counts`` (n_boot, n_seeds).
+def _seed_term(values):
+    """(s^2 / k, k - 1): the seed part of the variance of a mean of k seed values, and its degrees of freedom."""
+    return np.var(values, ddof=1) / values.size, values.size - 1
 
-    The seeds' deviations from their mean are first scaled by sqrt(n/(n-1)): resampling n values
-    gives a mean whose variance is (n-1)/n of the unbiased s^2/n, a large bias with the few seeds of a
-    study (half with 2 seeds).
+
+def welch_satterthwaite_df(seed_terms):
+    """Welch-Satterthwaite degrees of freedom of a sum of seed parts ``[(s^2 / k, k - 1), ...]`` (one per
+    training domain): ``(sum s^2 / k)^2 / sum (s^2 / k)^2 / (k - 1)``; inf when every part is 0."""
+    total = sum(term for term, _ in seed_terms)
+    denominator = sum(term**2 / df for term, df in seed_terms)
+    return float(total**2 / denominator) if denominator > 0 else float("inf")
+
+
+def seed_level_half_width(image_variance, image_df, seed_terms, alpha):
+    """Half-width of the ``1 - alpha`` interval of a seed-averaged estimate (a mean or a difference of means).
+
+    Each part of the standard error gets its own t quantile and the two are added in quadrature:
+    ``sqrt((t_seed * se_seed)^2 + (t_images * se_images)^2)``, ``se_seed^2 = sum s^2 / k`` with
+    :func:`welch_satterthwaite_df` degrees of freedom (both domains' seeds for a difference) and
+    ``se_images^2 = image_variance`` with ``image_df``. One Welch-Satterthwaite t over both parts is
+    anti-conservative with 3 seeds (coverage 0.92 in tests/test_stats.py's simulation): its estimated
+    degrees of freedom grow exactly when the seed variance happens to come out small.
+
+    Parameters
+    ----------
+    image_variance : float
+        Variance of the estimate over resamples of the test split with the seed models held fixed.
+    image_df : float
+        Degrees of freedom of ``image_variance`` (patient groups - 1).
+    seed_terms : sequence of (float, int)
+        Per training domain, (s^2 / k, k - 1) of its k seed values.
+    alpha : float
+        Interval covers ``1 - alpha``.
+
+    Returns
+    -------
+    half_width : float
     """
-    n_seeds = per_seed.shape[0]
-    mean = per_seed.mean(axis=0)
-    if n_seeds > 1:
-        per_seed = mean + np.sqrt(n_seeds / (n_seeds - 1)) * (per_seed - mean)
-    return np.einsum("bs,sb->b", counts, per_seed) / n_seeds
+    seed_variance = sum(term for term, _ in seed_terms)
+    t_seed = stats.t.ppf(1 - alpha / 2, welch_satterthwaite_df(seed_terms))
+    t_images = stats.t.ppf(1 - alpha / 2, image_df)
+    return float(np.sqrt(t_seed**2 * seed_variance + t_images**2 * image_variance))
 
 
-def _two_level_replicates(y_true, y_probs, weights, rng, threshold, metrics):
-    """Seed-averaged ``metrics`` of one domain in each replicate: name -> (n_boot,).
+def seed_level_p_value(diff, image_variance, image_df, seed_terms):
+    """Two-sided p-value of "no difference" matching :func:`seed_level_half_width`: the ``alpha`` at which the
+    interval's half-width equals ``|diff|`` (1 for a zero difference; NaN where the variance is undefined)."""
+    if np.isnan(image_variance) or any(np.isnan(term) for term, _ in seed_terms):
+        return float("nan")
+    if diff == 0:
+        return 1.0
 
-    Replicate b weighs the test images by row b of ``weights`` (the resampled patient groups) and
-    averages the metric over a resample of the domain's seeds drawn here from ``rng``.
-    """
-    resampled = _per_seed_resamples(y_true, y_probs, weights, threshold, metrics)
-    counts = _seed_counts(y_probs.shape[0], weights.shape[0], rng)
-    return {name: _resample_seeds(resampled[name], counts) for name in metrics}
+    def excess(alpha):
+        return seed_level_half_width(image_variance, image_df, seed_terms, alpha) - abs(diff)
+
+    smallest = 1e-15
+    if excess(smallest) <= 0:  # no variance, or a difference beyond any quantile that matters
+        return smallest
+    return float(optimize.brentq(excess, smallest, 1.0, xtol=1e-12))
+
+
+def _image_variance(replicates):
+    """Variance of the defined replicates (NaN where fewer than 2 are defined)."""
+    defined = replicates[~np.isnan(replicates)]
+    return float(np.var(defined, ddof=1)) if defined.size > 1 else float("nan")
+
+
+def _image_df(groups, n_samples):
+    """Degrees of freedom of the test-image part: patient groups (images without groups) - 1."""
+    return max((n_samples if groups is None else len(np.unique(np.asarray(groups)))) - 1, 1)
 
 
 def seed_averaged_intervals(
     y_true, y_probs, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
 ):
-    """Two-level percentile bootstrap intervals of metrics averaged over several seeds' models.
+    """Intervals of metrics averaged over several seeds' models tested on the same images.
 
-    The models (one per seed) were tested on the same images in the same order. Each replicate
-    resamples the images (whole groups when ``groups`` is given) and, with replacement, the seeds;
-    the metric is computed per seed on the resampled images and averaged over the resampled seeds
-    (deviations scaled as in :func:`paired_bootstrap_differences`, the same scheme; bounds beyond the
-    metric's range, :data:`METRIC_RANGES`, which that scaling can reach, are clipped to it). The interval
-    therefore covers seed-to-seed variation as well as the finite test set: it says where the
-    seed-averaged metric of the training domain lies, not only that of these models. With one seed
-    there is nothing to resample among seeds and it equals :func:`bootstrap_intervals` with the same
-    ``seed``.
+    With at least :data:`MIN_DOMAIN_SEEDS` seeds (domain level): ``mean ±`` :func:`seed_level_half_width`,
+    an interval of the training domain's expected metric over seeds, from the variance of the seed mean
+    over ``n_boot`` resamples of the images (whole groups when ``groups`` is given) with the seed models
+    held fixed and from the seeds' s^2 / k. With fewer seeds (model level): the percentile interval of the
+    seed mean over the same resamples, about these models only; with one seed it equals
+    :func:`bootstrap_intervals` with the same ``seed``. Bounds beyond the metric's range
+    (:data:`METRIC_RANGES`) are clipped to it.
 
     Parameters
     ----------
@@ -301,37 +371,49 @@ def seed_averaged_intervals(
     groups : array-like of shape (n_samples,), default=None
         Patient-group id of each image (cluster bootstrap).
     n_boot : int, default=1000
-        Number of bootstrap replicates.
+        Number of bootstrap resamples of the test images.
     alpha : float, default=0.05
         Interval covers ``1 - alpha``.
     seed : int, default=0
         Seed of :func:`numpy.random.default_rng` (the resampling, not a model seed).
-    threshold : float, default=0.5
-        Predict class 1 when ``y_prob >= threshold``.
+    threshold : float or array-like of shape (n_seeds,), default=0.5
+        Predict class 1 when ``y_prob >= threshold``; one threshold per seed's model (e.g. each chosen on
+        validation data) or one for all.
 
     Returns
     -------
     intervals : dict
-        Metric name -> ``(low, high)`` floats (NaN when undefined in every replicate).
+        Metric name -> ``(low, high)`` floats (NaN when undefined).
     """
     y_true, y_probs = _check_seed_probs(y_true, y_probs)
     _check_metric_names(metrics)
-    rng = np.random.default_rng(seed)
-    weights = _bootstrap_weights(y_true.size, groups, n_boot, rng)
-    replicates = _two_level_replicates(y_true, y_probs, weights, rng, threshold, metrics)
-    # The small-sample scaling of the seeds' deviations can carry a replicate past a bound of the metric
-    # (an AUROC above 1 when 2 seeds disagree strongly); the seed-averaged metric cannot lie there.
-    intervals = {name: _percentile_interval(replicates[name], alpha) for name in metrics}
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
+    resampled = _per_seed_resamples(y_true, y_probs, weights, threshold, metrics)
+    domain_level = seed_level(y_probs.shape[0]) == "domain"
+    values = _seed_values(y_true, y_probs, threshold, metrics) if domain_level else {}
+    image_df = _image_df(groups, y_true.size)
+    intervals = {}
+    for name in metrics:
+        replicates = resampled[name].mean(axis=0)  # seed models held fixed
+        if not domain_level:
+            intervals[name] = _percentile_interval(replicates, alpha)
+            continue
+        mean = values[name].mean()
+        half = seed_level_half_width(_image_variance(replicates), image_df, [_seed_term(values[name])], alpha)
+        intervals[name] = (mean - half, mean + half)
+    # A symmetric interval, like the percentile one, can reach past a bound of the metric (an AUROC above 1).
     return {name: tuple(float(np.clip(bound, *METRIC_RANGES[name])) for bound in intervals[name]) for name in metrics}
 
 
 # ---------------------------------------------------------------------------
 # Two training domains, several seeds each, on the same test images
 #
-# A claim about training domains must survive both the finite test set and
-# the luck of the seeds: each replicate resamples the test groups (the same
-# draw for both domains, so the comparison stays paired on images) and,
-# independently per domain, that domain's seeds (separate models).
+# A claim about training domains must survive both the finite test set and the
+# luck of the seeds: the test-image part of the difference's variance comes from
+# resamples of the test groups shared by both domains (paired on images), the
+# seed part from each domain's seed values, with Welch-Satterthwaite degrees of
+# freedom. With fewer than MIN_DOMAIN_SEEDS seeds in either domain the comparison
+# is model-level (the bootstrap over test images of these models' difference).
 
 
 def bootstrap_p_value(differences):
@@ -360,15 +442,14 @@ def bootstrap_p_floor(n_boot):
 def paired_bootstrap_differences(
     y_true, probs, reference, metrics=METRICS, groups=None, n_boot=1000, alpha=0.05, seed=0, threshold=0.5
 ):
-    """Bootstrap of each training domain's seed-averaged metrics minus the reference domain's, on the same images.
+    """Each training domain's seed-averaged metrics minus the reference domain's, on the same images.
 
-    Each replicate draws one resample of images (of groups when given), shared by all domains, and,
-    independently for each domain, a resample of its seeds with replacement; the replicate's
-    difference is that of two seed means. The interval and p-value therefore cover the test images
-    and the seed-to-seed variation of each domain's models, not the images only: they speak about
-    the training domains, not just these models. With one seed per domain there is no seed variation
-    to resample and a comparison is of two models; with two or three it rests on very few models
-    (see the README, Statistics). The reference's resamples are computed once for all domains.
+    Domain level (both domains with at least :data:`MIN_DOMAIN_SEEDS` seeds): the interval ``diff ±``
+    :func:`seed_level_half_width` and the p-value :func:`seed_level_p_value`, from the variance of the
+    difference over ``n_boot`` resamples of the images (of groups when given; the same resample for both
+    domains, seed models held fixed) and both domains' s^2 / k: they speak about the training domains.
+    Model level (fewer seeds): the percentile interval and :func:`bootstrap_p_value` of the same
+    resamples: they speak about these models only. The reference's resamples are computed once.
 
     Parameters
     ----------
@@ -385,30 +466,29 @@ def paired_bootstrap_differences(
     Returns
     -------
     differences : dict
-        Domain name (all but ``reference``) -> metric name -> dict with ``diff``
-        (seed-averaged metric of the domain minus that of the reference on all
-        images, i.e. the difference of the means over seeds of
-        :func:`classification_metrics`), percentile interval ``low, high`` and
-        ``p_value`` (:func:`bootstrap_p_value`) over the replicates where the
-        metric is defined; all NaN where it is undefined.
+        Domain name (all but ``reference``) -> metric name -> dict with ``diff`` (seed-averaged metric
+        of the domain minus that of the reference on all images), interval ``low, high``, ``p_value``
+        and ``level`` ('domain' or 'model', :func:`seed_level`); NaN numbers where undefined.
     """
     if reference not in probs:
         raise ValueError(f"reference {reference!r} is not among the domains {list(probs)}")
     y_true, _ = _check_seed_probs(y_true, probs[reference])
     checked = {name: _check_seed_probs(y_true, domain_probs)[1] for name, domain_probs in probs.items()}
     _check_metric_names(metrics)
-    rng = np.random.default_rng(seed)
-    weights = _bootstrap_weights(y_true.size, groups, n_boot, rng)
-    everything = np.ones((1, y_true.size), dtype=int)
-    point, boot = {}, {}
+    weights = _bootstrap_weights(y_true.size, groups, n_boot, np.random.default_rng(seed))
+    image_df = _image_df(groups, y_true.size)
+    values, boot = {}, {}
     for name, domain_probs in checked.items():
-        point[name] = _per_seed_resamples(y_true, domain_probs, everything, threshold, metrics)
-        boot[name] = _two_level_replicates(y_true, domain_probs, weights, rng, threshold, metrics)
+        values[name] = _seed_values(y_true, domain_probs, threshold, metrics)
+        resampled = _per_seed_resamples(y_true, domain_probs, weights, threshold, metrics)
+        boot[name] = {metric: resampled[metric].mean(axis=0) for metric in metrics}
     return {
         name: {
             metric: _difference_summary(
-                point[name][metric].mean() - point[reference][metric].mean(),
+                values[name][metric],
+                values[reference][metric],
                 boot[name][metric] - boot[reference][metric],
+                image_df,
                 alpha,
             )
             for metric in metrics
@@ -418,14 +498,28 @@ def paired_bootstrap_differences(
     }
 
 
-def _difference_summary(diff, replicates, alpha):
-    """{diff, low, high, p_value} of one domain's difference ``diff`` on all images and its bootstrap
-    ``replicates``; all NaN where the difference, or every replicate, is undefined."""
+def _difference_summary(values, reference_values, replicates, image_df, alpha):
+    """{diff, low, high, p_value, level} of one domain's seed ``values`` against the reference's, with the
+    bootstrap ``replicates`` of the difference of seed means (seed models fixed); NaN numbers where the
+    difference, or every replicate, is undefined."""
+    level = seed_level(values.size, reference_values.size)
+    diff = values.mean() - reference_values.mean()
     if np.isnan(diff) or np.isnan(replicates).all():
         nan = float("nan")
-        return {"diff": nan, "low": nan, "high": nan, "p_value": nan}
-    low, high = _percentile_interval(replicates, alpha)
-    return {"diff": float(diff), "low": low, "high": high, "p_value": bootstrap_p_value(replicates)}
+        return {"diff": nan, "low": nan, "high": nan, "p_value": nan, "level": level}
+    if level == "model":
+        low, high = _percentile_interval(replicates, alpha)
+        return {"diff": float(diff), "low": low, "high": high, "p_value": bootstrap_p_value(replicates), "level": level}
+    seed_terms = [_seed_term(values), _seed_term(reference_values)]
+    image_variance = _image_variance(replicates)
+    half = seed_level_half_width(image_variance, image_df, seed_terms, alpha)
+    return {
+        "diff": float(diff),
+        "low": float(diff - half),
+        "high": float(diff + half),
+        "p_value": seed_level_p_value(diff, image_variance, image_df, seed_terms),
+        "level": level,
+    }
 
 
 # ---------------------------------------------------------------------------

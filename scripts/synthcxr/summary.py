@@ -13,11 +13,13 @@ from synthcxr.analysis import (
     interval_label,
     interval_table,
     p_value_text,
+    validation_thresholds,
 )
 from synthcxr.catalog import COMPARED_METRICS, INTERVAL_METRICS, LABELS, THRESHOLD_METRICS
 from synthcxr.catalog import METRICS as POINT_METRICS
 from synthcxr.jobs import code_version, package_versions, repository_root, run_environment
 from synthcxr.metrics import seed_mean_sd
+from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
 from synthcxr.text import listing
 
 # Headline metrics, in table order; PNEUMONIA is the positive class.
@@ -106,7 +108,7 @@ def study_tables(metric_dicts, cells, *, train_domains, test_domains, external, 
     :func:`synthcxr.analysis.interval_table`. Returns ``(by_seed, summary)``.
     """
     by_seed = by_seed_table(metric_dicts, train_domains, test_domains)
-    intervals = interval_table(cells, **bootstrap)
+    intervals = interval_table(cells, thresholds=validation_thresholds(metric_dicts, cells), **bootstrap)
     return by_seed, mark_test_roles(summary_table(by_seed, intervals), external, generator_saw_test)
 
 
@@ -172,22 +174,26 @@ def readable_table(summary, marks=None, metrics=INTERVAL_METRICS):
 
 
 def threshold_table(summary):
-    """Threshold metrics at 0.5 beside those at the threshold chosen on validation data, as strings."""
+    """Threshold metrics at 0.5 beside those at the threshold chosen on validation data, as strings: mean over
+    seeds with its interval (each model at its own threshold)."""
     readable = summary[["train", "test"]].copy()
     readable["test"] = readable_test_names(summary)
     readable["validation threshold"] = [cell_text(row, "tuned_threshold") for _, row in summary.iterrows()]
     for name in ["balanced_accuracy", "sensitivity", "specificity", "f1"]:
         for prefix, label in (("", "at 0.5"), ("tuned_", "at validation threshold")):
             readable[f"{LABELS[name]} {label}"] = [
-                cell_text(row, prefix + name, interval=False) for _, row in summary.iterrows()
+                cell_text(row, prefix + name, spread=False) for _, row in summary.iterrows()
             ]
     return readable
 
 
 def significance_text(row):
-    """'*' when significant after Holm; else says when the unadjusted interval excludes zero anyway."""
+    """'*' when significant after Holm; else says when the unadjusted interval excludes zero anyway; a
+    model-level row (fewer than 3 seeds) is never a test of the training domains."""
     if row.significant:
         return "*"
+    if getattr(row, "level", "domain") == "model":
+        return "no mark: model-level (fewer than 3 seeds)"
     return "no (after Holm), although the unadjusted CI excludes 0" if excludes_zero(row) else ""
 
 
@@ -205,6 +211,7 @@ def comparisons_readable(comparisons, alpha, n_boot):
                 "train": row.train,
                 "vs": row.reference,
                 "metric": LABELS.get(row.metric, row.metric),
+                "family (Holm)": getattr(row, "family", "secondary"),
                 "train value": f"{row.train_value:.3f}",
                 "reference value": f"{row.reference_value:.3f}",
                 f"difference (unadjusted {interval_label(alpha)} CI)": "n/a"
@@ -263,11 +270,17 @@ def latex_table(summary, marks, reference, alpha, metrics=INTERVAL_METRICS):
     seeds = sorted(set(summary["n_seeds"]))
     caption = (
         f"Each CNN trained on one domain (Train) and tested on a held-out test split (Test): mean over "
-        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(cell_interval_text(alpha))}. "
+        f"{'/'.join(map(str, seeds))} seed(s) with the {latex_escape(cell_interval_text(alpha, min(seeds)))}. "
         "Majority: accuracy of always predicting the majority class. "
-        f"* differs from the {latex_escape(reference)}-trained models on the same test images (bootstrap over "
-        f"test patient groups and seeds, Holm-adjusted $p < {alpha}$); only {compared_metrics_text()} were "
-        "tested, the other columns carry no *. PNEUMONIA is the positive class. "
+        + (
+            f"* differs from the {latex_escape(reference)}-trained models on the same test images (test patient "
+            f"groups and both domains' seeds, Holm-adjusted $p < {alpha}$); only {compared_metrics_text()} were "
+            "tested, the other columns carry no *. "
+            if seed_level(min(seeds)) == "domain"
+            else f"No * marks: with fewer than {MIN_DOMAIN_SEEDS} seeds no difference between training domains "
+            "is tested. "
+        )
+        + "PNEUMONIA is the positive class. "
         "Research use only, not for diagnosis."
     )
     latex = table.style.hide(axis="index").to_latex(

@@ -14,6 +14,12 @@ def listing(items):
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def inline_html(text):
+    """Text with Markdown's inline code (`x`) as HTML: escaped, each `x` as <code>x</code>."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{part}</code>" if index % 2 else part for index, part in enumerate(parts))
+
+
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:1em auto;line-height:1.4}}

@@ -14,6 +14,7 @@ SCRIPTS = CHECKOUT / "scripts"
 from synthcxr.catalog import COMPARED_METRICS
 from synthcxr.jobs import MODEL_SHA256, damaged_file
 from synthcxr.leakage import report_findings
+from synthcxr.endpoints import primary_endpoint
 from synthcxr.folders import (
     SPLIT_MODES,
     DomainError,
@@ -792,3 +793,24 @@ def check_existing_leakage_reports():
 
 
 check_existing_leakage_reports()
+
+
+# The primary endpoint (statistics.primary, defaults filled in): tested apart from all other comparisons.
+try:
+    PRIMARY = primary_endpoint(
+        STATISTICS.get("primary", {}),
+        test_domains=TEST_DOMAINS,
+        external=unseen_external_test_domains(),
+        reference=STUDY_REFERENCE,
+    )
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
+
+
+# The report's menu sorts its categories by name: numbered, they appear in reading order.
+REPORT_CATEGORIES = {
+    name: f"{index}. {name}"
+    for index, name in enumerate(
+        ["Findings", "Tables", "Figures", "Fidelity", "Methods"], start=1
+    )
+}

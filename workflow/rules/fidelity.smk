@@ -47,7 +47,7 @@ rule summarize_fidelity:
             report(
                 f"results/fidelity/{domain}_closest_pairs.png",
                 caption="../report/closest_pairs.rst",
-                category="Fidelity",
+                category=REPORT_CATEGORIES["Fidelity"],
                 subcategory="Closest pairs (memorization)",
                 labels={"domain": domain},
             )
@@ -59,21 +59,21 @@ rule summarize_fidelity:
         markdown=report(
             "results/fidelity/summary.md",
             caption="../report/fidelity_table.rst",
-            category="Fidelity",
+            category=REPORT_CATEGORIES["Fidelity"],
             subcategory="Overview",
             labels={"result": "fidelity table", "format": "Markdown"},
         ),
         html=report(
             "results/fidelity/summary.html",
             caption="../report/fidelity_table.rst",
-            category="Fidelity",
+            category=REPORT_CATEGORIES["Fidelity"],
             subcategory="Overview",
             labels={"result": "fidelity table", "format": "HTML"},
         ),
         figure_png=report(
             "results/figures/fidelity.png",
             caption="../report/fidelity.rst",
-            category="Fidelity",
+            category=REPORT_CATEGORIES["Fidelity"],
             subcategory="Overview",
             labels={"result": "fidelity figure", "format": "PNG"},
         ),

@@ -24,49 +24,57 @@ rule report_tables:
         markdown=report(
             "results/summary.md",
             caption="../report/summary_md.rst",
-            category="Tables",
+            category=REPORT_CATEGORIES["Tables"],
             subcategory="Main table",
             labels={"format": "Markdown"},
         ),
         latex=report(
             "results/summary.tex",
             caption="../report/summary_tex.rst",
-            category="Tables",
+            category=REPORT_CATEGORIES["Tables"],
             subcategory="Main table",
             labels={"format": "LaTeX"},
         ),
         findings=report(
             "results/findings.md",
             caption="../report/findings.rst",
-            category="Findings",
+            category=REPORT_CATEGORIES["Findings"],
             subcategory="Findings from the numbers",
             labels={"format": "Markdown"},
         ),
         findings_html=report(
             "results/tables/findings.html",
             caption="../report/findings.rst",
-            category="Findings",
+            category=REPORT_CATEGORIES["Findings"],
             subcategory="Findings from the numbers",
             labels={"format": "HTML"},
         ),
         summary_html=report(
             "results/tables/summary.html",
             caption="../report/summary_table.rst",
-            category="Tables",
+            category=REPORT_CATEGORIES["Tables"],
             subcategory="Main table",
             labels={"format": "HTML"},
         ),
         comparisons_html=report(
             "results/tables/comparisons.html",
             caption="../report/comparisons_table.rst",
-            category="Tables",
+            category=REPORT_CATEGORIES["Tables"],
             subcategory="Paired comparisons",
             labels={"format": "HTML"},
+        ),
+        # The report's front page shows it (workflow.rst): the headline and the primary endpoint's matrix.
+        headline=report(
+            "results/tables/headline.html",
+            caption="../report/headline.rst",
+            category=REPORT_CATEGORIES["Findings"],
+            subcategory="Findings from the numbers",
+            labels={"format": "headline (front page)"},
         ),
         methods=report(
             "results/methods.html",
             caption="../report/methods.rst",
-            category="Methods",
+            category=REPORT_CATEGORIES["Methods"],
             subcategory="Design and statistics",
             labels={"document": "methods"},
         ),
@@ -87,6 +95,13 @@ rule report_tables:
         ],
         mixed=MIXED if MIXED in TRAIN_DOMAINS else None,
         test_domains=TEST_DOMAINS,
+        primary=PRIMARY,
+        domain_kinds={
+            d: image_kind(d)
+            + (", external test set" if d in EXTERNAL_TEST_DOMAINS else "")
+            for d in ALL_DOMAINS
+        }
+        | ({MIXED: "mixed"} if MIXED in TRAIN_DOMAINS else {}),
         seeds=SEEDS,
         n_boot_intervals=STATISTICS["interval_resamples"],
         n_boot_comparisons=STATISTICS["comparison_resamples"],
@@ -107,6 +122,7 @@ rule report_tables:
             "n_boot_comparisons": STATISTICS["comparison_resamples"],
             "alpha": STATISTICS["alpha"],
             "min_groups_per_class": STATISTICS["min_groups_per_class"],
+            "primary": PRIMARY,
         },
         code=code("findings", "jobs", "methods", "report_text"),
     script:

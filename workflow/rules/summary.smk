@@ -16,7 +16,7 @@ rule summarize:
         csv=report(
             "results/summary.csv",
             caption="../report/summary_csv.rst",
-            category="Tables",
+            category=REPORT_CATEGORIES["Tables"],
             subcategory="Main table",
             labels={"format": "CSV (all numbers)"},
         ),
@@ -47,7 +47,7 @@ rule compare_domains:
         csv=report(
             "results/comparisons.csv",
             caption="../report/comparisons_csv.rst",
-            category="Tables",
+            category=REPORT_CATEGORIES["Tables"],
             subcategory="Paired comparisons",
             labels={"format": "CSV (all numbers)"},
         ),
@@ -62,6 +62,7 @@ rule compare_domains:
         train_domains=TRAIN_DOMAINS,
         test_domains=TEST_DOMAINS,
         bootstrap=bootstrap_settings("comparison_resamples"),
+        primary=PRIMARY,
         cells=metric_keys(),
         code=code("analysis", "jobs"),
     script:
@@ -102,7 +103,7 @@ rule plot_figures:
             report(
                 f"results/figures/{name}.png",
                 caption=f"../report/{name}.rst",
-                category="Figures",
+                category=REPORT_CATEGORIES["Figures"],
                 subcategory=FIGURE_SUBCATEGORIES[name],
                 labels={"figure": name.replace("_", " ")},
             )

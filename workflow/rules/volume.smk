@@ -57,7 +57,7 @@ rule plot_volume_curve:
         figure_png=report(
             "results/figures/volume_curve.png",
             caption="../report/volume_curve.rst",
-            category="Figures",
+            category=REPORT_CATEGORIES["Figures"],
             subcategory=FIGURE_SUBCATEGORIES["volume_curve"],
             labels={"figure": "volume curve"},
         ),
