@@ -111,7 +111,7 @@ def build_architecture(architecture, image_size=128, widths=(32, 64, 128)):
 def build_classifier(name, entry, image_size=128, widths=(32, 64, 128)):
     """The classifier ``name`` of the config: ``entry`` is {architecture, optional weights (a local file)}.
 
-    Returns (model, provenance), provenance = :func:`provenance`. Training overrides in ``entry`` are the
+    Returns (model, provenance), provenance = :func:`classifier_provenance`. Training overrides in ``entry`` are the
     caller's (:func:`synthcxr.classifier_config.classifier_training`). Raises :class:`ClassifierWeightsError`
     for a weights file that is missing, not a state dict or not of this architecture.
     """
@@ -119,7 +119,7 @@ def build_classifier(name, entry, image_size=128, widths=(32, 64, 128)):
     weights = entry.get("weights")
     if weights is not None:
         load_pretrained(model, name, entry["architecture"], weights)
-    return model, provenance(model, entry["architecture"], weights)
+    return model, classifier_provenance(model, entry["architecture"], weights)
 
 
 def load_pretrained(model, name, architecture, path):
@@ -185,7 +185,7 @@ def check_fits(model, state, name, architecture, path, head):
         )
 
 
-def provenance(model, architecture, weights=None):
+def classifier_provenance(model, architecture, weights=None):
     """What a run records of its classifier: architecture, parameter count, the weights file's sha256 or
     ``"random init"``, and the file's path."""
     return {
