@@ -204,3 +204,24 @@ def test_a_training_step_runs_on_cuda_with_deterministic_algorithms(architecture
         assert all(p.grad is not None for p in model.parameters())
     finally:
         torch.use_deterministic_algorithms(previous)
+
+
+def test_a_training_step_from_the_same_seed_gives_the_same_bits_on_the_cpu():
+    """The study's reproducibility (same config and seeds, same bytes on CPU) holds for the deeper models."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)  # as every training job runs
+    try:
+        states = []
+        for _ in range(2):
+            torch.manual_seed(3)
+            model = build_architecture("resnet18", SIZE).train()
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            x, y = torch.rand(4, 1, SIZE, SIZE), torch.tensor([0, 1, 0, 1])
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            states.append(model.state_dict())
+        assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+        torch.manual_seed(3)
+        assert not torch.equal(states[0]["conv1.weight"], build_architecture("resnet18", SIZE).conv1.weight)  # it moved
+    finally:
+        torch.use_deterministic_algorithms(previous)

@@ -6,6 +6,10 @@
   mean over height and width (the same numbers as torchvision's adaptive pool), because the adaptive pool
   has no deterministic backward on CUDA and the training runs with deterministic algorithms on.
 
+Both normalise with BatchNorm, so in training mode a batch needs more than one value per channel: below 64 px
+their last feature map is 1 x 1 and a last batch of a single image fails (the study's 128 px is safe; tiny
+test runs need a training set that does not leave one image over, or a dropped last batch).
+
 Pretrained weights come from a local torchvision state-dict file (:func:`load_pretrained`): the first
 convolution's RGB filters are summed to one channel (a gray image is R = G = B, so the pretrained response is
 kept) and the final layer is left as a fresh two-class layer. The config side (names, keys, the file's
