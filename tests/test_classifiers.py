@@ -8,8 +8,9 @@ import torch
 import torchvision
 from torch import nn
 
-from synthcxr.classifier_config import ARCHITECTURES, ClassifierError
+from synthcxr.classifier_config import ARCHITECTURES, PRETRAINABLE, ClassifierError
 from synthcxr.classifiers import (
+    TORCHVISION,
     ClassifierWeightsError,
     GlobalMeanPool,
     build_architecture,
@@ -49,6 +50,10 @@ def test_each_architecture_takes_one_channel_and_gives_two_logits(architecture):
         "weights": "random init",
         "weights_file": None,
     }
+
+
+def test_every_architecture_of_the_config_check_is_built_here():
+    assert set(ARCHITECTURES) == {"study_cnn", *TORCHVISION} and set(TORCHVISION) == set(PRETRAINABLE)
 
 
 def test_study_cnn_is_exactly_the_study_model_for_the_same_seed():

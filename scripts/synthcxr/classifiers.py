@@ -6,14 +6,17 @@
   mean over height and width (the same numbers as torchvision's adaptive pool), because the adaptive pool
   has no deterministic backward on CUDA and the training runs with deterministic algorithms on.
 
-Both normalise with BatchNorm, so in training mode a batch needs more than one value per channel: below 64 px
-their last feature map is 1 x 1 and a last batch of a single image fails (the study's 128 px is safe; tiny
-test runs need a training set that does not leave one image over, or a dropped last batch).
+Both normalise with BatchNorm, so in training mode a batch needs more than one value per channel: where the
+last feature map is 1 x 1 (ResNet-18 at 32 px and below, DenseNet-121 below 64 px) a last batch of a single
+image fails (the study's 128 px is safe; tiny test runs need a training set that does not leave one image
+over, or a dropped last batch).
 
 Pretrained weights come from a local torchvision state-dict file (:func:`load_pretrained`): the first
 convolution's RGB filters are summed to one channel (a gray image is R = G = B, so the pretrained response is
-kept) and the final layer is left as a fresh two-class layer. The config side (names, keys, the file's
-existence at dry run) is :mod:`synthcxr.classifier_config`, standard library only.
+kept) and the final layer is left as a fresh two-class layer. Inputs stay in [0, 1] as for the study CNN (no
+ImageNet normalisation); in training mode BatchNorm normalises with each batch's statistics anyway.
+The config side (names, keys, the file's existence at dry run) is :mod:`synthcxr.classifier_config`,
+standard library only.
 """
 
 import re
@@ -22,7 +25,7 @@ import torch
 import torchvision
 from torch import nn
 
-from synthcxr.classifier_config import ARCHITECTURES, PRETRAINABLE, ClassifierError
+from synthcxr.classifier_config import ARCHITECTURES, ClassifierError
 from synthcxr.jobs import file_sha256
 from synthcxr.model import StudyCNN, count_parameters
 
@@ -91,7 +94,6 @@ TORCHVISION = {
     "resnet18": (resnet18, "conv1.weight", "fc.", 1),
     "densenet121": (densenet121, "features.conv0.weight", "classifier.", 29),
 }
-assert set(TORCHVISION) == set(PRETRAINABLE) and set(ARCHITECTURES) == {"study_cnn", *TORCHVISION}
 
 
 def build_architecture(architecture, image_size=128, widths=(32, 64, 128)):
