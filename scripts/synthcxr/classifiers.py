@@ -7,7 +7,7 @@
   has no deterministic backward on CUDA and the training runs with deterministic algorithms on.
 
 Both normalise with BatchNorm, so in training mode a batch needs more than one value per channel: where the
-last feature map is 1 x 1 (ResNet-18 at 32 px and below, DenseNet-121 below 64 px) a last batch of a single
+last feature map is 1 x 1 (ResNet-18 at 32 px and below, DenseNet-121 below 61 px) a last batch of a single
 image fails (the study's 128 px is safe; tiny test runs need a training set that does not leave one image
 over, or a dropped last batch).
 
