@@ -31,7 +31,7 @@ def test_make_bench_runs_on_8_tiny_images_and_prints_every_section(tmp_path):
         "bench",
         bench_args(
             "--images", 8, "--epochs", 1, "--min-side", 64, "--max-side", 96, "--threads", 1, "--draft-images", 4,
-            "--min-seconds", 0.01, "--skip-compile", "--skip-parallel",
+            "--min-seconds", 0.01, "--skip-compile", "--skip-parallel", "--arch-size", 32, "--arch-batches", 1,
             "--dry-domains", 2, "--dry-images", 10, "--dry-seeds", 1, "--skip-noop", "--skip-jobs",
             "--workdir", tmp_path / "work", "--json", tmp_path / "bench.json",
         ),
@@ -44,6 +44,11 @@ def test_make_bench_runs_on_8_tiny_images_and_prints_every_section(tmp_path):
     assert all(measured[k] > 0 for k in ("a", "b", "c", "eval", "mm_gflops"))
     assert measured["options"]["inner loop of train_model (no checkpoint)"]["bit_identical_to_a"] is True
     assert 0 <= measured["decode"]["mad"] < 255
+    # Each classifier architecture's training throughput, with its parameter count.
+    assert "Training throughput per architecture (cpu" in text
+    architectures = measured["architectures"]["cpu"]
+    assert list(architectures) == ["study_cnn", "resnet18", "densenet121"]
+    assert all(a["images_per_s"] > 0 and a["parameters"] > 0 for a in architectures.values())
     # The workflow overhead: the dry run split into start-up, loading and the DAG.
     assert "workflow_error" not in measured and "Workflow overhead (snakemake)" in text
     overhead = measured["workflow"]

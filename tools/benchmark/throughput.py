@@ -11,6 +11,9 @@ cross-entropy) through
   (c) a compute-only loop over random tensors already in memory (the ceiling);
 
 on the CPU with the rule's threads and, where a GPU is present, again on the GPU (target a/b >= 10);
+the training throughput of each classifier architecture (synthcxr.classifiers: the study CNN, ResNet-18,
+DenseNet-121; forward + backward + Adam step of batches of 16 random images at the study's size), so a
+user can plan a study with larger classifiers;
 and also the time and peak memory of preparing the domain, the model's FLOPs and the achieved GFLOP/s
 beside a large matrix product, evaluation (inference) throughput, Pillow's reduced JPEG decode (draft)
 against a full decode, the snakemake overhead (dry run of a large study, nothing-to-do run), the
@@ -43,8 +46,10 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
+from synthcxr.classifier_config import ARCHITECTURES  # noqa: E402
+from synthcxr.classifiers import build_architecture  # noqa: E402
 from synthcxr.images import load_image, to_grayscale_uint8  # noqa: E402
-from synthcxr.model import StudyCNN, to_input  # noqa: E402
+from synthcxr.model import StudyCNN, count_parameters, to_input  # noqa: E402
 from synthcxr.train import epoch_order, predict_proba, seed_everything, train_model  # noqa: E402
 from tools.benchmark import SCRIPTS, jobtime  # noqa: E402
 from tools.benchmark.common import (  # noqa: E402
@@ -248,6 +253,34 @@ def run_compute_only(n_images, settings, size=128, device=CPU):
             optimizer.step()
     synchronize(device)
     return time.perf_counter() - started
+
+
+def architecture_throughput(architecture, size, batches, device=CPU, batch_size=16, seed=1):
+    """Training images/s of one architecture (synthcxr.classifiers) on random tensors already in (device) memory.
+
+    One warm-up step (allocations, kernel choice), then ``batches`` timed steps of forward, cross-entropy,
+    backward and Adam (lr 1e-3), as train_model's loop without its data path. Returns (images/s, parameters).
+    """
+    seed_everything(seed)
+    model = build_architecture(architecture, image_size=size).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.rand(batch_size, 1, size, size, device=device)
+    y = torch.randint(0, 2, (batch_size,), device=device)
+
+    def step():
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step()
+    synchronize(device)
+    started = time.perf_counter()
+    for _ in range(batches):
+        step()
+    synchronize(device)
+    return batches * batch_size / (time.perf_counter() - started), count_parameters(model)
 
 
 TRAIN_CHILD = textwrap.dedent(
@@ -492,6 +525,13 @@ def parse_args(argv=None):
     parser.add_argument(
         "--min-seconds", type=float, default=1.5, help="time the matrix product and inference at least this long"
     )
+    parser.add_argument(
+        "--arch-size", type=int, default=128, help="image size for the per-architecture throughput, default 128"
+    )
+    parser.add_argument(
+        "--arch-batches", type=int, default=5, help="timed batches of 16 per architecture (after 1 warm-up), default 5"
+    )
+    parser.add_argument("--skip-architectures", action="store_true", help="skip the per-architecture throughput")
     parser.add_argument("--skip-workflow", action="store_true", help="skip the snakemake overhead measurements")
     parser.add_argument("--skip-noop", action="store_true", help="skip the tiny real run and the nothing-to-do run")
     parser.add_argument("--skip-options", action="store_true", help="skip the training options (layout, compile, ...)")
@@ -636,6 +676,22 @@ def measure_compute(args, images, settings, m, model):
     m["eval"] = inference_throughput(model, images, min_seconds=args.min_seconds)
 
 
+def measure_architectures(args, print_progress):
+    """{device: {architecture: {images_per_s, parameters}}} on the CPU and, where present, the GPU."""
+    devices = [CPU] + ([torch.device("cuda")] if torch.cuda.is_available() and not args.skip_gpu else [])
+    measured = {}
+    for device in devices:
+        measured[device.type] = {}
+        for architecture in ARCHITECTURES:
+            print_progress(f"architecture {architecture} on the {device.type}: {args.arch_batches} batches ...")
+            try:
+                per_s, parameters = architecture_throughput(architecture, args.arch_size, args.arch_batches, device)
+                measured[device.type][architecture] = {"images_per_s": per_s, "parameters": parameters}
+            except RuntimeError as error:  # e.g. an op without a deterministic GPU kernel: report, go on
+                measured[device.type][architecture] = {"error": f"{type(error).__name__}: {str(error)[:120]}"}
+    return measured
+
+
 def measure_workflow(args, work, m, print_progress):
     print_progress(
         f"snakemake: dry run of {args.dry_domains} domains x {args.dry_images} files x {args.dry_seeds} seeds"
@@ -681,6 +737,8 @@ def measure(args, work, print_progress):
             m["gpu"] = measure_gpu(args, folder, images, labels, settings, work, m, print_progress)
         print_progress("FLOPs, matrix product, inference ...")
         measure_compute(args, images, settings, m, model)
+        if not args.skip_architectures:
+            m["architectures"] = measure_architectures(args, print_progress)
         print_progress("decoding: full vs draft ...")
         paths = sorted(folder.rglob("*.jpg"))[: max(1, args.draft_images)]
         m["decode"], m["decode_files"] = compare_draft(paths, args.size), len(paths)
@@ -764,6 +822,22 @@ def table_throughput(table, m):
         table.add("(a) workflow: train_model, cache on the GPU", fmt(g["a"]), "batches indexed on the device")
         table.add("(b) ImageFolder+DataLoader on JPEGs", fmt(g["b"]), f"num_workers={m['num_workers']}, pinned memory")
         table.add("(c) compute only (ceiling)", fmt(g["c"]), "random tensors already on the GPU")
+
+
+def table_architectures(table, args, m):
+    for device, measured in m["architectures"].items():
+        table.section(
+            f"Training throughput per architecture ({device}; images/s; batch 16 at {args.arch_size} px, "
+            "forward+backward+Adam)"
+        )
+        study = measured.get("study_cnn", {}).get("images_per_s")
+        for architecture, figures in measured.items():
+            if "error" in figures:
+                table.add(architecture, "failed", figures["error"])
+                continue
+            slower = study and architecture != "study_cnn"
+            relative = f"; {study / figures['images_per_s']:.1f}x the study CNN's time" if slower else ""
+            table.add(architecture, fmt(figures["images_per_s"]), f"{figures['parameters']:,} parameters{relative}")
 
 
 def table_compute(table, args, m):
@@ -858,6 +932,8 @@ def render(args, m):
     table_machine(table, args, m)
     table_preparation(table, m)
     table_throughput(table, m)
+    if "architectures" in m:
+        table_architectures(table, args, m)
     table_compute(table, args, m)
     table_decoding(table, args, m)
     if "workflow" in m or "workflow_error" in m:

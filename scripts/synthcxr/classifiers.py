@@ -1,0 +1,202 @@
+"""Classifier architectures by name, for one-channel images and two classes (issue 26; not yet used by the rules).
+
+- ``study_cnn``: :class:`synthcxr.model.StudyCNN`, exactly the study's model (same layers, same init for a seed).
+- ``resnet18``, ``densenet121``: torchvision's, built with ``weights=None`` (nothing is ever downloaded), with
+  the first convolution taking one channel and the last layer two logits. Their global average pool is a
+  mean over height and width (the same numbers as torchvision's adaptive pool), because the adaptive pool
+  has no deterministic backward on CUDA and the training runs with deterministic algorithms on.
+
+Both normalise with BatchNorm, so in training mode a batch needs more than one value per channel: where the
+last feature map is 1 x 1 (ResNet-18 at 32 px and below, DenseNet-121 below 61 px) a last batch of a single
+image fails (the study's 128 px is safe; tiny test runs need a training set that does not leave one image
+over, or a dropped last batch).
+
+Pretrained weights come from a local torchvision state-dict file (:func:`load_pretrained`): the first
+convolution's RGB filters are summed to one channel (a gray image is R = G = B, so the pretrained response is
+kept) and the final layer is left as a fresh two-class layer. Inputs stay in [0, 1] as for the study CNN (no
+ImageNet normalisation); in training mode BatchNorm normalises with each batch's statistics anyway.
+The config side (names, keys, the file's existence at dry run) is :mod:`synthcxr.classifier_config`,
+standard library only.
+"""
+
+import re
+
+import torch
+import torchvision
+from torch import nn
+
+from synthcxr.classifier_config import ARCHITECTURES, ClassifierError
+from synthcxr.jobs import file_sha256
+from synthcxr.model import StudyCNN, count_parameters
+
+N_CLASSES = 2
+SHOWN = 5  # keys listed in an error message about a state dict
+# torchvision's ImageNet DenseNet files use the old key names (denselayer1.norm.1.weight); torchvision renames
+# them when it loads its own downloads (torchvision.models.densenet._load_state_dict), so do we.
+OLD_DENSENET_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
+
+
+class ClassifierWeightsError(ClassifierError):
+    """A weights file is missing, not a state dict, or does not fit the classifier's architecture."""
+
+
+class GlobalMeanPool(nn.Module):
+    """Mean over height and width, keeping them as 1 x 1: ``nn.AdaptiveAvgPool2d((1, 1))`` with a
+    deterministic backward on CUDA."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3), keepdim=True)
+
+
+class DenseNet(torchvision.models.DenseNet):
+    """torchvision's DenseNet (same modules, same state-dict keys) with :class:`GlobalMeanPool`'s mean."""
+
+    def forward(self, x):
+        out = torch.relu(self.features(x))
+        return self.classifier(torch.flatten(out.mean(dim=(2, 3)), 1))
+
+
+def one_channel_conv(conv):
+    """A copy of ``conv`` (its geometry) that takes one input channel; weights set by the caller."""
+    return nn.Conv2d(
+        1,
+        conv.out_channels,
+        kernel_size=conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        bias=conv.bias is not None,
+    )
+
+
+def resnet18():
+    """torchvision's ResNet-18, one input channel, two classes; the new first convolution gets the
+    init ResNet gives every convolution (Kaiming normal, fan-out)."""
+    model = torchvision.models.resnet18(weights=None, num_classes=N_CLASSES)
+    model.conv1 = one_channel_conv(model.conv1)
+    nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+    model.avgpool = GlobalMeanPool()
+    return model
+
+
+def densenet121():
+    """torchvision's DenseNet-121 (as ``torchvision.models.densenet121``), one input channel, two classes;
+    the new first convolution gets DenseNet's init (Kaiming normal, fan-in)."""
+    model = DenseNet(growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64, num_classes=N_CLASSES)
+    model.features.conv0 = one_channel_conv(model.features.conv0)
+    nn.init.kaiming_normal_(model.features.conv0.weight)
+    return model
+
+
+# name -> (builder, key of the first convolution's weight, prefix of the final layer's keys, smallest image side)
+TORCHVISION = {
+    "resnet18": (resnet18, "conv1.weight", "fc.", 1),
+    "densenet121": (densenet121, "features.conv0.weight", "classifier.", 29),
+}
+
+
+def build_architecture(architecture, image_size=128, widths=(32, 64, 128)):
+    """A randomly initialised classifier of ``architecture`` for (N, 1, image_size, image_size) -> (N, 2).
+
+    Seed torch before calling for a reproducible init. ``widths`` is the study CNN's only (``training.widths``).
+    Raises ValueError for an unknown architecture or an image too small for it.
+    """
+    if architecture == "study_cnn":
+        return StudyCNN(widths=tuple(widths), image_size=image_size, n_classes=N_CLASSES)
+    if architecture not in TORCHVISION:
+        raise ValueError(f"architecture {architecture!r} is not one of {', '.join(ARCHITECTURES)}")
+    builder, _, _, smallest = TORCHVISION[architecture]
+    if image_size < smallest:
+        # DenseNet halves the side five times without padding in its transitions: below 29 px the last
+        # transition pools a 1 x 1 map to nothing. ResNet pads every stride: any side works.
+        raise ValueError(f"{architecture} needs images of at least {smallest} px a side, got {image_size}")
+    return builder()
+
+
+def build_classifier(name, entry, image_size=128, widths=(32, 64, 128)):
+    """The classifier ``name`` of the config: ``entry`` is {architecture, optional weights (a local file)}.
+
+    Returns (model, provenance), provenance = :func:`classifier_provenance`. Training overrides in ``entry`` are the
+    caller's (:func:`synthcxr.classifier_config.classifier_training`). Raises :class:`ClassifierWeightsError`
+    for a weights file that is missing, not a state dict or not of this architecture.
+    """
+    model = build_architecture(entry["architecture"], image_size, widths)
+    weights = entry.get("weights")
+    if weights is not None:
+        load_pretrained(model, name, entry["architecture"], weights)
+    return model, classifier_provenance(model, entry["architecture"], weights)
+
+
+def load_pretrained(model, name, architecture, path):
+    """Load a torchvision state-dict file (3 or 1 input channels, any number of classes) into ``model``.
+
+    The first convolution's filters are summed over the colour channels; the final layer's keys are
+    skipped, so the model keeps its own two-class layer. Everything else must match the architecture
+    key for key and shape for shape. Raises :class:`ClassifierWeightsError` naming ``name`` and ``path``.
+    """
+    if architecture not in TORCHVISION:
+        raise ClassifierWeightsError(
+            f"classifier {name}: weights {path}: architecture {architecture} takes no pretrained weights"
+        )
+    _, first_conv, head, _ = TORCHVISION[architecture]
+    state = read_state_dict(name, path)
+    if architecture == "densenet121":
+        state = {OLD_DENSENET_KEY.sub(r"\1\2", key): value for key, value in state.items()}
+    state = {key: value for key, value in state.items() if not key.startswith(head)}
+    if first_conv in state and state[first_conv].dim() == 4 and state[first_conv].shape[1] == 3:
+        state[first_conv] = state[first_conv].sum(dim=1, keepdim=True)  # RGB filters -> one gray channel
+    check_fits(model, state, name, architecture, path, head)
+    model.load_state_dict(state, strict=False)  # only the final layer (and BatchNorm counters) missing, as checked
+    return model
+
+
+def read_state_dict(name, path):
+    """The tensors of a state-dict file, read with ``weights_only=True`` (never unpickles code)."""
+    where = f"classifier {name}: weights file {path}"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ClassifierWeightsError(f"{where} does not exist (weights are never downloaded)") from None
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same clear error
+        raise ClassifierWeightsError(
+            f"{where} is not a torch state-dict file ({type(error).__name__}: {str(error)[:200]})"
+        ) from None
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ClassifierWeightsError(
+            f"{where} is not a state dict (a mapping of parameter names to tensors), got {type(state).__name__}"
+        )
+    return state
+
+
+def check_fits(model, state, name, architecture, path, head):
+    """Raise :class:`ClassifierWeightsError` unless ``state`` has every key of ``model`` (but the final layer
+    and BatchNorm's batch counters), no other key, and the model's shapes."""
+    expected = {key: value.shape for key, value in model.state_dict().items() if not key.startswith(head)}
+    missing = [key for key in expected if key not in state and not key.endswith("num_batches_tracked")]
+    unexpected = [key for key in state if key not in expected]
+    shapes = [
+        f"{key} {tuple(state[key].shape)} (expected {tuple(shape)})"
+        for key, shape in expected.items()
+        if key in state and state[key].shape != shape
+    ]
+    problems = [
+        f"{label} ({len(items)}): {', '.join(items[:SHOWN])}{', ...' if len(items) > SHOWN else ''}"
+        for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", shapes))
+        if items
+    ]
+    if problems:
+        raise ClassifierWeightsError(
+            f"classifier {name}: weights file {path} does not fit {architecture}: {'; '.join(problems)}"
+        )
+
+
+def classifier_provenance(model, architecture, weights=None):
+    """What a run records of its classifier: architecture, parameter count, the weights file's sha256 or
+    ``"random init"``, and the file's path."""
+    return {
+        "architecture": architecture,
+        "parameters": count_parameters(model),
+        "weights": file_sha256(weights) if weights is not None else "random init",
+        "weights_file": str(weights) if weights is not None else None,
+    }
