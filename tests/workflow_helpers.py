@@ -1,5 +1,6 @@
 """Running the real snakemake command on tiny data, and reading its plans."""
 
+import copy
 import os
 import re
 import shutil
@@ -170,8 +171,8 @@ def with_kinds(domains, real=("Original",)):
     """The domains, each saying what it is: ``real`` ones (and a demo without shift) are real, the others
     synthetic; a domain that says its kind, and a generated one, is left as it is."""
     said = {}
-    for name, settings in domains.items():
-        settings = dict(settings)
+    # A deep copy: a test that edits its config's nested settings must not change the shared domain tables.
+    for name, settings in copy.deepcopy(domains).items():
         if "generated" not in settings and "kind" not in settings:
             is_real = name in real or settings.get("demo", {}).get("shift") == "none"
             settings["kind"] = "real" if is_real else "synthetic"

@@ -29,8 +29,9 @@ rule prepare_domain:
         "results/logs/prepare_domain/{domain}.log",
     benchmark:
         "results/benchmarks/prepare_domain/{domain}.tsv"
-    # Bad data should stop the run before training starts.
-    priority: 10
+    # Bad data should stop the run before training starts: every preparation that can run goes before
+    # the leakage checks (10) and the trainings (0), whatever the order of the targets.
+    priority: 20
     conda:
         "../../envs/data.yaml"
     threads: 2
