@@ -26,11 +26,11 @@ def demo_run(tiny_study):
 
 def test_default_config_dry_run_lists_4_trainings_and_one_evaluation_of_each_per_seed(tmp_path):
     jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "config.yaml")
-    seeds = 2  # config/config.yaml
-    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * seeds
+    seeds = (1, 2, 3)  # config/config.yaml
+    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * len(seeds)
     # One evaluation job per model scores it on all 3 test splits (12 cells per seed).
-    assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed={s},train={t}" for t in TRAIN for s in (1, 2)}
-    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed={s},train={t}" for t in TRAIN for s in (1, 2)}
+    assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed={s},train={t}" for t in TRAIN for s in seeds}
+    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed={s},train={t}" for t in TRAIN for s in seeds}
 
 
 def test_a_dry_run_needs_no_torch_nor_the_other_analysis_libraries(tmp_path):
