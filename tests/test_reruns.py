@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import make_domain, write_image
-from workflow_helpers import REPO, SNAKEMAKE, planned_jobs, snakemake, tiny_config, write_config
+from workflow_helpers import REPO, SNAKEMAKE, WORKFLOW_FILES, planned_jobs, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
 DOMAINS = ["Original", "GANs", "VAEs"]
 TRAIN = DOMAINS + ["Mixed"]
-WORKFLOW_FILES = ["Snakefile", "workflow", "scripts", "config", "envs", "profiles"]
 
 
 def prep(domain):

@@ -13,6 +13,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+# What a clone of the workflow holds that a run reads (the code, its config and profiles): a test that edits
+# the code or the profiles works on a copy of these.
+WORKFLOW_FILES = ["Snakefile", "workflow", "scripts", "config", "envs", "profiles"]
 # The shared tiny study (tests/conftest.py, fixture tiny_study): three demo domains + Mixed, 1 seed, 1 epoch.
 # 25 images per class give test splits of 5 patient groups per class, the fewest for which the workflow computes
 # intervals and tests, so that test_report.py can extend a copy of it with a second seed.

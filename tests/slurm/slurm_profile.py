@@ -7,8 +7,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 
-def derive_test_profile(directory):
-    """Write <directory>/config.yaml from profiles/slurm/config.yaml and return <directory>.
+def derive_test_profile(directory, name="slurm"):
+    """Write <directory>/config.yaml from profiles/<name>/config.yaml and return <directory>.
+
+    ``name``: "slurm", or "slurm-module" (the same for a workflow that imports synthcxr as a module).
 
     Changes, each for a reason of the test machine, not of the workflow:
     - no conda: channels are unreachable here (the envs are checked statically in test_envs.py);
@@ -19,7 +21,7 @@ def derive_test_profile(directory):
     Everything else (executor, GPU requests and limit, groups and their packing, retries, requeue) is the
     real profile.
     """
-    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    profile = yaml.safe_load((REPO / "profiles" / name / "config.yaml").read_text())
     profile.pop("software-deployment-method")
     profile.update(
         {
