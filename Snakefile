@@ -55,5 +55,5 @@ rule all:
         volume_outputs(),
 
 
-# Every rule exists now: each entry script's content joins its rule's code param (see common.smk).
-add_entry_script_digests()
+# Every rule exists now: each rule's code param gets the digests of its entry script and the modules it runs.
+add_code_digests()

@@ -44,6 +44,8 @@ RERUN_BY_AN_EDIT_OF = {
         "summarize",
         "summarize_fidelity",
     },
+    # Read when the DAG is built (the code params themselves), by no rule's script.
+    "digests": set(),
     "data": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
     "evaluate": {"evaluate_model"},
     "fidelity": {"evaluate_fidelity"},

@@ -1,8 +1,6 @@
 # Domain tables and input functions. No torch here: a dry run needs only snakemake.
-import ast
 import csv
 import functools
-import hashlib
 import json
 import os
 import re
@@ -12,6 +10,7 @@ from pathlib import Path
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr.catalog import COMPARED_METRICS
+from synthcxr.digests import code_digests
 from synthcxr.jobs import MODEL_SHA256, damaged_file
 from synthcxr.leakage import report_findings
 from synthcxr.endpoints import primary_endpoint
@@ -269,62 +268,27 @@ wildcard_constraints:
     percent=r"\d+",
 
 
-def code(*modules):
-    """Digests of the package modules a rule's script imports, and of those they import: a param, so a
-    real edit to any of them reruns the rule.
+def code():
+    """A rule's `code` param, empty until add_code_digests() fills it in once every rule exists: the digests
+    of its entry script and of every package module the script runs (synthcxr.digests), so a real edit to
+    any of them reruns the rule.
 
-    A param, not input files: the content decides (a touch or a fresh checkout reruns nothing), and
-    the rerun trigger does not depend on where the run directory lies relative to the checkout.
+    A param, not input files: the content decides (a touch or a fresh checkout reruns nothing), and the
+    rerun trigger does not depend on where the run directory lies relative to the checkout. Snakemake's
+    own rerun trigger "code" would rerun a `script:` rule whenever the script's modification time is newer
+    than the outputs (a touch, a git checkout, a fresh clone with the results copied over: hours of GPU
+    time for nothing); profiles/default/config.yaml switches it off.
     """
-    used = set().union(*(module_closure(module) for module in modules))
-    return {module: module_digest(module) for module in sorted(used)}
+    return {}
 
 
-def add_entry_script_digests():
-    """Add the digest of each rule's entry script to its `code` param; call once every rule exists.
-
-    Snakemake's own rerun trigger "code" reruns a `script:` rule whenever the script's modification
-    time is newer than the outputs (a touch, a git checkout, a fresh clone with the results copied
-    over: hours of GPU time for nothing). profiles/default/config.yaml switches it off, and the
-    script's content decides instead, as for the package modules.
+def add_code_digests():
+    """Fill in the `code` param of every rule with a script, from what the script imports; call once every
+    rule exists. (A rule reused with `use rule` shares its original's dict: the same script, the same digests.)
     """
     for each in workflow.rules:
         if each.script and "code" in each.params.keys():
-            script = SCRIPTS / Path(each.script).name
-            each.params.code[script.name] = hashlib.sha256(
-                script.read_bytes()
-            ).hexdigest()[:16]
-
-
-def package_imports(module):
-    """The synthcxr modules that synthcxr.<module> imports itself."""
-    tree = ast.parse((SCRIPTS / "synthcxr" / f"{module}.py").read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom):
-            continue
-        package, _, name = (node.module or "").partition(".")
-        if package == "synthcxr":  # from synthcxr.x import f / from synthcxr import x
-            found |= {name} if name else {alias.name for alias in node.names}
-    return found
-
-
-@functools.cache
-def module_closure(module):
-    """``module`` and every synthcxr module it imports, directly or through another."""
-    closure, todo = set(), [module]
-    while todo:
-        current = todo.pop()
-        if current not in closure:
-            closure.add(current)
-            todo.extend(package_imports(current))
-    return frozenset(closure)
-
-
-@functools.cache
-def module_digest(module):
-    source = SCRIPTS / "synthcxr" / f"{module}.py"
-    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+            each.params.code.update(code_digests(SCRIPTS / Path(each.script).name))
 
 
 def folder_origin(domain):

@@ -13,7 +13,7 @@ rule make_demo_domain:
         seed=lambda w: DOMAINS[w.domain]["demo"].get("seed", config["demo_seed"]),
         classes=CLASSES,
         image_size=config["image_size"],
-        code=code("jobs", "phantoms"),
+        code=code(),
     script:
         "../../scripts/make_demo_domain.py"
 
@@ -48,7 +48,7 @@ rule prepare_domain:
         # domain when it changes, though only a domain with bad images comes out otherwise, and such a
         # domain reruns anyway (its fingerprint changed when they came; with error, the dry run
         # refuses them: check_new_images).
-        code=code("jobs", "manifest", "prepare"),
+        code=code(),
     script:
         "../../scripts/prepare_domain.py"
 
@@ -73,7 +73,7 @@ rule check_leakage:
         domains=lambda w: leakage_pair_domains(w.train, w.test),
         # Only the spaces this pair's result depends on: a change to another domain's reruns nothing here.
         id_spaces=lambda w: check_id_spaces(w.train, w.test),
-        code=code("jobs", "leakage", "manifest"),
+        code=code(),
     script:
         "../../scripts/check_leakage.py"
 

@@ -30,6 +30,6 @@ rule evaluate_model:
         classes=CLASSES,
         split_seed=config["split_seed"],
         device=config["device"],
-        code=code("data", "evaluate", "jobs", "predictions", "train"),
+        code=code(),
     script:
         "../../scripts/evaluate_model.py"

@@ -30,7 +30,7 @@ rule evaluate_fidelity:
         },
         classes=CLASSES,
         device=config["device"],
-        code=code("fidelity", "jobs", "train"),
+        code=code(),
     script:
         "../../scripts/evaluate_fidelity.py"
 
@@ -89,6 +89,6 @@ rule summarize_fidelity:
         references=[fidelity_reference(d) for d in FIDELITY_DOMAINS],
         classes=CLASSES,
         dpi=config["figures"]["dpi"],
-        code=code("fidelity_summary", "figures", "jobs"),
+        code=code(),
     script:
         "../../scripts/summarize_fidelity.py"

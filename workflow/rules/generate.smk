@@ -24,6 +24,6 @@ rule train_generator:
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/generators/{domain}.pt",
-        code=code("data", "generators", "jobs", "train"),
+        code=code(),
     script:
         "../../scripts/train_generator.py"

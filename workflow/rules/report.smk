@@ -124,6 +124,6 @@ rule report_tables:
             "min_groups_per_class": STATISTICS["min_groups_per_class"],
             "primary": PRIMARY,
         },
-        code=code("findings", "jobs", "methods", "report_text"),
+        code=code(),
     script:
         "../../scripts/report_tables.py"

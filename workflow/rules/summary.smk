@@ -35,7 +35,7 @@ rule summarize:
         generator_saw_test=generator_saw_test(),
         bootstrap=bootstrap_settings("interval_resamples"),
         cells=metric_keys(),
-        code=code("analysis", "jobs", "summary"),
+        code=code(),
     script:
         "../../scripts/summarize.py"
 
@@ -64,7 +64,7 @@ rule compare_domains:
         bootstrap=bootstrap_settings("comparison_resamples"),
         primary=PRIMARY,
         cells=metric_keys(),
-        code=code("analysis", "jobs"),
+        code=code(),
     script:
         "../../scripts/compare_domains.py"
 
@@ -126,6 +126,6 @@ rule plot_figures:
         sample_domains=ALL_DOMAINS,
         test_labels=[test_label(d) for d in TEST_DOMAINS],
         cells=metric_keys(),
-        code=code("analysis", "catalog", "figures", "jobs"),
+        code=code(),
     script:
         "../../scripts/plot_figures.py"

@@ -29,6 +29,6 @@ rule train_model:
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
         checkpoint="results/checkpoints/{train}/seed{seed}.pt",
-        code=code("data", "jobs", "predictions", "train"),
+        code=code(),
     script:
         "../../scripts/train_model.py"

@@ -72,6 +72,6 @@ rule plot_volume_curve:
         cells=volume_cells(),
         bootstrap=bootstrap_settings("interval_resamples"),
         style=config["figures"],
-        code=code("analysis", "catalog", "figures", "jobs"),
+        code=code(),
     script:
         "../../scripts/plot_volume_curve.py"
