@@ -269,9 +269,9 @@ wildcard_constraints:
 
 
 def code():
-    """A rule's `code` param, empty until add_code_digests() fills it in once every rule exists: the digests
-    of its entry script and of every package module the script runs (synthcxr.digests), so a real edit to
-    any of them reruns the rule.
+    """The `code` param of a rule, empty until add_code_digests() fills it in once all rules exist, with
+    the digests of its entry script and of every package module the script runs (synthcxr.digests), so a
+    real edit to any of them reruns the rule.
 
     A param, not input files: the content decides (a touch or a fresh checkout reruns nothing), and the
     rerun trigger does not depend on where the run directory lies relative to the checkout. Snakemake's
@@ -283,8 +283,8 @@ def code():
 
 
 def add_code_digests():
-    """Fill in the `code` param of every rule with a script, from what the script imports; call once every
-    rule exists. (A rule reused with `use rule` shares its original's dict: the same script, the same digests.)
+    """Fill in the `code` param of every rule with a script, from what the script imports; call once all
+    rules exist. (Reused with `use`, a rule shares its original's dict, hence the same script and digests.)
     """
     for each in workflow.rules:
         if each.script and "code" in each.params.keys():
