@@ -1,6 +1,8 @@
 """Session-wide test machinery: the test tiers (slow, slurm), the SLURM test cluster and the shared tiny study.
 
-scripts/, tests/ and tests/slurm are on sys.path through pyproject.toml's [tool.pytest.ini_options] pythonpath.
+The tests are in two folders: tests/unit (the package's functions, milliseconds to seconds) and tests/workflow (the
+real snakemake, make, SLURM and the report); their shared helpers are in tests/support. scripts/ and tests/support
+are on sys.path through pyproject.toml's [tool.pytest.ini_options] pythonpath.
 `make test` and `make test-fast` run the tests in pytest-xdist workers (one per core, a test module per worker at a
 time); what the session shares (the tiny study, the SLURM cluster) is made once, by whichever worker needs it first,
 in a folder all workers of the session see.
@@ -15,9 +17,15 @@ from pathlib import Path
 import pytest
 import workflow_helpers
 from filelock import FileLock
-from workflow_helpers import GENERATED_STUDY_DOMAINS, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
+from workflow_helpers import (
+    GENERATED_STUDY_DOMAINS,
+    REPO,
+    TINY_STUDY_DOMAINS,
+    snakemake,
+    tiny_config,
+    write_config,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 OFFLINE_SCONTROL = REPO / "tests" / "slurm" / "offline"  # a scontrol that answers at once: no SLURM here
 SKIP_EXIT = 77  # cluster.sh: SLURM cannot be started here (not root, no apt)

@@ -295,7 +295,7 @@ def seed_level_half_width(image_variance, image_df, seed_terms, alpha):
     ``sqrt((t_seed * se_seed)^2 + (t_images * se_images)^2)``, ``se_seed^2 = sum s^2 / k`` with
     :func:`welch_satterthwaite_df` degrees of freedom (both domains' seeds for a difference) and
     ``se_images^2 = image_variance`` with ``image_df``. One Welch-Satterthwaite t over both parts is
-    anti-conservative with 3 seeds (coverage 0.92 in tests/test_stats.py's simulation): its estimated
+    anti-conservative with 3 seeds (coverage 0.92 in tests/unit/test_stats.py's simulation): its estimated
     degrees of freedom grow exactly when the seed variance happens to come out small.
 
     Parameters

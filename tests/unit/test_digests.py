@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from test_envs import RULES, imported_modules
+from rule_files import RULES, imported_modules
 
 from synthcxr.digests import PACKAGE, code_digests, imported_package_modules
 
@@ -14,7 +14,7 @@ def sha16(path):
 
 @pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
 def test_a_rules_digests_cover_every_package_module_its_script_runs_and_the_script(rule, script, env):
-    # The oracle follows every import recursively (tests/test_envs.py), not only synthcxr's own ones.
+    # The oracle follows every import recursively (tests/workflow/test_envs.py), not only synthcxr's own ones.
     runs = {module.split(".", 1)[1] for module in imported_modules(script) if module.startswith("synthcxr.")}
     digests = code_digests(script)
     assert list(digests) == [*sorted(runs), script.name]

@@ -1,12 +1,11 @@
 """Values of --config (text from Snakemake's YAML BaseLoader) get the types the config schema asks for."""
 
-from pathlib import Path
-
 import yaml
+from workflow_helpers import REPO
 
 from synthcxr.config_values import typed
 
-SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 
 
 def test_text_becomes_the_number_or_boolean_the_schema_asks_for():
@@ -28,5 +27,5 @@ def test_names_and_values_that_do_not_read_as_the_type_are_left_for_the_schema_c
 
 
 def test_a_config_file_already_typed_is_unchanged():
-    default = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text())
+    default = yaml.safe_load((REPO / "config/config.yaml").read_text())
     assert typed(default, SCHEMA) == default

@@ -1,6 +1,6 @@
 """The README's make targets run as a user runs them: `make <target>` from the repository root, in a plain
 environment (no PYTHONPATH; pytest's `pythonpath` does not reach the child). `make bench` and `make bench-scale`
-run at tiny sizes in tests/test_benchmark_smoke.py through the same helper; `make test` and `make demo` are
+run at tiny sizes in tests/workflow/test_benchmark_smoke.py through the same helper; `make test` and `make demo` are
 left out (CI runs them, and `make test` would run this file again).
 """
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["pytester"]
 
@@ -33,7 +33,7 @@ def test_unit():
 
 @pytest.fixture
 def session_with_our_conftest(pytester):
-    pytester.makeini(f"[pytest]\npythonpath = {TESTS}\nmarkers =\n    slow: slow\n    slurm: slurm\n")
+    pytester.makeini(f"[pytest]\npythonpath = {TESTS / 'support'}\nmarkers =\n    slow: slow\n    slurm: slurm\n")
     pytester.makeconftest((TESTS / "conftest.py").read_text())
     pytester.makepyfile(test_tiers=STUDY_USERS)
     return pytester

@@ -8,14 +8,13 @@ No timing is checked: timed figures are printed by the benchmarks, never asserte
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from workflow_helpers import make_target
+from workflow_helpers import REPO, make_target
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.benchmark
+sys.path.insert(0, str(REPO))  # the repository: tools.benchmark
 
 from tools.benchmark import common, jobtime, throughput  # noqa: E402
 
@@ -111,7 +110,7 @@ def test_a_job_clock_measures_the_seconds_before_the_script_and_logs_them_for_th
         "from synthcxr.jobs import JobClock; clock = JobClock(started); clock.phase_done('imports'); "
         "print(clock.timing_line())"
     )
-    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    scripts = REPO / "scripts"
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd=scripts)
     (tmp_path / "job.log").write_text("device: cpu\n" + result.stdout)
     timing = jobtime.timing_from_log(tmp_path / "job.log")

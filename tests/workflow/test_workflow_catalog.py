@@ -9,7 +9,7 @@ def test_the_catalog_metadata_states_how_the_workflow_is_used():
     assert usage["software-stack-deployment"] == {"conda": True}
     assert usage["report"] is True
     assert set(usage["mandatory-flags"]) == {"desc", "flags"}
-    # What it claims: every rule has a conda env (tests/test_envs.py) and the workflow has a report.
+    # What it claims: every rule has a conda env (tests/workflow/test_envs.py) and the workflow has a report.
     assert (REPO / "envs" / "torch.yaml").exists() and (REPO / "workflow" / "report" / "workflow.rst").exists()
     # The catalog and snakedeploy look for workflow/Snakefile.
     assert 'include: "../Snakefile"' in (REPO / "workflow" / "Snakefile").read_text()

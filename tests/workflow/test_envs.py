@@ -6,12 +6,12 @@ Conda channels are unreachable on our machines, so the envs cannot be built here
 rule files, follow each script's imports through the synthcxr package, and compare.
 """
 
-import ast
 import re
 import sys
 
 import pytest
 import yaml
+from rule_files import RULES, has_code_param, imported_modules, rule_blocks, top_level
 from workflow_helpers import REPO
 
 # Import name -> conda-forge package name, where they differ.
@@ -25,65 +25,9 @@ CONDA_NAME = {
 LOCAL = {"synthcxr", "snakemake"}  # our package; snakemake injects itself into script jobs
 
 
-def rule_blocks():
-    """(rule file, text) of each `rule` and `use rule` block of the workflow."""
-    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
-        for block in re.split(r"\n(?=(?:use )?rule \w+)", smk.read_text()):
-            if re.match(r"(use )?rule \w+", block.strip()):
-                yield smk, block.strip()
-
-
-def rules_with_scripts():
-    found = []
-    for smk, block in rule_blocks():
-        name = re.match(r"rule (\w+):", block)
-        script = re.search(r'script:\s*\n\s*"([^"]+)"', block)
-        if name and script:
-            conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
-            found.append((name.group(1), smk.parent / script.group(1), conda and smk.parent / conda.group(1)))
-    return found
-
-
-def has_code_param(rule):
-    """Whether a rule declares the `code=code()` param that add_code_digests fills in (common.smk)."""
-    block = next(block for _, block in rule_blocks() if block.startswith(f"rule {rule}:"))
-    return re.search(r"\bcode=code\(\)", block) is not None
-
-
-def imported_modules(path, seen=None):
-    """Every module ``path`` imports (dotted names), following synthcxr modules recursively."""
-    seen = set() if seen is None else seen
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            modules = [node.module]
-            if node.module == "synthcxr":  # from synthcxr import stats
-                modules += [f"synthcxr.{alias.name}" for alias in node.names]
-        else:
-            continue
-        for module in modules:
-            names.add(module)
-            if module.startswith("synthcxr") and module not in seen:
-                seen.add(module)
-                module_path = REPO / "scripts" / (module.replace(".", "/") + ".py")
-                if module == "synthcxr":
-                    module_path = REPO / "scripts" / "synthcxr" / "__init__.py"
-                names |= imported_modules(module_path, seen)
-    return names
-
-
-def top_level(modules):
-    return {module.split(".")[0] for module in modules}
-
-
 def env_packages(env_file):
     spec = yaml.safe_load(env_file.read_text())
     return {re.split(r"[\s=<>!]", dep.strip())[0] for dep in spec["dependencies"] if isinstance(dep, str)}
-
-
-RULES = rules_with_scripts()
 
 
 def test_every_rule_with_a_script_has_a_conda_env():
@@ -123,7 +67,7 @@ def test_data_rules_do_not_use_the_torch_env():
 @pytest.mark.parametrize("rule, script, env", RULES, ids=[r[0] for r in RULES])
 def test_every_rule_with_a_script_carries_the_code_digests(rule, script, env):
     # Without the param, an edit to its script or to a module it runs would not rerun the rule: stale results.
-    # Its content is derived from the script's imports (synthcxr.digests; tests/test_digests.py).
+    # Its content is derived from the script's imports (synthcxr.digests; tests/unit/test_digests.py).
     assert has_code_param(rule), f"rule {rule} has no code=code() param"
 
 

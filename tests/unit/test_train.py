@@ -2,11 +2,11 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from workflow_helpers import REPO
 
 from synthcxr.jobs import run_fingerprint
 from synthcxr.model import StudyCNN
@@ -212,7 +212,7 @@ def test_a_training_job_starts_without_importing_the_compiler_nor_pandas():
     child += "t.start_torch_job(1, 'cpu', log=lambda line: None); "
     child += "print(torch.are_deterministic_algorithms_enabled(), *(name in sys.modules for name in "
     child += "('torch._inductor', 'pandas')))"
-    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    scripts = REPO / "scripts"
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd=scripts)
     assert result.stdout.split() == ["True", "False", "False"]
 

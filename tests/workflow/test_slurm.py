@@ -1,6 +1,6 @@
 """The cluster path on a real single-node SLURM cluster (tests/slurm/cluster.sh), with the real profile.
 
-Conda is the one thing turned off (channels are unreachable here); see tests/slurm/slurm_profile.py.
+Conda is the one thing turned off (channels are unreachable here); see tests/support/slurm_profile.py.
 """
 
 import concurrent.futures

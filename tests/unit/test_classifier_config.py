@@ -2,9 +2,9 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from workflow_helpers import REPO
 
 from synthcxr.classifier_config import (
     ARCHITECTURES,
@@ -14,7 +14,7 @@ from synthcxr.classifier_config import (
     classifier_training,
 )
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPTS = REPO / "scripts"
 
 
 def test_without_the_section_the_study_has_the_study_cnn_alone():

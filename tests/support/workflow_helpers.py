@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 # What a clone of the workflow holds that a run reads (the code, its config and profiles): a test that edits
 # the code or the profiles works on a copy of these.

@@ -5,12 +5,12 @@ The table is written out by hand so that a change in it is a reviewed decision: 
 they depend on, so that, for example, an edit to a test of significance (stats) does not rerun the
 evaluations, one to a findings sentence does not rerun the bootstrap of summarize, and one to how the
 training data are loaded (data) does not rerun the statistics. Reruns are shown with real runs in
-tests/test_reruns.py (e.g. an edit to model.py retrains every model).
+tests/workflow/test_reruns.py (e.g. an edit to model.py retrains every model).
 """
 
 from collections import defaultdict
 
-from test_envs import RULES, imported_modules
+from rule_files import RULES, imported_modules
 from workflow_helpers import REPO
 
 # The rules whose scripts run the analysis: the statistics, tables, figures and report.

@@ -4,11 +4,11 @@ import ast
 import importlib
 import inspect
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
+from workflow_helpers import REPO
 
-PACKAGE = Path(__file__).resolve().parents[1] / "scripts" / "synthcxr"
+PACKAGE = REPO / "scripts" / "synthcxr"
 MODULES = sorted(path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__")
 # Each module with a DEFAULT_SETTINGS resolves its own settings: one name, one meaning, by design.
 SAME_NAME_BY_DESIGN = {"resolve_settings"}
