@@ -8,10 +8,11 @@ import html
 
 import pandas as pd
 
-from synthcxr.analysis import excludes_zero, interval_label, p_floor_text, p_value_text
+from synthcxr.analysis import excludes_zero
 from synthcxr.catalog import COMPARED_METRICS, LABELS
 from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
 from synthcxr.text import html_page, inline_html, listing
+from synthcxr.wording import interval_label, p_floor_text, p_value_text
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 
 from synthcxr.catalog import LABELS
-from synthcxr.summary import compared_metrics_text
+from synthcxr.summary_text import compared_metrics_text
 from synthcxr.text import html_page
 
 TEMPLATE = Path(__file__).with_name("methods.html.jinja2")

@@ -1,17 +1,17 @@
 """The report's tables as text: summary.md, summary.tex and the HTML pages of the main table and the comparisons.
 
-Apart from synthcxr.summary (the tables themselves, which summarize needs too), so that an edit to a sentence
+Apart from synthcxr.summary (the numbers, which summarize computes), so that an edit to a sentence
 of the report reruns rule report_tables only.
 """
 
 import html
 
-from synthcxr.analysis import cell_interval_text, interval_label, significance_marks
+from synthcxr.analysis import significance_marks
 from synthcxr.fidelity_summary import TITLE as FIDELITY_TITLE
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, seed_caveat
 from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
-from synthcxr.summary import (
+from synthcxr.summary_text import (
     compared_metrics_text,
     comparisons_readable,
     intake_table,
@@ -21,6 +21,7 @@ from synthcxr.summary import (
     threshold_table,
 )
 from synthcxr.text import html_page, inline_html
+from synthcxr.wording import cell_interval_text, interval_label
 
 THRESHOLD_INTRO = (
     "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "
