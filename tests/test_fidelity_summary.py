@@ -3,14 +3,14 @@
 import numpy as np
 from helpers import phantoms
 
-from synthcxr import fidelity as fid
+from synthcxr import memorisation
 from synthcxr.fidelity_summary import closest_pairs_figure
 
 
 def test_closest_pairs_figure(tmp_path):
     real, labels = phantoms(6)
-    summary, details = fid.memorization(real[:4], real[4:10], real[10:])
-    pairs = fid.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
+    summary, details = memorisation.memorization(real[:4], real[4:10], real[10:])
+    pairs = memorisation.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
     assert np.all(np.diff(pairs["distance"]) >= 0) and pairs["synthetic"].shape == (3, *real.shape[1:])
     for col in range(3):  # each synthetic image beside its nearest training image
         np.testing.assert_array_equal(

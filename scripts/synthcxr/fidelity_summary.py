@@ -126,7 +126,7 @@ def fidelity_figure(table):
 def closest_pairs_figure(pairs, class_names=("NORMAL", "PNEUMONIA"), title=None):
     """The closest synthetic images (top) above their nearest real training images (bottom).
 
-    ``pairs``: the arrays of :func:`synthcxr.fidelity.closest_pairs`.
+    ``pairs``: the arrays of :func:`synthcxr.memorisation.closest_pairs`.
     """
     k = max(len(pairs["distance"]), 1)
     fig, axes = plt.subplots(2, k, figsize=(1.9 * k, 4.4), squeeze=False)
