@@ -165,7 +165,7 @@ def validation_thresholds(metric_dicts, cells):
 
 
 def seed_metrics(cell, metrics):
-    """{metric: (mean, sd) over the cell's seeds} (:func:`synthcxr.stats.seed_mean_sd`, as the summary table)."""
+    """{metric: (mean, sd) over the cell's seeds} (:func:`synthcxr.metrics.seed_mean_sd`, as the summary table)."""
     per_seed = [classification_metrics(cell["y"], prob) for prob in cell["probs"]]
     return {name: seed_mean_sd([values[name] for values in per_seed]) for name in metrics}
 
