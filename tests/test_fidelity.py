@@ -114,6 +114,9 @@ def test_two_sample_test_same_and_different_sets():
     assert same["n_train"] == {"real": 50, "synthetic": 50} and same["n_test"] == {"real": 50, "synthetic": 50}
     different = measures.two_sample_test(set_a, 255 - set_b, TINY, "cpu", log=lambda *a: None)
     assert different["auroc"] > 0.9
+    # statistics.alpha sets the coverage: an 80% interval from the same resamples lies inside the 95% one
+    narrower = measures.two_sample_test(set_a, set_b, {**TINY, "alpha": 0.2}, "cpu", log=lambda *a: None)
+    assert narrower["auroc"] == same["auroc"] and low < narrower["auroc_ci"][0] <= narrower["auroc_ci"][1] < high
 
 
 # ---------------------------------------------------------------------------

@@ -69,6 +69,7 @@ DEFAULT_SETTINGS = {
     "two_sample_per_class": True,  # also run the test within each class (two more trainings)
     "seed": 0,
     "n_boot": 1000,
+    "alpha": 0.05,  # 1 - coverage of the two-sample AUROC's interval: the study's statistics.alpha
     "reference_split": "train",  # real images compared with the synthetic ones: train | test | all
     "pca_components": 32,
     "kid_subsets": 100,
@@ -143,7 +144,9 @@ def two_sample_test(real, synthetic, settings=None, device="cpu", log=print):
     y_eval = np.r_[np.zeros(len(real_eval), int), np.ones(len(synth_eval), int)]
     prob = predict_proba(model, x_eval, device).astype(np.float64)
     auroc = float(roc_auc_score(y_eval, prob))
-    low, high = bootstrap_interval(y_eval, prob, "auroc", n_boot=int(s["n_boot"]), seed=int(s["seed"]))
+    low, high = bootstrap_interval(
+        y_eval, prob, "auroc", n_boot=int(s["n_boot"]), alpha=float(s["alpha"]), seed=int(s["seed"])
+    )
     result = {
         "auroc": auroc,
         "auroc_ci": [low, high],

@@ -165,7 +165,7 @@ def patient_id_spaces(leakage_reports):
     return spaces
 
 
-def fidelity_section(fidelity_table):
+def fidelity_section(fidelity_table, alpha):
     """The Markdown section of the fidelity table (``None``: no synthetic domain is measured, no section)."""
     if fidelity_table is None:
         return ""
@@ -173,7 +173,7 @@ def fidelity_section(fidelity_table):
         f"\n## {FIDELITY_TITLE}\n\n"
         "Details, the figure and the closest pairs: results/fidelity/. These distances use only what this "
         "workflow trains itself and are not comparable with published FID/KID values.\n\n"
-        + fidelity_markdown(fidelity_table)
+        + fidelity_markdown(fidelity_table, alpha)
         + "\n"
     )
 
@@ -220,7 +220,7 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
         f"## Data intake\n\n{intake.to_markdown(index=False)}\n\n## Leakage between domains\n\n"
         + "\n".join(leakage)
         + "\n"
-        + fidelity_section(fidelity_table)
+        + fidelity_section(fidelity_table, alpha)
     )
     summary_body = (
         f"<h1>Cross-domain results</h1><p>{inline_html(intro)}</p>\n{table_html(main)}\n"
