@@ -6,7 +6,7 @@ snakemake.input: synthetic_images, synthetic_manifest (prepared cache of the syn
     split = the generator's training images, its test split = held-out real images), feature_model
     (state_dict .pt of the reference domain's StudyCNN; widths are read from the weights)
 snakemake.output: metrics (JSON), pairs (.npz of the closest synthetic/train pairs, drawn by summarize_fidelity)
-snakemake.params: settings (dict, see synthcxr.fidelity_measures.DEFAULT_SETTINGS: widths, two_sample_epochs,
+snakemake.params: settings (dict, every one of synthcxr.fidelity_measures.SETTINGS: widths, two_sample_epochs,
     seed, n_boot, ...), classes (class names, label order), device ("auto" | "cpu" | "cuda")
 """
 

@@ -4,24 +4,24 @@
 import numpy as np
 import pytest
 import torch
-from helpers import phantoms
+from helpers import fidelity_settings, phantoms
 
 from synthcxr import fidelity_files, memorisation
 from synthcxr import fidelity_measures as measures
 from synthcxr.manifest import MANIFEST_COLUMNS, write_manifest
 
-TINY = {
-    "widths": [4, 8, 8],
-    "two_sample_epochs": 4,
-    "two_sample_batch_size": 8,
-    "seed": 1,
-    "n_boot": 100,
-    "kid_subsets": 10,
-    "kid_subset_size": 20,
-    "msssim_pairs": 20,
-    "diversity_max_images": 30,
-    "pca_components": 8,
-}
+TINY = fidelity_settings(
+    widths=[4, 8, 8],
+    two_sample_epochs=4,
+    two_sample_batch_size=8,
+    seed=1,
+    n_boot=100,
+    kid_subsets=10,
+    kid_subset_size=20,
+    msssim_pairs=20,
+    diversity_max_images=30,
+    pca_components=8,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +96,17 @@ def test_feature_space_and_frechet_on_images():
     assert a.shape == (20, 8) and np.mean(np.var(a, axis=0, ddof=1)) == pytest.approx(1.0)
     assert measures.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     assert measures.frechet_distance(a, b) < measures.frechet_distance(a, inverted) / 5
+
+
+def test_the_settings_are_given_whole_with_the_config_schemas_defaults():
+    # One home for each default: the schema. Every setting is a key of its fidelity section or one the rule
+    # takes from training and statistics (tests/helpers.py, as workflow/rules/fidelity.smk).
+    assert set(fidelity_settings()) == set(measures.SETTINGS)
+    assert measures.resolve_settings(TINY) == TINY
+    with pytest.raises(ValueError, match=r"\['kid_subsets'\] not given"):
+        measures.resolve_settings({k: v for k, v in TINY.items() if k != "kid_subsets"})
+    with pytest.raises(ValueError, match=r"unknown fidelity settings \['kid_subset'\]"):
+        measures.resolve_settings({**TINY, "kid_subset": 3})
 
 
 # ---------------------------------------------------------------------------

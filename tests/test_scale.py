@@ -8,7 +8,7 @@ import tracemalloc
 
 import numpy as np
 import torch
-from helpers import make_domain, phantoms
+from helpers import fidelity_settings, make_domain, phantoms
 
 from synthcxr import fidelity, memorisation
 from synthcxr.model import StudyCNN
@@ -37,18 +37,18 @@ def test_a_bad_image_skipped_leaves_no_empty_row_in_the_cache(tmp_path):
     assert images.flags["C_CONTIGUOUS"]
 
 
-TINY = {
-    "widths": [4, 8, 8],
-    "two_sample_epochs": 1,
-    "two_sample_batch_size": 8,
-    "two_sample_per_class": False,
-    "n_boot": 10,
-    "kid_subsets": 5,
-    "kid_subset_size": 8,
-    "msssim_pairs": 8,
-    "diversity_max_images": 10,
-    "pca_components": 4,
-}
+TINY = fidelity_settings(
+    widths=[4, 8, 8],
+    two_sample_epochs=1,
+    two_sample_batch_size=8,
+    two_sample_per_class=False,
+    n_boot=10,
+    kid_subsets=5,
+    kid_subset_size=8,
+    msssim_pairs=8,
+    diversity_max_images=10,
+    pca_components=4,
+)
 
 
 def fidelity_of(synthetic, labels, max_images):

@@ -209,12 +209,13 @@ def evaluate_fidelity(
     real_test,
     test_labels,
     feature_model,
-    settings=None,
+    settings,
     class_names=("NORMAL", "PNEUMONIA"),
     device="cpu",
     log=print,
 ):
-    """All fidelity, diversity and memorisation metrics of one synthetic domain.
+    """All fidelity, diversity and memorisation metrics of one synthetic domain (``settings``: each of
+    :data:`synthcxr.fidelity_measures.SETTINGS`).
 
     Returns (metrics, details): ``metrics`` is JSON-ready with ``settings``, ``counts``, ``feature_spaces``
     and ``groups`` -> {"overall", <class name>...} -> {``two_sample``, ``distances`` (synthetic vs the

@@ -45,7 +45,7 @@ from synthcxr.stats import bootstrap_interval
 from synthcxr.train import predict_proba, train_model
 
 __all__ = [
-    "DEFAULT_SETTINGS",
+    "SETTINGS",
     "resolve_settings",
     "two_sample_test",
     "load_feature_model",
@@ -61,38 +61,42 @@ __all__ = [
     "mean_ms_ssim",
 ]
 
-DEFAULT_SETTINGS = {
-    "widths": [32, 64, 128],  # StudyCNN widths of the two-sample classifier
-    "two_sample_epochs": 5,
-    "two_sample_batch_size": 16,
-    "two_sample_lr": 1e-3,
-    "two_sample_per_class": True,  # also run the test within each class (two more trainings)
-    "seed": 0,
-    "n_boot": 1000,
-    "alpha": 0.05,  # 1 - coverage of the two-sample AUROC's interval: the study's statistics.alpha
-    "reference_split": "train",  # real images compared with the synthetic ones: train | test | all
-    "pca_components": 32,
-    "kid_subsets": 100,
-    "kid_subset_size": 100,
-    "diversity_max_images": 200,
-    "msssim_pairs": 200,
-    "memorization_percentile": 5.0,
-    "closest_pairs": 8,
+# The settings every measure reads, all of them given: their defaults are the config schema's (its fidelity
+# section, filled in by Snakemake's validation), and rule evaluate_fidelity adds the two-sample classifier's
+# training settings (the study CNN's widths, batch size and learning rate) and statistics.alpha.
+SETTINGS = (
+    "widths",  # StudyCNN widths of the two-sample classifier
+    "two_sample_epochs",
+    "two_sample_batch_size",
+    "two_sample_lr",
+    "two_sample_per_class",  # also run the test within each class (two more trainings)
+    "seed",
+    "n_boot",
+    "alpha",  # 1 - coverage of the two-sample AUROC's interval: the study's statistics.alpha
+    "reference_split",  # real images compared with the synthetic ones: train | test | all
+    "pca_components",
+    "kid_subsets",
+    "kid_subset_size",
+    "diversity_max_images",
+    "msssim_pairs",
+    "memorization_percentile",
+    "closest_pairs",
     # Larger synthetic sets are measured on a random subset of this many images (every measure): the
     # two-sample classifier, features and nearest neighbours grow with the set, their precision hardly.
-    "max_synthetic_images": 5000,
-}
+    "max_synthetic_images",
+)
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, finest scale first
 
 
-def resolve_settings(settings=None):
-    """Defaults overridden by ``settings``; unknown keys are an error (typos in config)."""
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS))
+def resolve_settings(settings):
+    """``settings`` checked: each of :data:`SETTINGS` given, no other key (a typo in the config)."""
+    resolved = dict(settings)
+    unknown, missing = sorted(set(resolved) - set(SETTINGS)), sorted(set(SETTINGS) - set(resolved))
     if unknown:
-        raise ValueError(f"unknown fidelity settings {unknown}; known: {sorted(DEFAULT_SETTINGS)}")
-    resolved = {**DEFAULT_SETTINGS, **settings}
+        raise ValueError(f"unknown fidelity settings {unknown}; known: {sorted(SETTINGS)}")
+    if missing:
+        raise ValueError(f"fidelity settings {missing} not given (the config schema's defaults fill them in)")
     if resolved["reference_split"] not in ("train", "test", "all"):
         raise ValueError(f"reference_split must be train, test or all, got {resolved['reference_split']!r}")
     resolved["widths"] = [int(w) for w in resolved["widths"]]
@@ -108,14 +112,14 @@ def _halves(n, rng):
     return order[: n // 2], order[n // 2 :]
 
 
-def two_sample_test(real, synthetic, settings=None, device="cpu", log=print):
+def two_sample_test(real, synthetic, settings, device="cpu", log=print):
     """Real-vs-synthetic classifier two-sample test.
 
     A StudyCNN (``widths``, ``two_sample_epochs``, ``two_sample_batch_size``, ``two_sample_lr``,
     ``seed`` of ``settings``) is trained with :func:`synthcxr.train.train_model` on a random half of
     each set (real = 0, synthetic = 1; a temporary checkpoint is used and removed) and scored on the
     other halves. Returns a dict: ``auroc``, ``auroc_ci`` [low, high] (percentile bootstrap over the
-    held-out images, ``n_boot`` resamples, 95 %), ``accuracy`` at 0.5, ``train_accuracy`` of the last
+    held-out images, ``n_boot`` resamples, coverage 1 - ``alpha``), ``accuracy`` at 0.5, ``train_accuracy`` of the last
     epoch, ``n_train`` and ``n_test`` per set. Needs at least 2 images in each set.
     """
     s = resolve_settings(settings)
