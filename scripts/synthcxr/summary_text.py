@@ -117,6 +117,8 @@ def comparisons_readable(comparisons, alpha, n_boot):
     return pd.DataFrame(rows)
 
 
+# Our own escaping rather than pandas': Styler escapes cells and headers (format(escape="latex")) but not the
+# caption, which names the reference domain and the interval's "95%"; one function serves all three.
 LATEX_SPECIAL = {c: "\\" + c for c in "&%$#_{}"}
 LATEX_SPECIAL.update({"~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"})
 
