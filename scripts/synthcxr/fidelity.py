@@ -5,7 +5,7 @@ network is downloaded: the learned feature space is the study CNN trained on the
 
 The measures are in synthcxr.fidelity_measures (two-sample test, feature spaces, distances, diversity) and
 synthcxr.memorisation (nearest neighbours, copies); this module puts them together per group (overall and
-each class) for one synthetic domain; synthcxr.fidelity_files reads the prepared caches and writes the files.
+each class) for one synthetic domain; synthcxr.fidelity_files reads the prepared caches for the rule.
 """
 
 import math
