@@ -6,7 +6,7 @@ snakemake.input: synthetic_images, synthetic_manifest (prepared cache of the syn
     split = the generator's training images, its test split = held-out real images), feature_model
     (state_dict .pt of the reference domain's StudyCNN; widths are read from the weights)
 snakemake.output: metrics (JSON), pairs (.npz of the closest synthetic/train pairs, drawn by summarize_fidelity)
-snakemake.params: settings (dict, see synthcxr.fidelity.DEFAULT_SETTINGS: widths, two_sample_epochs,
+snakemake.params: settings (dict, every one of synthcxr.fidelity_measures.SETTINGS: widths, two_sample_epochs,
     seed, n_boot, ...), classes (class names, label order), device ("auto" | "cpu" | "cuda")
 """
 
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from synthcxr import fidelity
+from synthcxr import fidelity_files
 from synthcxr.jobs import atomic_open, logged, write_json
 from synthcxr.train import start_torch_job
 
@@ -22,9 +22,9 @@ with logged(snakemake.log[0]):
     p = snakemake.params
     started = time.time()
     device = start_torch_job(snakemake.threads, p.device)
-    metrics, pairs = fidelity.evaluate_files(snakemake.input, p.settings, p.classes, device, log=print)
+    metrics, pairs = fidelity_files.evaluate_files(snakemake.input, p.settings, p.classes, device, log=print)
     with atomic_open(snakemake.output.pairs, "wb") as handle:
         np.savez(handle, **pairs)
     write_json(metrics, snakemake.output.metrics)
-    print(fidelity.headline(metrics))
+    print(fidelity_files.headline(metrics))
     print(f"done in {time.time() - started:.1f} s")

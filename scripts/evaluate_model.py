@@ -39,19 +39,18 @@ with jobs.logged(snakemake.log[0]):
         probabilities = train.rounded_probabilities(model, images, device)
         scoring_s = time.perf_counter() - scoring_started
         predictions.write_predictions(predictions.prediction_rows(rows, probabilities), predictions_path)
-        metrics = evaluate.cell_metrics(rows, probabilities, p.classes)
-        metrics["at_validation_threshold"] = evaluate.at_validation_threshold(
-            rows, probabilities, validation, train_domain, training["validation_images"]
-        )
-        metrics["train_test_overlap"] = evaluate.leaked_test_images(leakage, test)
-        metrics["provenance"] = evaluate.cell_provenance(
+        metrics = evaluate.metrics_json(
+            rows,
+            probabilities,
             train_domain,
             test,
             seed,
+            validation=validation,
+            training=training,
+            leakage=leakage,
             settings=p.settings,
             classes=p.classes,
             split_seed=p.split_seed,
-            training=training,
             test_manifest=manifest,
             device=train.describe_device(device)["device"],
         )

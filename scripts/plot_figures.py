@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from synthcxr import analysis, figures, jobs
-from synthcxr.catalog import COMPARED_METRICS
+from synthcxr.catalog import COMPARED_METRICS, PLOT_FIGURES, heatmap_name
 
 SAMPLES_PER_CLASS = 4
 
 with jobs.logged(snakemake.log[0]):
     p = snakemake.params
     out_dir = Path(snakemake.output[0]).parent
+    stems = {name: out_dir / name for name in PLOT_FIGURES}  # the rule's outputs, less .png and .pdf
     dpi = p.style["dpi"]
     summary = pd.read_csv(snakemake.input.summary)
     marks = analysis.significance_marks(pd.read_csv(snakemake.input.comparisons))
@@ -25,22 +26,20 @@ with jobs.logged(snakemake.log[0]):
         figure = figures.heatmap(
             summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference, p.test_labels, alpha=p.alpha
         )
-        figures.save(figure, out_dir / f"heatmap_{metric}", dpi)
+        figures.save(figure, stems[heatmap_name(metric)], dpi)
 
     pooled, by_seed, seeds = figures.confusion_counts(jobs.read_json(path) for path in snakemake.input.metrics)
     grid = figures.confusion_grid(pooled, p.train_domains, p.test_domains, p.classes, len(seeds))
-    figures.save(grid, out_dir / "confusion_matrices", dpi)
+    figures.save(grid, stems["confusion_matrices"], dpi)
     grid = figures.confusion_grid_by_seed(by_seed, p.train_domains, p.test_domains, p.classes, seeds)
-    figures.save(grid, out_dir / "confusion_matrices_by_seed", dpi)
+    figures.save(grid, stems["confusion_matrices_by_seed"], dpi)
 
     cells = analysis.load_cells(snakemake.input.predictions, p.cells)
-    figures.save(figures.roc_curves(cells, summary, p.train_domains, p.test_domains), out_dir / "roc_curves", dpi)
-    figures.save(
-        figures.reliability_grid(cells, summary, p.train_domains, p.test_domains), out_dir / "reliability", dpi
-    )
+    figures.save(figures.roc_curves(cells, summary, p.train_domains, p.test_domains), stems["roc_curves"], dpi)
+    figures.save(figures.reliability_grid(cells, summary, p.train_domains, p.test_domains), stems["reliability"], dpi)
 
     histories = figures.histories_by_domain(jobs.read_json(path) for path in snakemake.input.histories)
-    figures.save(figures.training_curves(histories, p.train_domains), out_dir / "training_curves", dpi)
+    figures.save(figures.training_curves(histories, p.train_domains), stems["training_curves"], dpi)
 
     samples = {
         domain: figures.class_samples(
@@ -53,4 +52,4 @@ with jobs.logged(snakemake.log[0]):
             p.sample_domains, snakemake.input.images, snakemake.input.manifests
         )
     }
-    figures.save(figures.sample_grid(samples, p.classes, SAMPLES_PER_CLASS), out_dir / "sample_images", dpi)
+    figures.save(figures.sample_grid(samples, p.classes, SAMPLES_PER_CLASS), stems["sample_images"], dpi)

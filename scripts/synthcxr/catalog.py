@@ -1,4 +1,5 @@
-"""The study's metrics: which exist, which each table, figure and test uses, and how they are named.
+"""The study's metrics: which exist, which each table, figure and test uses, and how they are named; the
+figures of rule plot_figures.
 
 One definition for the whole workflow (standard library only, so the rule files can read it too).
 """
@@ -41,3 +42,20 @@ LABELS = {
     "ece": "calibration error",
     "majority_baseline_accuracy": "majority baseline",
 }
+
+
+def heatmap_name(metric):
+    """The figure (results/figures/{name}.png) of the heat-map of ``metric``."""
+    return f"heatmap_{metric}"
+
+
+# The figures rule plot_figures draws (results/figures/{name}.png and .pdf): a heat-map per compared metric first.
+PLOT_FIGURES = (
+    *(heatmap_name(metric) for metric in COMPARED_METRICS),
+    "confusion_matrices",
+    "confusion_matrices_by_seed",
+    "roc_curves",
+    "reliability",
+    "training_curves",
+    "sample_images",
+)

@@ -11,6 +11,8 @@ BOOLEANS = {"true": True, "false": False}
 
 def typed(value, schema):
     """``value`` with its strings converted where ``schema`` (a JSON schema dict) asks for a number or boolean."""
+    if "$defs" in schema:  # the whole schema: its definitions in place once, for the parts below
+        schema = with_definitions_inlined(schema)
     if isinstance(value, str):
         return typed_scalar(value, schema.get("type"))
     if isinstance(value, list):
@@ -36,3 +38,17 @@ def typed_scalar(text, kind):
         except (ValueError, KeyError):
             continue
     return text
+
+
+def with_definitions_inlined(schema, definitions=None):
+    """``schema`` with each ``{"$ref": "#/$defs/name", ...}`` replaced by that definition and the keys beside
+    the reference (a key beside it wins, e.g. a default)."""
+    definitions = schema.get("$defs", {}) if definitions is None else definitions
+    if isinstance(schema, list):
+        return [with_definitions_inlined(item, definitions) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    reference = schema.get("$ref", "")
+    if reference.startswith("#/$defs/"):
+        schema = {**definitions[reference.removeprefix("#/$defs/")], **schema}
+    return {key: with_definitions_inlined(item, definitions) for key, item in schema.items() if key != "$ref"}

@@ -1,4 +1,4 @@
-"""Loading the prepared cache of a domain; writing per-image predictions."""
+"""Loading the prepared cache of a domain: one split, or a model's training data (predictions: synthcxr.predictions)."""
 
 import numpy as np
 

@@ -84,3 +84,46 @@ def cell_provenance(train, test, seed, *, settings, classes, split_seed, trainin
         "device": device,
         "packages": package_versions(),
     }
+
+
+def metrics_json(
+    test_rows,
+    probabilities,
+    train,
+    test,
+    seed,
+    *,
+    validation,
+    training,
+    leakage,
+    settings,
+    classes,
+    split_seed,
+    test_manifest,
+    device,
+):
+    """The metrics JSON of one cell (results/metrics/{train}/{test}/seed{seed}.json): :func:`cell_metrics` at 0.5,
+    ``at_validation_threshold`` (:func:`at_validation_threshold`), ``train_test_overlap``
+    (:func:`leaked_test_images`) and ``provenance`` (:func:`cell_provenance`).
+
+    ``validation``: the predictions table of the training's validation slice; ``training``: the training's
+    history JSON; ``leakage``: rule check_leakage's report for this training and test domain; the others as
+    :func:`cell_provenance` takes them.
+    """
+    metrics = cell_metrics(test_rows, probabilities, classes)
+    metrics["at_validation_threshold"] = at_validation_threshold(
+        test_rows, probabilities, validation, train, training["validation_images"]
+    )
+    metrics["train_test_overlap"] = leaked_test_images(leakage, test)
+    metrics["provenance"] = cell_provenance(
+        train,
+        test,
+        seed,
+        settings=settings,
+        classes=classes,
+        split_seed=split_seed,
+        training=training,
+        test_manifest=test_manifest,
+        device=device,
+    )
+    return metrics

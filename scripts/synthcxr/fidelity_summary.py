@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from synthcxr.text import html_page  # noqa: E402
+from synthcxr.wording import interval_label  # noqa: E402
 
 
 def fidelity_rows(metrics_by_domain, references):
@@ -56,10 +57,11 @@ INTRO = (
 )
 
 
-def readable(table):
-    """The fidelity table as strings, one column per measure with its baseline beside it."""
+def readable(table, alpha):
+    """The fidelity table as strings, one column per measure with its baseline beside it; ``alpha``: 1 - coverage
+    of the two-sample AUROC's interval (statistics.alpha, as evaluate_fidelity computed it)."""
     shown = table[["domain", "reference", "group", "n_synthetic"]].copy()
-    shown["two-sample AUROC [95% CI]"] = [
+    shown[f"two-sample AUROC [{interval_label(alpha)} CI]"] = [
         f"{a:.2f} [{lo:.2f}, {hi:.2f}]"
         for a, lo, hi in zip(table.two_sample_auroc, table.two_sample_auroc_ci_low, table.two_sample_auroc_ci_high)
     ]
@@ -80,24 +82,24 @@ def readable(table):
     return shown
 
 
-def markdown(table):
-    return readable(table).to_markdown(index=False)
+def markdown(table, alpha):
+    return readable(table, alpha).to_markdown(index=False)
 
 
-def markdown_page(table):
+def markdown_page(table, alpha):
     """The fidelity table as a Markdown document: its title, what the distances are, the table."""
-    return f"# {TITLE}\n\n{INTRO}\n\n{markdown(table)}\n"
+    return f"# {TITLE}\n\n{INTRO}\n\n{markdown(table, alpha)}\n"
 
 
-def html(table):
+def html(table, alpha):
     """The fidelity table as a standalone HTML page (the report shows it like the other tables)."""
     return html_page(
         TITLE,
-        f"<h1>{escape(TITLE)}</h1><p>{escape(INTRO)}</p>\n{readable(table).to_html(index=False, border=0)}",
+        f"<h1>{escape(TITLE)}</h1><p>{escape(INTRO)}</p>\n{readable(table, alpha).to_html(index=False, border=0)}",
     )
 
 
-def fidelity_figure(table):
+def fidelity_figure(table, alpha):
     """Two-sample AUROC with its interval (0.5 = indistinguishable) and KID per synthetic domain."""
     overall = table[table.group == "overall"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2 + 0.2 * len(overall)))
@@ -111,7 +113,7 @@ def fidelity_figure(table):
     left.set_xlim(0.4, 1.02)
     labels = [f"{d} vs {r}" for d, r in zip(overall.domain, overall.reference)]
     left.set_yticks(y, labels)
-    left.set_xlabel("real-vs-synthetic classifier AUROC (95% CI)")
+    left.set_xlabel(f"real-vs-synthetic classifier AUROC ({interval_label(alpha)} CI)")
     left.legend(loc="lower left", fontsize=8)
     right.barh(y, overall.kid_cnn, xerr=overall.kid_cnn_std, color="#E69F00", label="synthetic vs real train")
     right.scatter(overall.kid_cnn_real_baseline, y, color="black", marker="|", s=200, label="real test vs real train")
@@ -126,7 +128,7 @@ def fidelity_figure(table):
 def closest_pairs_figure(pairs, class_names=("NORMAL", "PNEUMONIA"), title=None):
     """The closest synthetic images (top) above their nearest real training images (bottom).
 
-    ``pairs``: the arrays of :func:`synthcxr.fidelity.closest_pairs`.
+    ``pairs``: the arrays of :func:`synthcxr.memorisation.closest_pairs`.
     """
     k = max(len(pairs["distance"]), 1)
     fig, axes = plt.subplots(2, k, figsize=(1.9 * k, 4.4), squeeze=False)

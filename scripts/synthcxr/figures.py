@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from synthcxr.analysis import interval_label, interval_level_text  # noqa: E402
 from synthcxr.jobs import atomic_open  # noqa: E402
 from synthcxr.metrics import reliability_curve  # noqa: E402
+from synthcxr.wording import interval_label, interval_level_text  # noqa: E402
 
 FPR_GRID = np.linspace(0.0, 1.0, 201)
 
@@ -399,7 +399,7 @@ def reliability_grid(cells, summary, train_domains, test_domains, n_bins=10):
 def volume_curve(table, metrics, labels, *, alpha):
     """Test metrics against the share of the train split a model learned from: one panel per metric and
     test domain, one line per training domain (mean over seeds), band: the ``1 - alpha`` cell interval
-    (domain-level from 3 seeds, model-level below: :func:`synthcxr.analysis.interval_level_text`)."""
+    (domain-level from 3 seeds, model-level below: :func:`synthcxr.wording.interval_level_text`)."""
     tests = list(dict.fromkeys(table["test"]))
     trains = list(dict.fromkeys(table["train"]))
     fig, axes = plt.subplots(

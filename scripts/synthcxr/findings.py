@@ -8,10 +8,11 @@ import html
 
 import pandas as pd
 
-from synthcxr.analysis import excludes_zero, interval_label, p_floor_text, p_value_text
+from synthcxr.analysis import excludes_zero
 from synthcxr.catalog import COMPARED_METRICS, LABELS
 from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
 from synthcxr.text import html_page, inline_html, listing
+from synthcxr.wording import interval_label, p_floor_text, p_value_text
 
 DISCLAIMER = (
     "Research use only. These are results of research on synthetic training data with a small CNN. They are "
@@ -110,6 +111,15 @@ def significance_clause(rows, n_boot):
     return clause + joint + listing(p_values)
 
 
+def changes_and_significance(rows, metrics, context):
+    """(:func:`change_clause` of each of ``metrics`` in ``rows``, :func:`significance_clause` of them): how
+    training on one domain instead of another changed the metrics, and which changes are significant."""
+    compared = [rows[m] for m in metrics if m in rows]
+    return [change_clause(row, context["alpha"]) for row in compared], significance_clause(
+        compared, context["n_boot_comparisons"]
+    )
+
+
 def verdict(rows):
     """'beats', 'falls short of', 'is better on some ...', 'does not differ significantly from' or 'was not
     tested against'."""
@@ -164,15 +174,14 @@ def unseen_tests(context, train):
 
 def instead_paragraphs(comparisons, context, trains, metrics, what=""):
     """'On the T test split (...), training on X instead of the reference changed ...' per test and training domain."""
-    ref, alpha, paragraphs = context["reference"], context["alpha"], []
+    ref, paragraphs = context["reference"], []
     for test in context["test_domains"]:
         for train in trains:
             rows = pair_rows(comparisons, train, test)
             if not rows:
                 continue
             first = next(iter(rows.values()))
-            changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
-            significance = significance_clause((rows[m] for m in metrics if m in rows), context["n_boot_comparisons"])
+            changes, significance = changes_and_significance(rows, metrics, context)
             paragraphs.append(
                 f"On the {test} test split ({first.n_test} images, {first.n_groups} patient groups), training on "
                 f"{what}{train} instead of {ref} changed {listing(changes)}; "
@@ -355,7 +364,7 @@ def instead_sections(comparisons, context, metrics):
 
 def mixed_sections(comparisons, context, metrics, trains):
     """Whether the mixed training domain beats the reference, on each test split ([] without one)."""
-    ref, mixed, alpha = context["reference"], context.get("mixed"), context["alpha"]
+    ref, mixed = context["reference"], context.get("mixed")
     if not (mixed and mixed in trains):
         return []
     paragraphs, wins, unseen = [], [], unseen_tests(context, mixed)
@@ -366,8 +375,7 @@ def mixed_sections(comparisons, context, metrics, trains):
         word = verdict(rows[m] for m in metrics if m in rows)
         if word == "beats" and test in unseen:
             wins.append(test)
-        changes = [change_clause(rows[m], alpha) for m in metrics if m in rows]
-        significance = significance_clause((rows[m] for m in metrics if m in rows), context["n_boot_comparisons"])
+        changes, significance = changes_and_significance(rows, metrics, context)
         paragraphs.append(
             f"On the {test} test split, {mixed} {word} {ref}: training on {mixed} instead of {ref} changed "
             f"{listing(changes)}; {significance}{saw_note(context, mixed, test)}"

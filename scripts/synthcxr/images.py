@@ -11,16 +11,6 @@ from PIL import Image, ImageOps
 Image.MAX_IMAGE_PIXELS = 400_000_000
 
 HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
-# EXIF orientation -> the transposition that shows the image upright (as ImageOps.exif_transpose).
-EXIF_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 # ITU-R 601-2 luma, as Pillow's own RGB -> L conversion.
 LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -212,9 +202,10 @@ def decoded_grayscale(path):
             gray = to_grayscale_uint8(image)
         # A camera or phone photo of a film stores its rotation as an EXIF tag, not in the pixels.
         orientation = image.getexif().get(ImageOps.ExifTags.Base.Orientation, 1)
-    if orientation in EXIF_TRANSPOSE:
-        gray = gray.transpose(EXIF_TRANSPOSE[orientation])
-        info["width"], info["height"] = gray.size
+    # The grayscale image (new unless the file was grayscale) carries the tag over for Pillow to apply.
+    gray.getexif()[ImageOps.ExifTags.Base.Orientation] = orientation
+    ImageOps.exif_transpose(gray, in_place=True)
+    info["width"], info["height"] = gray.size
     return gray, info
 
 

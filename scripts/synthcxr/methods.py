@@ -1,7 +1,7 @@
 """The report's Methods page: design and statistics, rendered from the run's own settings.
 
 The text is a Jinja template beside this module (methods.html.jinja2), so that it reads as prose; every
-number in it comes from the config or from the statistics settings of workflow/rules/summary.smk.
+number in it comes from the config (its statistics section included; defaults in workflow/schemas/config.schema.yaml).
 """
 
 from pathlib import Path
@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 
 from synthcxr.catalog import LABELS
-from synthcxr.summary import compared_metrics_text
+from synthcxr.summary_text import compared_metrics_text
 from synthcxr.text import html_page
 
 TEMPLATE = Path(__file__).with_name("methods.html.jinja2")

@@ -1,17 +1,17 @@
 """The report's tables as text: summary.md, summary.tex and the HTML pages of the main table and the comparisons.
 
-Apart from synthcxr.summary (the tables themselves, which summarize needs too), so that an edit to a sentence
+Apart from synthcxr.summary (the numbers, which summarize computes), so that an edit to a sentence
 of the report reruns rule report_tables only.
 """
 
 import html
 
-from synthcxr.analysis import cell_interval_text, interval_label, significance_marks
+from synthcxr.analysis import significance_marks
 from synthcxr.fidelity_summary import TITLE as FIDELITY_TITLE
 from synthcxr.fidelity_summary import markdown as fidelity_markdown
 from synthcxr.findings import DISCLAIMER, seed_caveat
 from synthcxr.stats import MIN_DOMAIN_SEEDS, seed_level
-from synthcxr.summary import (
+from synthcxr.summary_text import (
     compared_metrics_text,
     comparisons_readable,
     intake_table,
@@ -21,6 +21,7 @@ from synthcxr.summary import (
     threshold_table,
 )
 from synthcxr.text import html_page, inline_html
+from synthcxr.wording import cell_interval_text, interval_label
 
 THRESHOLD_INTRO = (
     "Threshold metrics at the fixed threshold 0.5 beside those at a threshold chosen for each model on a "
@@ -164,7 +165,7 @@ def patient_id_spaces(leakage_reports):
     return spaces
 
 
-def fidelity_section(fidelity_table):
+def fidelity_section(fidelity_table, alpha):
     """The Markdown section of the fidelity table (``None``: no synthetic domain is measured, no section)."""
     if fidelity_table is None:
         return ""
@@ -172,7 +173,7 @@ def fidelity_section(fidelity_table):
         f"\n## {FIDELITY_TITLE}\n\n"
         "Details, the figure and the closest pairs: results/fidelity/. These distances use only what this "
         "workflow trains itself and are not comparable with published FID/KID values.\n\n"
-        + fidelity_markdown(fidelity_table)
+        + fidelity_markdown(fidelity_table, alpha)
         + "\n"
     )
 
@@ -219,7 +220,7 @@ def tables(summary, comparisons, intake_reports, leakage_reports, fidelity_table
         f"## Data intake\n\n{intake.to_markdown(index=False)}\n\n## Leakage between domains\n\n"
         + "\n".join(leakage)
         + "\n"
-        + fidelity_section(fidelity_table)
+        + fidelity_section(fidelity_table, alpha)
     )
     summary_body = (
         f"<h1>Cross-domain results</h1><p>{inline_html(intro)}</p>\n{table_html(main)}\n"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import yaml
 from PIL import Image
 
 from synthcxr.phantoms import image_rng, render_phantom
@@ -31,3 +32,16 @@ def phantoms(per_class, seed=0, size=32):
         render_phantom(image_rng(seed, "none", label, i), label, size) for label in (0, 1) for i in range(per_class)
     ]
     return np.stack(images), np.repeat([0, 1], per_class)
+
+
+def fidelity_settings(**overrides):
+    """Every fidelity setting as rule evaluate_fidelity gives them with the config schema's defaults (its fidelity
+    section; the two-sample classifier takes training's widths, batch_size and lr, its interval statistics.alpha),
+    then ``overrides``."""
+    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    properties = schema["properties"]
+    settings = {key: spec["default"] for key, spec in properties["fidelity"]["properties"].items()}
+    training = {key: properties["training"]["properties"][key]["default"] for key in ("widths", "batch_size", "lr")}
+    settings |= {"widths": training["widths"], "two_sample_batch_size": training["batch_size"]}
+    settings |= {"two_sample_lr": training["lr"], "alpha": properties["statistics"]["properties"]["alpha"]["default"]}
+    return settings | overrides

@@ -7,7 +7,7 @@ from oracles import holm
 from simulated import BOOT, _cells, _prediction_table, _seeds
 from sklearn.metrics import roc_auc_score
 
-from synthcxr import analysis, catalog, stats
+from synthcxr import analysis, catalog, stats, wording
 
 
 def test_load_cells_reads_files_and_orders_seeds(tmp_path):
@@ -105,8 +105,8 @@ def test_two_seeds_give_model_level_intervals_and_comparisons_without_marks():
     auroc = table[table.metric == "auroc"].iloc[0]
     assert auroc.ci_high < 0 and auroc.p_holm < 0.05  # clear for these models, yet no mark
     assert analysis.significance_marks(table) == {}
-    assert "95% model-level interval" in analysis.cell_interval_text(0.05, 2)
-    assert "95% domain-level interval" in analysis.cell_interval_text(0.05, 3)
+    assert "95% model-level interval" in wording.cell_interval_text(0.05, 2)
+    assert "95% domain-level interval" in wording.cell_interval_text(0.05, 3)
     three = analysis.comparison_table(
         _cells(rng, {"Original": 1.5, "VAEs": 0.1}, tests=("Original",)),
         "Original",
@@ -161,13 +161,13 @@ def test_comparison_table_without_enough_groups_reports_difference_but_no_test()
 def test_p_values_at_the_bootstrap_floor_read_as_bounds():
     floor = 2 / 5001  # the smallest p-value of 5000 replicates
     assert stats.bootstrap_p_floor(5000) == floor
-    assert analysis.p_value_text(floor, 5000) == "< 0.0004"
-    assert analysis.p_value_text(floor, 5000, "p") == "p < 0.0004"
-    assert analysis.p_value_text(2 / 1001, 1000, "p") == "p < 0.002"
-    assert analysis.p_value_text(3 / 5001, 5000, "p") == "p = 0.0006"  # above the floor: the number
-    assert analysis.p_value_text(0.0144, 5000, "Holm-adjusted p", raw_p_value=floor) == "Holm-adjusted p ≤ 0.0144"
-    assert analysis.p_value_text(0.0144, 5000, "Holm-adjusted p", raw_p_value=0.001) == "Holm-adjusted p = 0.0144"
-    assert analysis.p_value_text(float("nan"), 5000) == "n/a"
+    assert wording.p_value_text(floor, 5000) == "< 0.0004"
+    assert wording.p_value_text(floor, 5000, "p") == "p < 0.0004"
+    assert wording.p_value_text(2 / 1001, 1000, "p") == "p < 0.002"
+    assert wording.p_value_text(3 / 5001, 5000, "p") == "p = 0.0006"  # above the floor: the number
+    assert wording.p_value_text(0.0144, 5000, "Holm-adjusted p", raw_p_value=floor) == "Holm-adjusted p ≤ 0.0144"
+    assert wording.p_value_text(0.0144, 5000, "Holm-adjusted p", raw_p_value=0.001) == "Holm-adjusted p = 0.0144"
+    assert wording.p_value_text(float("nan"), 5000) == "n/a"
     # the bootstrap really returns the floor when every replicate lies on one side of zero
     assert stats.bootstrap_p_value(np.full(5000, 0.3)) == pytest.approx(floor)
 

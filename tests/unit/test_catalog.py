@@ -27,3 +27,9 @@ def test_every_subset_is_drawn_from_the_metrics_in_their_order():
 def test_every_metric_has_one_distinct_label():
     assert set(catalog.METRICS) <= set(catalog.LABELS)
     assert len(set(catalog.LABELS.values())) == len(catalog.LABELS)
+
+
+def test_the_figures_of_plot_figures_hold_one_heatmap_per_compared_metric():
+    heatmaps = [name for name in catalog.PLOT_FIGURES if name.startswith("heatmap_")]
+    assert heatmaps == [catalog.heatmap_name(metric) for metric in catalog.COMPARED_METRICS]
+    assert len(set(catalog.PLOT_FIGURES)) == len(catalog.PLOT_FIGURES) and "confusion_matrices" in catalog.PLOT_FIGURES

@@ -38,3 +38,18 @@ def test_names_imported_from_the_package_that_are_not_modules_are_left_out(tmp_p
     script = tmp_path / "entry.py"
     script.write_text("import synthcxr\nfrom synthcxr import __doc__, jobs\nfrom os import path\n")
     assert imported_package_modules(script) == {"jobs"}
+
+
+def rules_whose_digests_cover(module):
+    return {rule for rule, script, _ in RULES if module in code_digests(script)}
+
+
+def test_an_edit_of_words_changes_only_the_digests_of_the_rules_that_write_words():
+    # report_tables writes results/findings.md (workflow/rules/report.smk): a findings sentence reruns it alone.
+    assert rules_whose_digests_cover("findings") == {"report_tables"}
+    assert rules_whose_digests_cover("summary_text") == {"report_tables"}  # the tables in words and LaTeX
+    words = {"report_tables", "plot_figures", "plot_volume_curve", "summarize_fidelity"}  # tables, findings, titles
+    assert rules_whose_digests_cover("wording") == words
+    numbers = {"summarize", "compare_domains"}  # the bootstraps
+    for module in ("findings", "summary_text", "wording", "report_text", "methods", "text"):
+        assert not rules_whose_digests_cover(module) & numbers, module

@@ -6,8 +6,11 @@ import pytest
 from synthcxr.catalog import THRESHOLD_METRICS
 from synthcxr.evaluate import (
     at_validation_threshold,
+    cell_metrics,
+    cell_provenance,
     leaked_test_images,
     metrics_at_validation_threshold,
+    metrics_json,
     validation_threshold,
 )
 from synthcxr.predictions import prediction_rows, read_predictions, write_predictions
@@ -61,3 +64,21 @@ def test_the_threshold_metrics_say_where_the_threshold_was_chosen(tmp_path):
     assert (
         found["chosen_on"] == "validation slice of the GANs train split (4 images, not used for training); Youden's J"
     )
+
+
+def test_the_metrics_json_of_a_cell_holds_its_metrics_threshold_metrics_leakage_and_provenance(tmp_path):
+    validation = _validation(tmp_path, [0, 0, 1, 1], [0.05, 0.10, 0.30, 0.35])
+    rows, probs = [{"label": y} for y in (0, 1, 0, 1)], np.array([0.2, 0.7, 0.6, 0.9])
+    (tmp_path / "manifest.csv").write_text("path,label\n")
+    training = {"validation_images": 4, "manifest_sha256": "0" * 64}
+    leakage = {"test_images": {"Original": ["a.png"]}}
+    provenance = {"settings": {"epochs": 1}, "classes": ["NORMAL", "PNEUMONIA"], "split_seed": 3}
+    provenance |= {"training": training, "test_manifest": tmp_path / "manifest.csv", "device": "cpu"}
+    found = metrics_json(rows, probs, "GANs", "Original", "2", validation=validation, leakage=leakage, **provenance)
+    assert found == {
+        **cell_metrics(rows, probs, provenance["classes"]),
+        "at_validation_threshold": at_validation_threshold(rows, probs, validation, "GANs", 4),
+        "train_test_overlap": leaked_test_images(leakage, "Original"),
+        "provenance": cell_provenance("GANs", "Original", "2", **provenance),
+    }
+    assert found["train_test_overlap"]["images"] == 1 and found["provenance"]["seed"] == 2

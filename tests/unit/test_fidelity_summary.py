@@ -1,16 +1,17 @@
-"""synthcxr.fidelity_summary: the fidelity table's figures."""
+"""synthcxr.fidelity_summary: the fidelity table's figures and the coverage its intervals are labelled with."""
 
 import numpy as np
+import pandas as pd
 from helpers import phantoms
 
-from synthcxr import fidelity as fid
-from synthcxr.fidelity_summary import closest_pairs_figure
+from synthcxr import memorisation
+from synthcxr.fidelity_summary import closest_pairs_figure, fidelity_figure, markdown
 
 
 def test_closest_pairs_figure(tmp_path):
     real, labels = phantoms(6)
-    summary, details = fid.memorization(real[:4], real[4:10], real[10:])
-    pairs = fid.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
+    summary, details = memorisation.memorization(real[:4], real[4:10], real[10:])
+    pairs = memorisation.closest_pairs(real[:4], labels[:4], real[4:10], details, k=3)
     assert np.all(np.diff(pairs["distance"]) >= 0) and pairs["synthetic"].shape == (3, *real.shape[1:])
     for col in range(3):  # each synthetic image beside its nearest training image
         np.testing.assert_array_equal(
@@ -21,3 +22,14 @@ def test_closest_pairs_figure(tmp_path):
         figure = closest_pairs_figure(dict(saved), title="test")
     figure.savefig(tmp_path / "pairs.png")
     assert (tmp_path / "pairs.png").stat().st_size > 1000
+
+
+def test_the_two_sample_interval_is_labelled_with_the_coverage_of_statistics_alpha():
+    numbers = ["two_sample_auroc", "two_sample_auroc_ci_low", "two_sample_auroc_ci_high", "kid_cnn", "kid_cnn_std"]
+    numbers += ["kid_cnn_real_baseline", "frechet_cnn_same_size", "frechet_cnn_real_baseline", "ms_ssim_synthetic"]
+    numbers += ["ms_ssim_real", "nearest_is_train_share", "nearest_is_train_expected", "exact_copies"]
+    table = pd.DataFrame([{"domain": "GANs", "reference": "Original", "group": "overall", "n_synthetic": 10}])
+    table = table.assign(**dict.fromkeys(numbers, 0.5))
+    for alpha, label in ((0.05, "95%"), (0.1, "90%")):
+        assert f"two-sample AUROC [{label} CI]" in markdown(table, alpha)
+        assert f"AUROC ({label} CI)" in fidelity_figure(table, alpha).axes[0].get_xlabel()

@@ -81,6 +81,42 @@ def test_the_exif_orientation_is_applied(tmp_path):
     assert (info["width"], info["height"]) == (40, 60)
 
 
+# The EXIF standard's orientations: the transposition that shows the stored pixels upright (the table
+# synthcxr.images held before it left this to Pillow's ImageOps.exif_transpose).
+UPRIGHT = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(UPRIGHT))
+@pytest.mark.parametrize("mode", ["L", "RGB", "I;16"])  # decoded as stored, converted, scaled by its range
+def test_every_exif_orientation_gives_the_pixels_of_its_transposition(tmp_path, orientation, mode):
+    stored = np.random.default_rng(orientation).integers(0, 256, (20, 30)).astype(np.uint8)
+    stored[0, :2] = 0, 255  # the full range: scaling a 16-bit image gives these pixels back
+    image = Image.fromarray(stored).convert("RGB") if mode == "RGB" else Image.fromarray(stored)
+    if mode == "I;16":
+        image = Image.fromarray(stored.astype(np.uint16) * 16)  # 12-bit data in 16 bits, scaled back to 0..255
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image.save(tmp_path / "film.png", exif=exif)
+    pixels, _, info = load_image(tmp_path / "film.png", 16)
+    upright = (
+        Image.fromarray(stored)
+        if UPRIGHT[orientation] is None
+        else Image.fromarray(stored).transpose(UPRIGHT[orientation])
+    )
+    expected = np.asarray(upright.resize((16, 16), Image.Resampling.BILINEAR, reducing_gap=3.0))
+    np.testing.assert_array_equal(pixels, expected)
+    assert (info["width"], info["height"]) == upright.size
+
+
 @pytest.mark.parametrize("channels", [3, 4])
 @pytest.mark.parametrize("compression", [None, "zlib"])
 def test_16bit_colour_tiffs_are_scaled_by_their_real_range(tmp_path, channels, compression):

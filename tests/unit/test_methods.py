@@ -6,7 +6,7 @@ import yaml
 from workflow_helpers import REPO
 
 from synthcxr.methods import render_methods
-from synthcxr.summary import compared_metrics_text
+from synthcxr.summary_text import compared_metrics_text
 
 
 def statistics_defaults():

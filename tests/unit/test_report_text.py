@@ -38,7 +38,7 @@ def test_the_comparison_intro_states_the_level_and_the_resolution_floor_of_the_r
 
 
 def test_the_fidelity_section_only_with_a_fidelity_table():
-    assert report_text.fidelity_section(None) == ""
+    assert report_text.fidelity_section(None, 0.05) == ""
 
 
 def test_report_settings_are_the_params_the_text_states_with_seeds_sorted():

@@ -8,9 +8,9 @@ import tracemalloc
 
 import numpy as np
 import torch
-from helpers import make_domain, phantoms
+from helpers import fidelity_settings, make_domain, phantoms
 
-from synthcxr import fidelity as fid
+from synthcxr import fidelity, memorisation
 from synthcxr.model import StudyCNN
 from synthcxr.prepare import prepare_domain
 
@@ -37,18 +37,18 @@ def test_a_bad_image_skipped_leaves_no_empty_row_in_the_cache(tmp_path):
     assert images.flags["C_CONTIGUOUS"]
 
 
-TINY = {
-    "widths": [4, 8, 8],
-    "two_sample_epochs": 1,
-    "two_sample_batch_size": 8,
-    "two_sample_per_class": False,
-    "n_boot": 10,
-    "kid_subsets": 5,
-    "kid_subset_size": 8,
-    "msssim_pairs": 8,
-    "diversity_max_images": 10,
-    "pca_components": 4,
-}
+TINY = fidelity_settings(
+    widths=[4, 8, 8],
+    two_sample_epochs=1,
+    two_sample_batch_size=8,
+    two_sample_per_class=False,
+    n_boot=10,
+    kid_subsets=5,
+    kid_subset_size=8,
+    msssim_pairs=8,
+    diversity_max_images=10,
+    pca_components=4,
+)
 
 
 def fidelity_of(synthetic, labels, max_images):
@@ -59,7 +59,7 @@ def fidelity_of(synthetic, labels, max_images):
     feature_model = StudyCNN(widths=(4, 8, 8), image_size=32).eval()
     settings = {**TINY, "max_synthetic_images": max_images}
     args = (synthetic, labels, real_train, train_labels, real_test, test_labels, feature_model, settings)
-    metrics, details = fid.evaluate_fidelity(*args, log=lambda *_: None)
+    metrics, details = fidelity.evaluate_fidelity(*args, log=lambda *_: None)
     return metrics, details, real_train
 
 
@@ -77,7 +77,7 @@ def test_a_large_synthetic_set_is_measured_on_a_subset_and_says_so():
     assert metrics["groups"]["overall"]["memorization"]["n_synthetic"] == 12
     assert len(details["d_train"]) == 12 and len(set(details["synthetic_index"])) == 12
     # The closest pairs name images of the full set, and show them.
-    pairs = fid.closest_pairs(synthetic, labels, real_train, details, k=3)
+    pairs = memorisation.closest_pairs(synthetic, labels, real_train, details, k=3)
     for col in range(3):
         index = pairs["synthetic_index"][col]
         assert index in details["synthetic_index"]
@@ -94,10 +94,10 @@ def test_a_set_within_the_limit_is_measured_whole():
 
 
 def test_the_subset_is_seeded_and_sorted():
-    first, second = fid.synthetic_subset(100, 10, seed=0), fid.synthetic_subset(100, 10, seed=0)
+    first, second = fidelity.synthetic_subset(100, 10, seed=0), fidelity.synthetic_subset(100, 10, seed=0)
     np.testing.assert_array_equal(first, second)
-    assert np.all(np.diff(first) > 0) and not np.array_equal(first, fid.synthetic_subset(100, 10, seed=1))
-    np.testing.assert_array_equal(fid.synthetic_subset(5, 10, seed=0), np.arange(5))
+    assert np.all(np.diff(first) > 0) and not np.array_equal(first, fidelity.synthetic_subset(100, 10, seed=1))
+    np.testing.assert_array_equal(fidelity.synthetic_subset(5, 10, seed=0), np.arange(5))
 
 
 def test_the_pixel_hash_is_unchanged_by_hashing_in_place(tmp_path):

@@ -1,4 +1,5 @@
-"""synthcxr.summary: the readable, LaTeX and comparison tables and the leakage lines of the report."""
+"""synthcxr.summary_text (the readable, LaTeX and comparison tables and the leakage lines of the report) and
+synthcxr.summary's test roles and provenance."""
 
 import re
 
@@ -7,12 +8,11 @@ import pytest
 from simulated import _unadjusted_versus_holm, simulated_study
 
 from synthcxr import analysis
-from synthcxr.summary import (
+from synthcxr.summary import mark_test_roles, provenance
+from synthcxr.summary_text import (
     comparisons_readable,
     latex_table,
     leakage_lines,
-    mark_test_roles,
-    provenance,
     readable_table,
     readable_test_names,
 )

@@ -20,8 +20,9 @@ ANALYSIS_RULES = {
     "plot_volume_curve",
     "report_tables",
     "summarize",
-    "summarize_fidelity",
 }
+# The rules that write words about the statistics: the report's tables and findings, the figures' titles.
+WORDING_RULES = {"plot_figures", "plot_volume_curve", "report_tables", "summarize_fidelity"}
 RERUN_BY_AN_EDIT_OF = {
     "catalog": {
         "compare_domains",
@@ -43,7 +44,10 @@ RERUN_BY_AN_EDIT_OF = {
     "digests": set(),
     "data": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
     "evaluate": {"evaluate_model"},
+    # fidelity by layer: the measures, memorisation, per-group coordination, the rule's files
     "fidelity": {"evaluate_fidelity"},
+    "fidelity_files": {"evaluate_fidelity"},
+    "fidelity_measures": {"evaluate_fidelity"},
     "fidelity_summary": {"report_tables", "summarize_fidelity"},
     "figures": {"plot_figures", "plot_volume_curve", "summarize_fidelity"},
     "findings": {"report_tables"},
@@ -77,6 +81,7 @@ RERUN_BY_AN_EDIT_OF = {
         "train_model",
     },
     "methods": {"report_tables"},
+    "memorisation": {"evaluate_fidelity"},
     "metrics": {
         "compare_domains",
         "evaluate_fidelity",
@@ -96,7 +101,6 @@ RERUN_BY_AN_EDIT_OF = {
         "plot_volume_curve",
         "report_tables",
         "summarize",
-        "summarize_fidelity",
         "train_model",
     },
     "prepare": {"prepare_domain"},
@@ -112,10 +116,14 @@ RERUN_BY_AN_EDIT_OF = {
         "summarize",
         "summarize_fidelity",
     },
-    "summary": {"report_tables", "summarize"},
+    "summary": {"summarize"},
+    # the summary tables in words and LaTeX
+    "summary_text": {"report_tables"},
     "tables": {"prepare_domain"},
-    "text": {"report_tables", "summarize", "summarize_fidelity"},
+    "text": {"report_tables", "summarize_fidelity"},
     "train": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
+    # intervals and p-values in words
+    "wording": WORDING_RULES,
 }
 
 
@@ -136,5 +144,7 @@ def test_each_module_edit_reruns_exactly_the_rules_listed():
 def test_the_cuts_that_keep_reruns_small():
     assert "evaluate_model" not in RERUN_BY_AN_EDIT_OF["stats"]  # significance tests
     assert RERUN_BY_AN_EDIT_OF["findings"] == {"report_tables"}  # sentences
+    for words in ("wording", "summary_text", "text", "findings", "report_text", "methods"):  # no bootstrap reruns
+        assert not RERUN_BY_AN_EDIT_OF[words] & {"summarize", "compare_domains"}, words
     assert not RERUN_BY_AN_EDIT_OF["data"] & {"summarize", "compare_domains", "plot_figures"}  # loading
     assert RERUN_BY_AN_EDIT_OF["prepare"] == {"prepare_domain"}  # decoding, not reading manifests

@@ -97,7 +97,7 @@ def test_fidelity_table_and_figures_exist_for_each_synthetic_domain(generated_st
 
 def test_fidelity_figure_labels_the_domains_on_both_panels(generated_study):
     table = pd.read_csv(generated_study / "fidelity" / "summary.csv")
-    figure = fidelity_figure(table)
+    figure = fidelity_figure(table, 0.05)
     left, right = figure.axes
     names = [label.get_text() for label in left.get_yticklabels()]
     assert names == ["GANs vs Original", "VAEs vs Original"]

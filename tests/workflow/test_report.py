@@ -16,7 +16,7 @@ from oracles import holm
 from workflow_helpers import REPO, TINY_STUDY_DOMAINS, snakemake, tiny_config, write_config
 
 from synthcxr import findings as findings_module
-from synthcxr.summary import compared_metrics_text
+from synthcxr.summary_text import compared_metrics_text
 
 pytestmark = pytest.mark.workflow
 

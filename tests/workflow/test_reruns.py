@@ -258,6 +258,19 @@ def test_editing_the_methods_page_template_reruns_report_tables_only(copy_of_run
     assert plan(copy_of_run) == {("report_tables", "")}
 
 
+# Words live apart from numbers: a findings sentence reruns only the rule that writes findings.md, and an
+# interval's wording only that rule and the figures (their titles), never the bootstraps of summarize and
+# compare_domains.
+@pytest.mark.parametrize(
+    "name, rules",
+    [("findings.py", {"report_tables"}), ("wording.py", {"report_tables", "plot_figures"})],
+)
+def test_editing_words_reruns_only_the_rules_that_write_them(copy_of_run, name, rules):
+    module = copy_of_run / "scripts" / "synthcxr" / name
+    module.write_text(module.read_text() + "\n# a real edit\n")
+    assert plan(copy_of_run) == {(rule, "") for rule in rules}
+
+
 def test_a_data_change_and_a_training_setting_in_one_edit_rerun_every_model(copy_of_run):
     # Was: the leakage input was ancient(); the checks rerun for the GANs data masked the models
     # downstream, and Snakemake never looked at their own (changed) settings: stale models.

@@ -1,5 +1,8 @@
 """What the Snakemake workflow catalog reads: its metadata file, the licence and the citation file."""
 
+import datetime
+import tomllib
+
 import yaml
 from workflow_helpers import REPO
 
@@ -42,3 +45,11 @@ def test_the_licence_is_mit_and_the_citation_file_is_cff_1_2_0():
         "references",
         "preferred-citation",
     }
+
+
+def test_the_citation_states_the_version_of_pyproject_and_the_changelog():
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert citation["version"] == version
+    assert f"\n## {version}\n" in (REPO / "CHANGELOG.md").read_text()
+    datetime.date.fromisoformat(str(citation["date-released"]))  # YYYY-MM-DD, as the CFF schema requires

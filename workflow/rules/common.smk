@@ -9,7 +9,7 @@ from pathlib import Path
 
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
-from synthcxr.catalog import COMPARED_METRICS
+from synthcxr.catalog import PLOT_FIGURES
 from synthcxr.digests import code_digests
 from synthcxr.jobs import MODEL_SHA256, damaged_file
 from synthcxr.leakage import report_findings
@@ -510,16 +510,8 @@ def metric_files(pattern="results/metrics/{train}/{test}/seed{seed}.json"):
     ]
 
 
-# One heat-map per compared metric (synthcxr.catalog, standard library only).
-FIGURES = [
-    *(f"heatmap_{metric}" for metric in COMPARED_METRICS),
-    "confusion_matrices",
-    "confusion_matrices_by_seed",
-    "roc_curves",
-    "reliability",
-    "training_curves",
-    "sample_images",
-]
+# The figures of rule plot_figures (synthcxr.catalog, standard library only).
+FIGURES = list(PLOT_FIGURES)
 
 
 def final_outputs():

@@ -27,6 +27,7 @@ rule evaluate_fidelity:
             "widths": config["training"]["widths"],
             "two_sample_batch_size": config["training"]["batch_size"],
             "two_sample_lr": config["training"]["lr"],
+            "alpha": config["statistics"]["alpha"],
         },
         classes=CLASSES,
         device=config["device"],
@@ -88,6 +89,7 @@ rule summarize_fidelity:
         domains=FIDELITY_DOMAINS,
         references=[fidelity_reference(d) for d in FIDELITY_DOMAINS],
         classes=CLASSES,
+        alpha=config["statistics"]["alpha"],
         dpi=config["figures"]["dpi"],
         code=code(),
     script:
