@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from PIL import Image
+from workflow_helpers import REPO
 
 from synthcxr.phantoms import image_rng, render_phantom
 
@@ -38,7 +39,7 @@ def fidelity_settings(**overrides):
     """Every fidelity setting as rule evaluate_fidelity gives them with the config schema's defaults (its fidelity
     section; the two-sample classifier takes training's widths, batch_size and lr, its interval statistics.alpha),
     then ``overrides``."""
-    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     properties = schema["properties"]
     settings = {key: spec["default"] for key, spec in properties["fidelity"]["properties"].items()}
     training = {key: properties["training"]["properties"][key]["default"] for key in ("widths", "batch_size", "lr")}

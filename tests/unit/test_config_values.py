@@ -37,7 +37,7 @@ def test_a_config_file_already_typed_is_unchanged():
 
 
 def test_the_seed_range_is_stated_once_and_every_seed_refers_to_it():
-    text = (Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml").read_text()
+    text = (REPO / "workflow/schemas/config.schema.yaml").read_text()
     assert SCHEMA["$defs"]["seed"]["maximum"] == 2**31 - 1 and text.count("maximum: 2147483647") == 1
     inlined = with_definitions_inlined(SCHEMA)
     properties = inlined["properties"]
