@@ -1,4 +1,4 @@
-# Statistics across cells; their settings are the config's statistics section (common.smk: bootstrap_settings).
+# Statistics across cells; their settings are the config's statistics section (synthcxr.study: Study.bootstrap_settings).
 # Every training domain is compared with the real domain named by `reference:` (common.smk: REFERENCE).
 
 
