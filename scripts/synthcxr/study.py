@@ -6,6 +6,7 @@ what the schema cannot say (how keys refer to each other) and raises one :class:
 message users see.
 """
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -163,6 +164,8 @@ class Study:
     # config `volume` and `statistics`.
     volume: dict
     statistics: dict
+    # The primary endpoint {metric, test}: statistics.primary with its defaults filled in (primary_endpoint()).
+    primary: dict = None
 
     @classmethod
     def from_config(cls, config):
@@ -186,8 +189,7 @@ class Study:
             statistics=config["statistics"],
         )
         study.check_references()
-        study.primary  # noqa: B018 (computed now: it checks statistics.primary)
-        return study
+        return dataclasses.replace(study, primary=study.primary_endpoint())
 
     # ------------------------------------------------------------------ one domain
 
@@ -351,8 +353,7 @@ class Study:
 
     # ------------------------------------------------------------------ statistics
 
-    @cached_property
-    def primary(self):
+    def primary_endpoint(self):
         """The primary endpoint {metric, test} (statistics.primary, defaults filled in): tested apart from all
         other comparisons. Raises ConfigError naming the key."""
         try:
