@@ -197,10 +197,7 @@ def fidelity_outputs():
         "results/figures/fidelity.png",
         "results/figures/fidelity.pdf",
         *expand("results/fidelity/{domain}_closest_pairs.png", domain=FIDELITY_DOMAINS),
-        *expand(
-            "results/generators/{domain}/progress",
-            domain=[d for d in ALL_DOMAINS if folder_origin(d) == "generated"],
-        ),
+        *expand("results/generators/{domain}/progress", domain=STUDY.generated_domains),
     ]
 
 
