@@ -6,7 +6,7 @@ from pathlib import Path
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr import dag_checks
-from synthcxr.digests import code_digests
+from synthcxr.digests import fill_code_params
 from synthcxr.jobs import MODEL_SHA256, damaged_file
 from synthcxr.report_menu import FIGURE_SUBCATEGORIES, FIGURES, REPORT_CATEGORIES
 from synthcxr.study import Study, prepared
@@ -72,26 +72,15 @@ wildcard_constraints:
 
 
 def code():
-    """The `code` param of a rule, empty until add_code_digests() fills it in once all rules exist, with
-    the digests of its entry script and of every package module the script runs (synthcxr.digests), so a
-    real edit to any of them reruns the rule.
-
-    A param, not input files: the content decides (a touch or a fresh checkout reruns nothing), and the
-    rerun trigger does not depend on where the run directory lies relative to the checkout. Snakemake's
-    own rerun trigger "code" would rerun a `script:` rule whenever the script's modification time is newer
-    than the outputs (a touch, a git checkout, a fresh clone with the results copied over: hours of GPU
-    time for nothing); profiles/default/config.yaml switches it off.
+    """A rule's `code` param: empty until add_code_digests() fills it in with the digests of its entry script
+    and of every package module the script runs (synthcxr.digests), so a real edit to any of them reruns it.
     """
     return {}
 
 
 def add_code_digests():
-    """Fill in the `code` param of every rule with a script, from what the script imports; call once all
-    rules exist. (Reused with `use`, a rule shares its original's dict, hence the same script and digests.)
-    """
-    for each in workflow.rules:
-        if each.script and "code" in each.params.keys():
-            each.params.code.update(code_digests(SCRIPTS / Path(each.script).name))
+    """Fill in the `code` param of every rule with a script; call once all rules exist (the Snakefile's end)."""
+    fill_code_params(workflow.rules, SCRIPTS)
 
 
 def made_by_workflow(wildcards):
