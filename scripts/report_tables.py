@@ -17,7 +17,17 @@ with jobs.logged(snakemake.log[0]):
     sections = findings.findings(summary, comparisons, settings)
     texts["findings"], texts["findings_html"] = findings.to_markdown(sections), findings.to_html(sections)
     texts["headline"] = findings.front_page(summary, comparisons, settings)
-    texts["methods"] = methods.render_methods(p.methods_settings)
+    # The Methods page states its own settings and, as the text above the tables does, these params.
+    stated = (
+        "seeds",
+        "reference",
+        "primary",
+        "n_boot_intervals",
+        "n_boot_comparisons",
+        "alpha",
+        "min_groups_per_class",
+    )
+    texts["methods"] = methods.render_methods(p.methods_settings | {name: getattr(p, name) for name in stated})
     for name, text in texts.items():
         jobs.write_text(path=getattr(snakemake.output, name), text=text)
     print(report_text.main_table(summary, comparisons).to_string())

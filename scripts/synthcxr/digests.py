@@ -3,6 +3,11 @@
 Standard library only: the Snakefile computes these while building the DAG. Each rule's `code` param holds
 them, so a real edit to the script or to any module it runs (directly or through another module) reruns the
 rule, and a touch or a fresh checkout reruns nothing (the content decides, not a modification time).
+
+A param, not input files: the rerun trigger does not depend on where the run directory lies relative to the
+checkout. Snakemake's own rerun trigger "code" would rerun a `script:` rule whenever the script's modification
+time is newer than the outputs (a touch, a git checkout, a fresh clone with the results copied over: hours of
+GPU time for nothing); profiles/default/config.yaml switches it off.
 """
 
 import ast
@@ -49,3 +54,12 @@ def code_digests(script):
     digests = {module: file_digest(PACKAGE / f"{module}.py") for module in sorted(used)}
     digests[Path(script).name] = file_digest(script)
     return digests
+
+
+def fill_code_params(rules, scripts):
+    """Fill in the `code` param (a dict, empty until now) of each of ``rules`` (Snakemake's) that runs a script
+    and declares one, with the code digests of its entry script in the folder ``scripts``. (A rule reused with
+    `use` shares its original's dict, hence the same script and digests.)"""
+    for rule in rules:
+        if rule.script and "code" in rule.params.keys():
+            rule.params.code.update(code_digests(Path(scripts) / Path(rule.script).name))

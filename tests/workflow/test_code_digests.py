@@ -42,6 +42,8 @@ RERUN_BY_AN_EDIT_OF = {
     "endpoints": ANALYSIS_RULES,
     # Read when the DAG is built (the code params themselves), by no rule's script.
     "digests": set(),
+    # Read when the DAG is built (folder and leakage-report checks), by no rule's script.
+    "dag_checks": set(),
     "data": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
     "evaluate": {"evaluate_model"},
     # fidelity by layer: the measures, memorisation, per-group coordination, the rule's files
@@ -104,6 +106,8 @@ RERUN_BY_AN_EDIT_OF = {
         "train_model",
     },
     "prepare": {"prepare_domain"},
+    # Read when the DAG is built (where each result sits in the report), by no rule's script.
+    "report_menu": set(),
     "report_text": {"report_tables"},
     "progress": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
     "splits": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
@@ -116,6 +120,8 @@ RERUN_BY_AN_EDIT_OF = {
         "summarize",
         "summarize_fidelity",
     },
+    # Read when the DAG is built (the domains' roles and the checks across config keys), by no rule's script.
+    "study": set(),
     "summary": {"summarize"},
     # the summary tables in words and LaTeX
     "summary_text": {"report_tables"},

@@ -7,26 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from workflow_helpers import snakemake, tiny_config, write_config
 
 from synthcxr import generators
 from synthcxr.fidelity_summary import fidelity_figure
 
 pytestmark = pytest.mark.workflow
-
-
-def test_a_reference_beside_generated_is_an_error_naming_the_domain(tmp_path):
-    domains = {
-        "Original": {"demo": {"per_class": 10, "shift": "none"}},
-        "Other": {"demo": {"per_class": 10, "shift": "vae"}},
-        "GANs": {"generated": {"model": "gan", "source": "Original", "per_class": 8}, "reference": "Other"},
-    }
-    config = write_config(tmp_path / "config.yaml", tiny_config(domains))
-    result = snakemake(tmp_path, "--configfile", config, "--dry-run", check=False)
-    assert result.returncode != 0
-    assert "domains.GANs: a generated domain is compared with its generated.source ('Original'); remove reference" in (
-        result.stdout + result.stderr
-    )
 
 
 def test_generators_sample_the_asked_number_per_class_from_the_train_split_only(generated_study):

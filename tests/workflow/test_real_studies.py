@@ -39,6 +39,8 @@ def dry_run_error(tmp_path, config):
 
 
 # ---------------------------------------------------------------- bad input: one error at dry-run time
+# End-to-end cases: a config error of the first check and of the last cross-key check, and a folder error. Every
+# config error's message is a unit test of synthcxr.study (test_study.py), in milliseconds.
 
 
 def _study(tmp_path, **extra):
@@ -64,60 +66,11 @@ def test_a_path_domain_without_kind_is_refused_listing_such_domains(tmp_path):
     )
 
 
-def test_kind_real_on_a_generated_domain_is_refused(tmp_path):
-    config = _study(tmp_path)
-    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}, "kind": "real"}
-    assert "domains.VAEs.kind: a generated domain is synthetic" in dry_run_error(tmp_path, config)
-
-
 def test_split_folders_without_test_folder_is_refused_at_dry_run(tmp_path):
     config = _study(tmp_path)
     config["domains"]["Original"]["split"] = "folders"  # data/Original has class folders, no train/ test/
     output = dry_run_error(tmp_path, config)
     assert "domain 'Original' (split: folders)" in output and "no train/ or test/ subfolder" in output
-
-
-def test_an_external_test_set_as_mixed_member_is_refused(tmp_path):
-    config = _study(tmp_path)
-    config["mixed"]["members"].append("External")
-    assert "mixed.members ['External']: an external test set (split: test) is never trained on" in dry_run_error(
-        tmp_path, config
-    )
-
-
-@pytest.mark.parametrize(
-    "reference, why",
-    [("External", "is an external test set (split: test)"), ("GANs", "is synthetic"), ("Nowhere", "is not in domains")],
-)
-def test_a_reference_that_is_not_a_real_training_domain_is_refused(tmp_path, reference, why):
-    output = dry_run_error(tmp_path, _study(tmp_path, reference=reference))
-    assert f"reference: '{reference}' {why}; name one of the real training domains ['Original']" in output
-
-
-def test_two_real_training_domains_need_a_reference(tmp_path):
-    config = _study(tmp_path)
-    config["domains"]["Hospital2"] = {"path": "data/Hospital2", "kind": "real"}
-    output = dry_run_error(tmp_path, config)
-    assert "reference: required when there is not exactly one real training domain" in output
-    assert "['Hospital2', 'Original']" in output or "['Original', 'Hospital2']" in output
-
-
-def test_generator_trained_on_an_unknown_domain_is_refused(tmp_path):
-    config = _study(tmp_path)
-    config["domains"]["GANs"]["generator_trained_on"] = {"domain": "Orignal", "split": "train"}
-    output = dry_run_error(tmp_path, config)
-    assert "domains.GANs.generator_trained_on.domain: 'Orignal' is not a real domain" in output
-
-
-@pytest.mark.parametrize("reference", [None, "GANs"])
-def test_a_study_without_a_real_training_domain_says_why(tmp_path, reference):
-    # Was: "name one of the real training domains []", without saying why there is none.
-    config = _study(tmp_path) if reference is None else _study(tmp_path, reference=reference)
-    config["domains"]["Original"]["kind"] = "synthetic"
-    output = dry_run_error(tmp_path, config)
-    assert "reference: the study has no real training domain (kind: real, not split: test)" in output
-    assert "['External'] are real but external test sets (split: test), never trained on" in output
-    assert "domains []" not in output
 
 
 def test_generator_trained_on_an_external_test_set_is_refused_naming_the_key(tmp_path):
@@ -127,23 +80,6 @@ def test_generator_trained_on_an_external_test_set_is_refused_naming_the_key(tmp
     output = dry_run_error(tmp_path, config)
     assert "domains.GANs.generator_trained_on.domain: 'External' must be another domain that is not generated" in output
     assert "not an external test set (split: test): the fidelity of GANs is measured against it" in output
-
-
-def test_a_given_split_on_a_generated_domain_is_refused(tmp_path):
-    config = _study(tmp_path)
-    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}, "split": "test"}
-    assert "domains.VAEs.split: test does not apply to a generated domain" in dry_run_error(tmp_path, config)
-
-
-@pytest.mark.parametrize("domain", ["GANs", "VAEs"])
-def test_a_patient_id_space_on_a_synthetic_domain_is_refused_naming_domain_and_key(tmp_path, domain):
-    config = _study(tmp_path)
-    config["domains"]["VAEs"] = {"generated": {"model": "vae", "source": "Original", "per_class": 4}}
-    config["domains"][domain]["patient_id_space"] = "hospital"
-    output = dry_run_error(tmp_path, config)
-    assert f"domains.{domain}.patient_id_space: 'hospital' on a synthetic domain; only real domains have patients" in (
-        output
-    )
 
 
 def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(tmp_path):

@@ -33,7 +33,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 WIDTH, HEIGHT = 1440, 900
 # What a reader finds under "Results": every category, each with its subcategories, in reading order (the
-# report's menu sorts categories by name, so they are numbered: workflow/rules/common.smk, REPORT_CATEGORIES).
+# report's menu sorts categories by name, so they are numbered: synthcxr.report_menu, REPORT_CATEGORIES).
 CATEGORIES = {
     "1. Findings": {"Findings from the numbers"},
     "2. Tables": {"Main table", "Paired comparisons"},

@@ -367,10 +367,10 @@ def dry_run_config(tmp_path, domain):
     "change, message",
     [
         ({"images": "."}, "domain 'Table': 10 file(s) named in manifest"),
-        ({"split": "folders"}, "domains.Table.split: folders does not apply to a manifest domain"),
         ({"path": "/data"}, "is valid under each of"),
     ],
-    ids=["missing-files", "split-folders", "path-and-manifest"],
+    # (split: folders on a table: a config error, test_study.py)
+    ids=["missing-files", "path-and-manifest"],
 )
 def test_bad_manifest_settings_stop_the_dry_run_with_one_message(tmp_path, change, message):
     domain = table_domain(tmp_path, simple_rows()) | change

@@ -47,7 +47,7 @@ rule prepare_domain:
         # No on_bad_image: the script reads it from the config. As a param it would re-prepare every
         # domain when it changes, though only a domain with bad images comes out otherwise, and such a
         # domain reruns anyway (its fingerprint changed when they came; with error, the dry run
-        # refuses them: check_new_images).
+        # refuses them: synthcxr.dag_checks.check_new_images).
         code=code(),
     script:
         "../../scripts/prepare_domain.py"

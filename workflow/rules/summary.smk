@@ -1,6 +1,5 @@
-# Statistics across cells; their settings are the config's statistics section (common.smk: bootstrap_settings).
-# Every training domain is compared with the real domain named by `reference:` (common.smk).
-REFERENCE = STUDY_REFERENCE
+# Statistics across cells; their settings are the config's statistics section (synthcxr.study: Study.bootstrap_settings).
+# Every training domain is compared with the real domain named by `reference:` (common.smk: REFERENCE).
 
 
 rule summarize:
@@ -69,22 +68,7 @@ rule compare_domains:
         "../../scripts/compare_domains.py"
 
 
-# Where each figure sits in the report (category Figures).
-FIGURE_SUBCATEGORIES = {
-    "heatmap_accuracy": "Heat maps",
-    "heatmap_balanced_accuracy": "Heat maps",
-    "heatmap_f1": "Heat maps",
-    "heatmap_auroc": "Heat maps",
-    "confusion_matrices": "Errors and calibration",
-    "confusion_matrices_by_seed": "Errors and calibration",
-    "roc_curves": "Errors and calibration",
-    "reliability": "Errors and calibration",
-    "training_curves": "Training",
-    "volume_curve": "Training",
-    "sample_images": "Data",
-}
-
-
+# Where each figure sits in the report: synthcxr.report_menu (FIGURES, FIGURE_SUBCATEGORIES).
 rule plot_figures:
     input:
         summary="results/summary.csv",
