@@ -13,37 +13,43 @@ from synthcxr.text import html_page  # noqa: E402
 from synthcxr.wording import interval_label  # noqa: E402
 
 
+def measured(values, *keys):
+    """``values[keys[0]][keys[1]]...``, or NaN where a measure was not computed (None: too few images in a group)."""
+    for key in keys:
+        if values is None:
+            return np.nan
+        values = values.get(key)
+    return np.nan if values is None else values
+
+
 def fidelity_rows(metrics_by_domain, references):
     rows = []
     for (domain, metrics), reference in zip(metrics_by_domain.items(), references):
         for group, values in metrics["groups"].items():
-            two_sample = values["two_sample"]
-            low, high = two_sample["auroc_ci"]
-            cnn, pixel = values["distances"]["cnn"], values["distances"]["pixel"]
-            baseline = values["real_baseline"]["cnn"]
-            memo = values["memorization"]
+            interval = measured(values, "two_sample", "auroc_ci")
+            low, high = (np.nan, np.nan) if np.isscalar(interval) else interval
             rows.append(
                 {
                     "domain": domain,
                     "reference": reference,
                     "group": group,
                     "n_synthetic": values["n_synthetic"],
-                    "two_sample_auroc": two_sample["auroc"],
+                    "two_sample_auroc": measured(values, "two_sample", "auroc"),
                     "two_sample_auroc_ci_low": low,
                     "two_sample_auroc_ci_high": high,
-                    "kid_cnn": cnn["kid"],
-                    "kid_cnn_std": cnn["kid_std"],
-                    "kid_cnn_real_baseline": baseline["kid"],
-                    "frechet_cnn_same_size": baseline["synthetic_frechet_same_size"],
-                    "frechet_cnn_real_baseline": baseline["frechet"],
-                    "kid_pixel": pixel["kid"],
-                    "frechet_pixel": pixel["frechet"],
-                    "ms_ssim_synthetic": values["diversity"]["synthetic"]["ms_ssim"],
-                    "ms_ssim_real": values["diversity"]["real"]["ms_ssim"],
-                    "memorized_share": memo["share_below_threshold"],
-                    "nearest_is_train_share": memo["nearest_is_train_share"],
-                    "nearest_is_train_expected": memo["nearest_is_train_expected"],
-                    "exact_copies": memo["n_exact_copies"],
+                    "kid_cnn": measured(values, "distances", "cnn", "kid"),
+                    "kid_cnn_std": measured(values, "distances", "cnn", "kid_std"),
+                    "kid_cnn_real_baseline": measured(values, "real_baseline", "cnn", "kid"),
+                    "frechet_cnn_same_size": measured(values, "real_baseline", "cnn", "synthetic_frechet_same_size"),
+                    "frechet_cnn_real_baseline": measured(values, "real_baseline", "cnn", "frechet"),
+                    "kid_pixel": measured(values, "distances", "pixel", "kid"),
+                    "frechet_pixel": measured(values, "distances", "pixel", "frechet"),
+                    "ms_ssim_synthetic": measured(values, "diversity", "synthetic", "ms_ssim"),
+                    "ms_ssim_real": measured(values, "diversity", "real", "ms_ssim"),
+                    "memorized_share": measured(values, "memorization", "share_below_threshold"),
+                    "nearest_is_train_share": measured(values, "memorization", "nearest_is_train_share"),
+                    "nearest_is_train_expected": measured(values, "memorization", "nearest_is_train_expected"),
+                    "exact_copies": measured(values, "memorization", "n_exact_copies"),
                 }
             )
     return pd.DataFrame(rows)
@@ -57,26 +63,33 @@ INTRO = (
 )
 
 
+def number(value, digits):
+    """``value`` with ``digits`` decimals; "n/a" for a measure not computed (too few images in its group)."""
+    return "n/a" if pd.isna(value) else f"{value:.{digits}f}"
+
+
 def readable(table, alpha):
     """The fidelity table as strings, one column per measure with its baseline beside it; ``alpha``: 1 - coverage
     of the two-sample AUROC's interval (statistics.alpha, as evaluate_fidelity computed it)."""
     shown = table[["domain", "reference", "group", "n_synthetic"]].copy()
     shown[f"two-sample AUROC [{interval_label(alpha)} CI]"] = [
-        f"{a:.2f} [{lo:.2f}, {hi:.2f}]"
+        f"{number(a, 2)} [{number(lo, 2)}, {number(hi, 2)}]"
         for a, lo, hi in zip(table.two_sample_auroc, table.two_sample_auroc_ci_low, table.two_sample_auroc_ci_high)
     ]
     shown["KID (CNN) vs real baseline"] = [
-        f"{k:.3f} ± {s:.3f} vs {b:.3f}"
+        f"{number(k, 3)} ± {number(s, 3)} vs {number(b, 3)}"
         for k, s, b in zip(table.kid_cnn, table.kid_cnn_std, table.kid_cnn_real_baseline)
     ]
     shown["FD (CNN, same size) vs real baseline"] = [
-        f"{f:.2f} vs {b:.2f}" for f, b in zip(table.frechet_cnn_same_size, table.frechet_cnn_real_baseline)
+        f"{number(f, 2)} vs {number(b, 2)}"
+        for f, b in zip(table.frechet_cnn_same_size, table.frechet_cnn_real_baseline)
     ]
     shown["MS-SSIM synthetic / real"] = [
-        f"{a:.2f} / {b:.2f}" for a, b in zip(table.ms_ssim_synthetic, table.ms_ssim_real)
+        f"{number(a, 2)} / {number(b, 2)}" for a, b in zip(table.ms_ssim_synthetic, table.ms_ssim_real)
     ]
     shown["nearest real is train (expected)"] = [
-        f"{a:.2f} ({b:.2f})" for a, b in zip(table.nearest_is_train_share, table.nearest_is_train_expected)
+        f"{number(a, 2)} ({number(b, 2)})"
+        for a, b in zip(table.nearest_is_train_share, table.nearest_is_train_expected)
     ]
     shown["exact copies"] = table.exact_copies
     return shown
