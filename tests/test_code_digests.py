@@ -52,6 +52,7 @@ RERUN_BY_AN_EDIT_OF = {
     "images": {"prepare_domain"},
     "jobs": {
         "check_leakage",
+        "check_leakage_across",
         "compare_domains",
         "evaluate_fidelity",
         "evaluate_model",
@@ -65,11 +66,12 @@ RERUN_BY_AN_EDIT_OF = {
         "train_generator",
         "train_model",
     },
-    "leakage": {"check_leakage"},
+    "leakage": {"check_leakage", "check_leakage_across"},
     # Read when the DAG is built (images added to a prepared domain), by no rule's script.
     "new_images": set(),
     "manifest": {
         "check_leakage",
+        "check_leakage_across",
         "evaluate_fidelity",
         "evaluate_model",
         "prepare_domain",
