@@ -102,6 +102,8 @@ RERUN_BY_AN_EDIT_OF = {
         "train_model",
     },
     "prepare": {"prepare_domain"},
+    # issue 27: the evaluation ends its process without Python's shutdown (seconds with torch loaded)
+    "shutdown": {"evaluate_model"},
     "report_text": {"report_tables"},
     "progress": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
     "splits": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
