@@ -8,6 +8,7 @@ import json  # noqa: E402
 
 from synthcxr import evaluate, jobs, predictions, train  # noqa: E402
 from synthcxr.data import load_split  # noqa: E402
+from synthcxr.shutdown import end_job  # noqa: E402
 
 with jobs.logged(snakemake.log[0]):
     clock = jobs.JobClock(SCRIPT_STARTED)
@@ -62,3 +63,4 @@ with jobs.logged(snakemake.log[0]):
         )
     clock.phase_done("evaluation")
     print(clock.timing_line())
+end_job()  # outputs and log are closed: Python's shutdown would only tear down torch and scikit-learn

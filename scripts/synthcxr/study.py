@@ -351,6 +351,20 @@ class Study:
             {d: self.patient_id_space(d) for d in self.all_domains},
         )
 
+    def leakage_pairs_across(self):
+        """The (training domain, test domain) pairs whose test domain is none of the training's sources: no
+        training reads their reports (only evaluations and tables do), so one job of check_leakage_across
+        checks them all. A change to any domain re-evaluates every model anyway (each evaluation scores every
+        test split), so that job rerunning whole costs seconds and reruns nothing more. A training's own pairs
+        stay one check_leakage job each, since a rewritten report of its own reruns the training.
+        """
+        return [
+            (train, test)
+            for train in self.train_domains
+            for test in self.test_domains
+            if test not in self.train_sources(train)
+        ]
+
     # ------------------------------------------------------------------ statistics
 
     def primary_endpoint(self):

@@ -103,6 +103,32 @@ def test_fixed_start_puts_what_precedes_the_script_beyond_python_into_the_preamb
     assert jobtime.fixed_start(0.05, None, phases)["preamble"] is None  # no /proc: unknown, not zero
 
 
+def test_import_split_counts_each_module_for_the_package_the_jobs_code_imported_it_for():
+    # python -X importtime: a module after those it imported, two spaces deeper per level; times in microseconds.
+    importtime = """import time: self [us] | cumulative | imported package
+import time:       100 |        100 | json
+import time:       200 |        200 |     numpy
+import time:      3000 |       3000 |       scipy.stats
+import time:      1000 |       1000 |       pandas
+import time:       500 |       4500 |     sklearn
+import time:        10 |       4710 |   synthcxr.metrics
+import time:        20 |       4730 | synthcxr.evaluate
+import time:        40 |         40 |     typing
+import time:      2000 |       2040 |   torch
+import time:        30 |       2070 | synthcxr.train
+"""
+    split = jobtime.import_split(importtime)
+    assert split == pytest.approx(
+        {"torch": 0.00204, "sklearn": 0.0045, "numpy": 0.0002, "synthcxr": 0.00006, "other": 0.0001}
+    )
+    assert list(split) == [name for name, _ in jobtime.IMPORT_GROUPS]
+
+
+def test_an_entry_scripts_imports_are_its_top_level_import_statements():
+    imports = jobtime.entry_imports(jobtime.SCRIPTS / "evaluate_model.py")
+    assert "from synthcxr import evaluate" in imports and "snakemake" not in imports
+
+
 def test_a_job_clock_measures_the_seconds_before_the_script_and_logs_them_for_the_benchmark(tmp_path):
     """The seconds from the process's start to the script's first line, read back from the log line."""
     child = (

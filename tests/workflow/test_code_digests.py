@@ -58,6 +58,7 @@ RERUN_BY_AN_EDIT_OF = {
     "images": {"prepare_domain"},
     "jobs": {
         "check_leakage",
+        "check_leakage_across",
         "compare_domains",
         "evaluate_fidelity",
         "evaluate_model",
@@ -71,11 +72,12 @@ RERUN_BY_AN_EDIT_OF = {
         "train_generator",
         "train_model",
     },
-    "leakage": {"check_leakage"},
+    "leakage": {"check_leakage", "check_leakage_across"},
     # Read when the DAG is built (images added to a prepared domain), by no rule's script.
     "new_images": set(),
     "manifest": {
         "check_leakage",
+        "check_leakage_across",
         "evaluate_fidelity",
         "evaluate_model",
         "prepare_domain",
@@ -108,6 +110,8 @@ RERUN_BY_AN_EDIT_OF = {
     "prepare": {"prepare_domain"},
     # Read when the DAG is built (where each result sits in the report), by no rule's script.
     "report_menu": set(),
+    # issue 27: the evaluation ends its process without Python's shutdown (seconds with torch loaded)
+    "shutdown": {"evaluate_model"},
     "report_text": {"report_tables"},
     "progress": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},
     "splits": {"evaluate_fidelity", "evaluate_model", "prepare_domain", "train_generator", "train_model"},

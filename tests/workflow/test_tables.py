@@ -401,7 +401,8 @@ def test_manifest_domains_plan_like_folder_domains_downstream_and_note_what_they
     assert {("train_model", f"seed=1,train={t}") for t in ("Table", "GANs", "Mixed")} <= planned
     assert ("train_generator", "domain=GANs") in planned and ("evaluate_fidelity", "domain=GANs") in planned
     assert ("evaluate_model", "seed=1,train=Mixed") in planned  # one job scores it on every test split
-    assert ("check_leakage", "test=TableTest,train=Mixed") in planned
+    assert ("check_leakage", "test=Table,train=Mixed") in planned  # a pair whose test domain Mixed trains on
+    assert ("check_leakage_across", "") in planned  # every other pair, TableTest's among them
     assert not [job for job in planned if "train=TableTest" in job[1]]
 
 

@@ -36,6 +36,8 @@ from tools.benchmark.common import (
 )
 
 GOAL_JOBS = 0.5  # the workflow's jobs / the per-cell layout's (issue 27: the demo's 58 -> at most 29)
+# Issue 27's count: the demo of then (2 seeds, one leakage check per pair, one evaluation per model and test split).
+ISSUE_DEMO_JOBS = 58
 GOAL_WALL = 0.7  # the workflow's wall time / the per-cell layout's
 CHECKOUT_PARTS = ["Snakefile", "workflow", "scripts", "config", "envs", "profiles"]
 EVALUATION_RULES = {
@@ -159,10 +161,14 @@ def render(args, m):
         f"load {fmt(m['load_before'], 2)} before, {fmt(m['load_after'], 2)} after)"
     )
     demo = Path(m["configfile"]) == REPO / "config" / "config.yaml"
-    table.add("jobs, one evaluation per model and test split", f"{old['jobs']}", "(issue 27: 58)" if demo else "")
+    table.add("jobs, one evaluation per model and test split", f"{old['jobs']}")
     table.add("jobs, one evaluation per model", f"{new['jobs']}")
     jobs = new["jobs"] / old["jobs"]
     goal(table, "jobs / per-cell layout's", fmt(jobs, 2), jobs <= GOAL_JOBS, f"<= {GOAL_JOBS}")
+    if demo:  # the issue's goal as it was set: half of its demo's job count, whatever the demo's seeds now
+        limit = int(ISSUE_DEMO_JOBS * GOAL_JOBS)
+        why = f"half of issue 27's {ISSUE_DEMO_JOBS} (its demo: 2 seeds, a check per pair, an evaluation per cell)"
+        goal(table, "the demo's jobs", f"{new['jobs']}", new["jobs"] <= limit, f"<= {limit}", why)
     table.add("wall time, one evaluation per model and test split", f"{fmt(old['wall_s'])} s")
     table.add("wall time, one evaluation per model", f"{fmt(new['wall_s'])} s")
     wall = new["wall_s"] / old["wall_s"]

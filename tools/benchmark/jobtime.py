@@ -17,12 +17,15 @@ machine unloaded. A measurement: it always exits 0. Run alone with `python -m to
 """
 
 import argparse
+import ast
 import json
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tools.benchmark import SCRIPTS
 from tools.benchmark.common import (
     Table,
     benchmark_main,
@@ -87,6 +90,67 @@ def fixed_start(python_start_s, before_script_s, phases):
         "imports": phases["imports"],
         "torch_setup": phases["torch_setup"],
     }
+
+
+# Who pays the imports of a job: each module's own time goes to the package the job's code imported it for
+# (scipy and pandas, which scikit-learn imports, count as sklearn's); the package's own modules are synthcxr.
+IMPORT_GROUPS = [
+    ("torch", "torch"),
+    ("sklearn", "scikit-learn (with the scipy and pandas it imports)"),
+    ("numpy", "numpy"),
+    ("synthcxr", "synthcxr's own modules"),
+    ("other", "the rest (standard library, ...)"),
+]
+IMPORTTIME_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \| ( *)(\S+)")
+
+
+def entry_imports(script):
+    """The import statements at the top level of an entry script, as Python source."""
+    tree = ast.parse(Path(script).read_text())
+    return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
+def import_split(importtime_text):
+    """Seconds of each of IMPORT_GROUPS in the output of ``python -X importtime``.
+
+    Each module's own time is counted for the first package outside synthcxr on its chain of importers
+    (sklearn for scipy.stats that sklearn imports, torch for what torch imports); a module that only synthcxr
+    imports counts as itself. Modules of a package not in IMPORT_GROUPS count as "other".
+    """
+    roots, children = [], {}  # importtime prints a module after those it imported, one more space deep each
+    for line in importtime_text.splitlines():
+        match = IMPORTTIME_LINE.match(line)
+        if not match:
+            continue
+        depth = len(match.group(2)) // 2
+        node = (match.group(3), int(match.group(1)) / 1e6, children.pop(depth + 1, []))
+        (children.setdefault(depth, []) if depth else roots).append(node)
+    split = dict.fromkeys([name for name, _ in IMPORT_GROUPS], 0.0)
+
+    def count(node, owner):
+        name, seconds, imported = node
+        package = name.split(".")[0]
+        owner = owner or (None if package == "synthcxr" else package)
+        group = owner or "synthcxr"
+        split[group if group in split else "other"] += seconds
+        for child in imported:
+            count(child, owner)
+
+    for root in roots:
+        count(root, None)
+    return split
+
+
+def import_seconds(rule, python=sys.executable):
+    """IMPORT_GROUPS seconds of the imports of the rule's entry script (scripts/<rule>.py), run alone in a fresh
+    process under ``python -X importtime`` (which adds a little to each import)."""
+    script = SCRIPTS / f"{rule}.py"
+    done = subprocess.run(
+        [python, "-X", "importtime", "-c", entry_imports(script)], cwd=SCRIPTS, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"the imports of {script.name} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return import_split(done.stderr)
 
 
 def python_start_seconds(repeats=3):
@@ -163,6 +227,7 @@ def measure(args, work, print_progress):
         "phases": timing,
         "fixed_start": fixed_start(out["python_start_s"], timing["before_script"], timing),
     }
+    out["imports"] = {rule: import_seconds(rule) for rule in ("evaluate_model", "train_model")}
     out["load_end"] = load_average()
     return out
 
@@ -215,6 +280,18 @@ def table_fixed_start(table, measured):
         table.add(f"{jobs[1][0]}: after the script", f"{fmt(after, 2)} s", "exit, Snakemake's bookkeeping")
     work = evaluation["phases"]["evaluation"]
     table.add("evaluate_model: its work", f"{fmt(work, 2)} s", "load the test split, predict, metrics, write")
+    table_import_split(table, measured.get("imports", {}))
+
+
+def table_import_split(table, imports):
+    """Who pays a job's imports (IMPORT_GROUPS), from python -X importtime of its entry script's imports."""
+    if not imports:
+        return
+    table.section("Imports of a job by package (python -X importtime of the entry script's imports, a fresh process)")
+    for rule, split in imports.items():
+        for name, label in IMPORT_GROUPS:
+            table.add(f"{rule}: {label}", f"{fmt(split[name], 2)} s")
+        table.add(f"{rule}: all imports", f"{fmt(sum(split.values()), 2)} s")
 
 
 def render(args, measured):

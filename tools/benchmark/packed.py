@@ -69,7 +69,7 @@ def measure(args, work, print_progress):
     run_dir = Path(work) / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     print_progress("packed study: demo domains, preparation and leakage checks (setup, every core) ...")
-    run_snakemake(run_dir, config, "--cores", os.cpu_count() or 1, "--until", "check_leakage")
+    run_snakemake(run_dir, config, "--cores", os.cpu_count() or 1, "--until", "check_leakage", "check_leakage_across")
     print_progress(f"packed study: {len(domains)} domains + Mixed, {args.seeds} seeds, device {args.device} ...")
     wall_s, _ = run_snakemake(run_dir, config, "--cores", 1)
     run_info = json.loads((run_dir / "results" / "models" / "Original" / "seed1" / "run_info.json").read_text())

@@ -99,6 +99,11 @@ def leakage_checks(train, tests):
     return [f"results/leakage/{train}/{test}.json" for test in tests]
 
 
+def leakage_checks_across():
+    """The pairs one check_leakage_across job checks (Study.leakage_pairs_across)."""
+    return STUDY.leakage_pairs_across()
+
+
 def study_leakage_checks():
     """Every (training domain, test domain) check; with `leakage: error` any of them can stop the study."""
     return [
