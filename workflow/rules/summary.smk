@@ -6,11 +6,11 @@ REFERENCE = STUDY_REFERENCE
 rule summarize:
     input:
         metrics=metric_files(),
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
-        run_info=expand(
-            "results/models/{train}/seed{seed}/run_info.json",
-            train=TRAIN_DOMAINS,
-            seed=SEEDS,
+        predictions=metric_files(
+            "results/predictions/{classifier}/{train}/{test}/seed{seed}.csv"
+        ),
+        run_info=classifier_files(
+            "results/models/{classifier}/{train}/seed{seed}/run_info.json"
         ),
     output:
         csv=report(
@@ -35,6 +35,8 @@ rule summarize:
         generator_saw_test=generator_saw_test(),
         bootstrap=bootstrap_settings("interval_resamples"),
         cells=metric_keys(),
+        # The input files hold these cells classifier by classifier.
+        classifiers=CLASSIFIER_NAMES,
         code=code(),
     script:
         "../../scripts/summarize.py"
@@ -42,7 +44,9 @@ rule summarize:
 
 rule compare_domains:
     input:
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
+        predictions=metric_files(
+            "results/predictions/{classifier}/{train}/{test}/seed{seed}.csv"
+        ),
     output:
         csv=report(
             "results/comparisons.csv",
@@ -64,6 +68,8 @@ rule compare_domains:
         bootstrap=bootstrap_settings("comparison_resamples"),
         primary=PRIMARY,
         cells=metric_keys(),
+        # The input files hold these cells classifier by classifier.
+        classifiers=CLASSIFIER_NAMES,
         code=code(),
     script:
         "../../scripts/compare_domains.py"
@@ -90,11 +96,11 @@ rule plot_figures:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
         metrics=metric_files(),
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
-        histories=expand(
-            "results/models/{train}/seed{seed}/history.json",
-            train=TRAIN_DOMAINS,
-            seed=SEEDS,
+        predictions=metric_files(
+            "results/predictions/{classifier}/{train}/{test}/seed{seed}.csv"
+        ),
+        histories=classifier_files(
+            "results/models/{classifier}/{train}/seed{seed}/history.json"
         ),
         images=prepared("images", ALL_DOMAINS),
         manifests=prepared("manifest", ALL_DOMAINS),
@@ -126,6 +132,8 @@ rule plot_figures:
         sample_domains=ALL_DOMAINS,
         test_labels=[test_label(d) for d in TEST_DOMAINS],
         cells=metric_keys(),
+        # The input files hold these cells classifier by classifier.
+        classifiers=CLASSIFIER_NAMES,
         code=code(),
     script:
         "../../scripts/plot_figures.py"
