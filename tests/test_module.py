@@ -217,7 +217,7 @@ def test_a_dry_run_through_the_module_slurm_profile_submits_what_a_plain_run_doe
     )
     # Not vacuous: the plain run packs each training domain's trainings and evaluations into one GPU job.
     trainings = [job for job in expected if job[1] == "train_model"]
-    assert {job[0] for job in trainings} == {f"model_{train}" for train in domains + ["Mixed"]}
+    assert {job[0] for job in trainings} == {f"model_study_cnn_{train}" for train in domains + ["Mixed"]}
     assert len(trainings) == 6 and all("gpu=1" in job[3] for job in trainings)
     assert submitted_jobs(run_in(module, "--profile", slurm_module, "--dry-run").stdout) == expected
     # The plain profile names rules without the prefix: through it the module's trainings get no group, no GPU.

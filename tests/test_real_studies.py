@@ -149,10 +149,11 @@ def test_a_patient_id_space_on_a_synthetic_domain_is_refused_naming_domain_and_k
 def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(tmp_path):
     models = ("Original", "GANs", "Mixed")
     # Targets beside the study's own: the dry run fails unless each model's evaluation scores it on External.
-    external = [f"results/metrics/{t}/External/seed1.json" for t in models]
+    external = [f"results/metrics/study_cnn/{t}/External/seed1.json" for t in models]
     jobs = planned_jobs(tmp_path, "all", *external, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)))
-    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed=1,train={t}" for t in models}
-    assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed=1,train={t}" for t in models}
+    each_model = {f"classifier=study_cnn,seed=1,train={t}" for t in models}
+    assert {w for rule, w in jobs if rule == "train_model"} == each_model
+    assert {w for rule, w in jobs if rule == "evaluate_model"} == each_model
     assert ("check_leakage", "train=External") not in jobs
 
 
@@ -179,7 +180,8 @@ def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path
     assert result.returncode != 0
     assert "domains 'GANs' and 'Original' share 12 images (100% of the smaller" in output
     logs = tmp_path / "results" / "logs"
-    assert not (logs / "train_model" / "Mixed").exists() and not (logs / "evaluate_model" / "GANs").exists()
+    assert not (logs / "train_model" / "study_cnn" / "Mixed").exists()
+    assert not (logs / "evaluate_model" / "study_cnn" / "GANs").exists()
     config["leakage"] = "report"
     target = "results/leakage/VAEs/Original.json"
     snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2)
@@ -447,5 +449,5 @@ def test_a_split_folders_tree_and_an_external_test_set_from_the_demo_renderer(tm
     assert set(summary["train"]) == {"Original", "GANs"}
     assert set(summary.loc[summary["test"] == "External", "n_test"]) == {10}
     assert set(summary.loc[summary["test"] == "Original", "n_test"]) == {8}
-    assert not (tmp_path / "results" / "models" / "External").exists()
+    assert not (tmp_path / "results" / "models" / "study_cnn" / "External").exists()
     assert planned_jobs(tmp_path, "--configfile", tmp_path / "c.yaml") == set()
