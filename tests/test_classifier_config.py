@@ -1,5 +1,6 @@
 """The classifiers: section's check (synthcxr.classifier_config): standard library only, run at dry-run time."""
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from synthcxr.classifier_config import (
     DEFAULT_CLASSIFIERS,
     ClassifierError,
     checked_classifiers,
+    classifier_params,
     classifier_training,
 )
 
@@ -95,3 +97,28 @@ def test_the_check_imports_no_third_party_package():
     )
     result = subprocess.run([sys.executable, "-c", program], cwd=SCRIPTS, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ",".join(ARCHITECTURES) == "study_cnn,resnet18,densenet121"
+
+
+def test_a_jobs_params_name_the_architecture_and_the_weights_files_checksum(tmp_path):
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"weights")
+    assert classifier_params({"architecture": "study_cnn"}) == {"architecture": "study_cnn"}
+    params = classifier_params({"architecture": "resnet18", "weights": str(weights), "lr": 0.1})
+    assert params == {
+        "architecture": "resnet18",
+        "weights": str(weights),
+        "weights_sha256": hashlib.sha256(b"weights").hexdigest(),
+    }
+
+
+def test_without_weights_files_the_dry_run_check_imports_no_torch():
+    """weights_fit_error loads files with torch only where a classifier has one: a login node without torch
+    plans the default study."""
+    program = (
+        "import sys\nsys.modules['torch'] = None\n"
+        "from synthcxr.classifier_config import DEFAULT_CLASSIFIERS, weights_fit_error\n"
+        "print(weights_fit_error(DEFAULT_CLASSIFIERS, 128))\n"
+        "print(weights_fit_error({'r': {'architecture': 'resnet18', 'weights': '/w.pth'}}, 128))"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=SCRIPTS, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["None", "None"]  # the second: no torch here, the training refuses the file
