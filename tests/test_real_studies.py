@@ -265,6 +265,8 @@ def kermany_config(data):
     config["domains"]["Hospital2"] = {"path": str(data / "hospital2"), "kind": "real", "split": "folders"}
     config.update(seeds=[1], device="cpu", training=dict(config["training"], epochs=1))
     config["mixed"]["members"] = []  # Mixed is covered elsewhere; one training and five evaluations fewer
+    # The study CNN alone: a second classifier is covered by tests/test_classifier_study.py (here: 4 trainings fewer).
+    config["classifiers"] = {"study_cnn": {"architecture": "study_cnn"}}
     config["fidelity"] = {
         "two_sample_epochs": 1,
         "n_boot": 10,
