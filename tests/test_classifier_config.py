@@ -14,6 +14,8 @@ from synthcxr.classifier_config import (
     checked_classifiers,
     classifier_params,
     classifier_training,
+    feature_classifier,
+    job_settings,
 )
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -122,3 +124,20 @@ def test_without_weights_files_the_dry_run_check_imports_no_torch():
     )
     result = subprocess.run([sys.executable, "-c", program], cwd=SCRIPTS, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["None", "None"]  # the second: no torch here, the training refuses the file
+
+
+def test_a_jobs_settings_are_the_studys_for_the_study_cnn_and_carry_only_what_other_architectures_use():
+    training = {"epochs": 5, "batch_size": 16, "lr": 0.001, "widths": [32, 64, 128], "validation_fraction": 0.1}
+    training |= {"mixed_precision": False, "unused": 1}
+    before = {**{k: v for k, v in training.items() if k != "unused"}, "seed": 3}  # the settings before classifiers
+    study_cnn = job_settings({"architecture": "study_cnn"}, training, "3")
+    assert study_cnn == before and list(study_cnn) == list(before)
+    assert job_settings({"architecture": "resnet18", "lr": 0.01}, training, 3) == {
+        k: v for k, v in before.items() if k != "widths"
+    } | {"lr": 0.01}
+    classifiers = {
+        "r": {"architecture": "resnet18"},
+        "a": {"architecture": "study_cnn"},
+        "b": {"architecture": "study_cnn"},
+    }
+    assert feature_classifier(classifiers) == "a" and feature_classifier({"r": classifiers["r"]}) is None

@@ -115,6 +115,23 @@ def classifier_training(entry, training):
     return {**training, **{key: entry[key] for key in TRAINING_OVERRIDES if key in entry}}
 
 
+def job_settings(entry, training, seed):
+    """The ``settings`` param of one training or evaluation job of classifier ``entry``: the keys of ``training``
+    it uses, its overrides applied, the run seed; ``widths`` for the study CNN only (changing it reruns no other
+    architecture). For the study CNN with no overrides: exactly the settings of the study before classifiers."""
+    keys = ("epochs", "batch_size", "lr", "widths", "validation_fraction", "mixed_precision")
+    settings = classifier_training(entry, {key: training[key] for key in keys} | {"seed": int(seed)})
+    if entry["architecture"] != "study_cnn":
+        del settings["widths"]
+    return settings
+
+
+def feature_classifier(classifiers):
+    """The name of the first study CNN among ``classifiers`` (its models give the fidelity metrics their
+    features), or None."""
+    return next((name for name, entry in classifiers.items() if entry["architecture"] == "study_cnn"), None)
+
+
 def classifier_params(entry):
     """What a training or evaluation job's params say of its classifier: the architecture and, with a weights
     file, its path and sha256 (so a replaced file reruns that classifier's jobs, and only theirs)."""

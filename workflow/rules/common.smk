@@ -14,7 +14,8 @@ from synthcxr.classifier_config import (
     ClassifierError,
     checked_classifiers,
     classifier_params,
-    classifier_training,
+    feature_classifier,
+    job_settings,
     weights_fit_error,
 )
 from synthcxr.digests import code_digests
@@ -507,39 +508,22 @@ def after_every_leakage_check(wildcards):
 
 def training_settings(wildcards):
     """The training settings of one job: `training:` with its classifier's overrides (per classifier, so a
-    change to one classifier's settings reruns its jobs alone); `widths` only for the study CNN.
+    change to one classifier's settings reruns its jobs alone; classifier_config.job_settings).
     """
-    training = config["training"]
-    entry = CLASSIFIERS[wildcards.classifier]
-    settings = classifier_training(
-        entry,
-        {
-            "epochs": training["epochs"],
-            "batch_size": training["batch_size"],
-            "lr": training["lr"],
-            "widths": training["widths"],
-            "validation_fraction": training["validation_fraction"],
-            "mixed_precision": training["mixed_precision"],
-            "seed": int(wildcards.seed),
-        },
+    return job_settings(
+        CLASSIFIERS[wildcards.classifier], config["training"], wildcards.seed
     )
-    if entry["architecture"] != "study_cnn":
-        del settings["widths"]
-    return settings
 
 
 def fidelity_feature_model(reference):
-    """The study CNN trained on ``reference`` (first seed) whose features the fidelity metrics use: the first
-    classifier of architecture study_cnn."""
-    study_cnns = [
-        n for n in CLASSIFIER_NAMES if CLASSIFIERS[n]["architecture"] == "study_cnn"
-    ]
-    if not study_cnns:
+    """The study CNN trained on ``reference`` (first seed) whose features the fidelity metrics use."""
+    classifier = feature_classifier(CLASSIFIERS)
+    if classifier is None:
         raise WorkflowError(
             "classifiers: the fidelity of synthetic domains is measured in the features of the study CNN; "
             "add a classifier with architecture: study_cnn, or leave the synthetic domains without a reference"
         )
-    return f"results/models/{study_cnns[0]}/{reference}/seed{SEEDS[0]}/model.pt"
+    return f"results/models/{classifier}/{reference}/seed{SEEDS[0]}/model.pt"
 
 
 def classifier_setup(wildcards):
