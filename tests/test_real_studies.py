@@ -358,9 +358,13 @@ def test_kermany_config_dry_run_lists_no_training_of_the_external_test_set(tmp_p
     link_tree(data / "chest_xray", {"train": 12, "test": 4, "val": 2}, sample_patients())
     jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "kermany.yaml")
     assert not [w for rule, w in jobs if rule in ("train_model", "check_leakage") and "train=KermanyTest" in w]
-    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * 5  # Original, GANs, VAEs, Mixed; 5 seeds
+    # Original, GANs, VAEs, Mixed; 5 seeds; the study CNN and ResNet-18
+    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * 5 * 2
     assert {w for rule, w in jobs if rule == "evaluate_model"} == {
-        f"seed={s},train={t}" for t in ("Original", "GANs", "VAEs", "Mixed") for s in range(1, 6)
+        f"classifier={c},seed={s},train={t}"
+        for c in ("study_cnn", "resnet18")
+        for t in ("Original", "GANs", "VAEs", "Mixed")
+        for s in range(1, 6)
     }
 
 

@@ -398,9 +398,9 @@ def test_manifest_domains_plan_like_folder_domains_downstream_and_note_what_they
     )
     planned = planned_jobs(tmp_path, "--configfile", configfile)
     assert {("prepare_domain", f"domain={d}") for d in domains} <= planned
-    assert {("train_model", f"seed=1,train={t}") for t in ("Table", "GANs", "Mixed")} <= planned
+    assert {("train_model", f"classifier=study_cnn,seed=1,train={t}") for t in ("Table", "GANs", "Mixed")} <= planned
     assert ("train_generator", "domain=GANs") in planned and ("evaluate_fidelity", "domain=GANs") in planned
-    assert ("evaluate_model", "seed=1,train=Mixed") in planned  # one job scores it on every test split
+    assert ("evaluate_model", "classifier=study_cnn,seed=1,train=Mixed") in planned  # one job: every test split
     assert ("check_leakage", "test=TableTest,train=Mixed") in planned
     assert not [job for job in planned if "train=TableTest" in job[1]]
 

@@ -29,8 +29,9 @@ def test_default_config_dry_run_lists_4_trainings_and_one_evaluation_of_each_per
     seeds = (1, 2, 3)  # config/config.yaml
     assert sum(rule == "train_model" for rule, _ in jobs) == 4 * len(seeds)
     # One evaluation job per model scores it on all 3 test splits (12 cells per seed).
-    assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed={s},train={t}" for t in TRAIN for s in seeds}
-    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed={s},train={t}" for t in TRAIN for s in seeds}
+    each_model = {f"classifier=study_cnn,seed={s},train={t}" for t in TRAIN for s in seeds}
+    assert {w for rule, w in jobs if rule == "evaluate_model"} == each_model
+    assert {w for rule, w in jobs if rule == "train_model"} == each_model
 
 
 def test_a_dry_run_needs_no_torch_nor_the_other_analysis_libraries(tmp_path):
@@ -56,8 +57,10 @@ def test_the_5_seed_study_config_passes_a_dry_run(tmp_path):
         make_domain(tmp_path / "data" / name, per_class=10, seed=index)
     jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "study.yaml")
     count = {rule: sum(r == rule for r, _ in jobs) for rule in {r for r, _ in jobs}}
-    assert count["train_model"] == 4 * 5 and count["evaluate_model"] == 4 * 5  # each on the 3 test splits
-    # volume curve of GANs and VAEs at 25% and 50% (100% is the main training)
+    # the study CNN and ResNet-18; each evaluation on the 3 test splits
+    assert count["train_model"] == 2 * 4 * 5 and count["evaluate_model"] == 2 * 4 * 5
+    assert {w.split(",")[0] for r, w in jobs if r == "train_model"} == {"classifier=study_cnn", "classifier=resnet18"}
+    # volume curve of GANs and VAEs at 25% and 50% (100% is the main training), with the first classifier
     assert count["train_model_on_part"] == 2 * 2 * 5 and count["evaluate_model_on_part"] == 2 * 2 * 5
 
 
@@ -122,9 +125,10 @@ def test_a_demo_setting_of_one_domain_reruns_only_that_domain_and_its_dependents
     jobs = planned_jobs(copy, "--configfile", copy / "config.yaml")
     rules = {rule for rule, _ in jobs}
     assert {w for r, w in jobs if r in ("make_demo_domain", "prepare_domain")} == {"domain=GANs"}
-    assert {w for r, w in jobs if r == "train_model"} == {"seed=1,train=GANs", "seed=1,train=Mixed"}
+    model = "classifier=study_cnn,seed=1,train="
+    assert {w for r, w in jobs if r == "train_model"} == {f"{model}GANs", f"{model}Mixed"}
     # GANs' test split changed: every model is evaluated again, once (one job scores all test splits).
-    assert {w for r, w in jobs if r == "evaluate_model"} == {f"seed=1,train={tr}" for tr in TRAIN}
+    assert {w for r, w in jobs if r == "evaluate_model"} == {f"{model}{tr}" for tr in TRAIN}
     # The leakage checks of the pairs that read the GANs manifest; they rerun no other model.
     assert {w for r, w in jobs if r == "check_leakage"} == {
         f"test={te},train={tr}" for tr in TRAIN for te in TEST if tr in ("GANs", "Mixed") or te == "GANs"
