@@ -1,12 +1,13 @@
-"""Entry point of rule compare_domains: each training domain vs the reference domain, paired, Holm-corrected."""
+"""Entry point of rule compare_domains: each training domain vs the reference domain (trained with the same
+classifier), paired, Holm-corrected over the whole table."""
 
-from synthcxr.analysis import comparison_table, load_cells
+from synthcxr.classifier_tables import cells_by_classifier, comparisons_by_classifier
 from synthcxr.jobs import logged, write_csv
 
 with logged(snakemake.log[0]):
     p = snakemake.params
-    cells = load_cells(snakemake.input.predictions, snakemake.params.cells)
-    comparisons = comparison_table(
+    cells = cells_by_classifier(snakemake.input.predictions, p.cells, p.classifiers)
+    comparisons = comparisons_by_classifier(
         cells,
         p.reference,
         p.train_domains,

@@ -6,7 +6,7 @@ SCRIPT_STARTED = time.perf_counter()  # before the imports: the job timing in th
 
 import json  # noqa: E402
 
-from synthcxr import evaluate, jobs, predictions, train  # noqa: E402
+from synthcxr import classifiers, evaluate, jobs, predictions, train  # noqa: E402
 from synthcxr.data import load_split  # noqa: E402
 from synthcxr.shutdown import end_job  # noqa: E402
 
@@ -35,7 +35,9 @@ with jobs.logged(snakemake.log[0]):
         # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
         leakage = jobs.read_json(leakage_path)
         if model is None:  # every prepared domain has the study's image size: one load serves all test splits
-            model = train.load_trained_model(snakemake.input.model, p.settings["widths"], images.shape[-1], device)
+            size, widths = images.shape[-1], p.settings.get("widths", (32, 64, 128))
+            architecture = classifiers.build_architecture(p.classifier["architecture"], size, widths)
+            model = train.load_trained_model(snakemake.input.model, widths, size, device, model=architecture)
         scoring_started = time.perf_counter()
         probabilities = train.rounded_probabilities(model, images, device)
         scoring_s = time.perf_counter() - scoring_started

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthcxr import analysis, figures, jobs
+from synthcxr import analysis, classifier_tables, figures, jobs
 from synthcxr.catalog import COMPARED_METRICS, PLOT_FIGURES, heatmap_name
 
 SAMPLES_PER_CLASS = 4
@@ -20,26 +20,53 @@ with jobs.logged(snakemake.log[0]):
     out_dir = Path(snakemake.output[0]).parent
     stems = {name: out_dir / name for name in PLOT_FIGURES}  # the rule's outputs, less .png and .pdf
     dpi = p.style["dpi"]
-    summary = pd.read_csv(snakemake.input.summary)
-    marks = analysis.significance_marks(pd.read_csv(snakemake.input.comparisons))
+    # Several classifiers: one row per (classifier, training domain), labelled classifier_tables.row_label.
+    summary = classifier_tables.labelled_rows(pd.read_csv(snakemake.input.summary))
+    marks = analysis.significance_marks(classifier_tables.labelled_rows(pd.read_csv(snakemake.input.comparisons)))
+    trains = classifier_tables.labelled_trains(p.train_domains, p.classifiers)
+    several = len(p.classifiers) > 1
+    reference = f"the same classifier's {p.reference}" if several else p.reference
+
+    def labelled(train, name):
+        return classifier_tables.row_label(train, name) if several else train
+
     for metric in COMPARED_METRICS:
         figure = figures.heatmap(
-            summary, metric, p.train_domains, p.test_domains, p.style, marks, p.reference, p.test_labels, alpha=p.alpha
+            summary, metric, trains, p.test_domains, p.style, marks, reference, p.test_labels, alpha=p.alpha
         )
         figures.save(figure, stems[heatmap_name(metric)], dpi)
 
-    pooled, by_seed, seeds = figures.confusion_counts(jobs.read_json(path) for path in snakemake.input.metrics)
-    grid = figures.confusion_grid(pooled, p.train_domains, p.test_domains, p.classes, len(seeds))
+    metrics = []
+    for name, paths in classifier_tables.by_classifier(snakemake.input.metrics, p.classifiers).items():
+        for path in paths:
+            cell = jobs.read_json(path)
+            provenance = cell["provenance"]
+            provenance["train_domain"] = labelled(provenance["train_domain"], name)
+            metrics.append(cell)
+    pooled, by_seed, seeds = figures.confusion_counts(metrics)
+    grid = figures.confusion_grid(pooled, trains, p.test_domains, p.classes, len(seeds))
     figures.save(grid, stems["confusion_matrices"], dpi)
-    grid = figures.confusion_grid_by_seed(by_seed, p.train_domains, p.test_domains, p.classes, seeds)
+    grid = figures.confusion_grid_by_seed(by_seed, trains, p.test_domains, p.classes, seeds)
     figures.save(grid, stems["confusion_matrices_by_seed"], dpi)
 
-    cells = analysis.load_cells(snakemake.input.predictions, p.cells)
-    figures.save(figures.roc_curves(cells, summary, p.train_domains, p.test_domains), stems["roc_curves"], dpi)
-    figures.save(figures.reliability_grid(cells, summary, p.train_domains, p.test_domains), stems["reliability"], dpi)
+    cells = {
+        (labelled(train, name), test): cell
+        for name, classifier_cells in classifier_tables.cells_by_classifier(
+            snakemake.input.predictions, p.cells, p.classifiers
+        ).items()
+        for (train, test), cell in classifier_cells.items()
+    }
+    figures.save(figures.roc_curves(cells, summary, trains, p.test_domains), stems["roc_curves"], dpi)
+    figures.save(figures.reliability_grid(cells, summary, trains, p.test_domains), stems["reliability"], dpi)
 
-    histories = figures.histories_by_domain(jobs.read_json(path) for path in snakemake.input.histories)
-    figures.save(figures.training_curves(histories, p.train_domains), stems["training_curves"], dpi)
+    histories = []
+    for name, paths in classifier_tables.by_classifier(snakemake.input.histories, p.classifiers).items():
+        for path in paths:
+            history = jobs.read_json(path)
+            history["train_domain"] = labelled(history["train_domain"], name)
+            histories.append(history)
+    curves = figures.training_curves(figures.histories_by_domain(histories), trains)
+    figures.save(curves, stems["training_curves"], dpi)
 
     samples = {
         domain: figures.class_samples(

@@ -1,4 +1,4 @@
-"""Entry point of rule train_model: train the study CNN on one training domain and seed."""
+"""Entry point of rule train_model: train one classifier on one training domain and seed."""
 
 import time
 
@@ -7,7 +7,7 @@ SCRIPT_STARTED = time.perf_counter()  # before the imports: the job-time split (
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from synthcxr import data, jobs, predictions, train  # noqa: E402
+from synthcxr import classifiers, data, jobs, predictions, train  # noqa: E402
 
 with jobs.logged(snakemake.log[0]):
     p, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
@@ -25,8 +25,18 @@ with jobs.logged(snakemake.log[0]):
     manifest_sha256 = job.manifest_sha256(inputs.manifests)
     fingerprint = job.fingerprint([*inputs.images, *inputs.manifests], p.code)
     clock.phase_done("input_hashes")
+    classifier = {**p.classifier, "name": snakemake.wildcards.classifier}
+    # Built (and its weights file loaded) after the data: a bad file is named before any training step.
+    untrained = classifiers.new_model(p.settings, images.shape[-1], classifier)
     model, history = train.train_model(
-        images, labels, p.settings, device, p.checkpoint, fingerprint, validation=(validation_images, validation_labels)
+        images,
+        labels,
+        p.settings,
+        device,
+        p.checkpoint,
+        fingerprint,
+        validation=(validation_images, validation_labels),
+        model=untrained,
     )
     clock.phase_done("training_loop")
     # The evaluations choose their decision threshold on these predictions, never on a test split.
@@ -38,6 +48,8 @@ with jobs.logged(snakemake.log[0]):
     print(f"seconds by phase (process start before this script not included): {json.dumps(clock.phase_seconds)}")
     # The model's checksum: a model file damaged later is found and retrained (common.smk).
     run_info = clock.run_info(train.describe_device(device)) | {jobs.MODEL_SHA256: jobs.file_sha256(outputs.model)}
+    # What the model is: architecture, parameters, weights (checksum or random init), training settings.
+    run_info["classifier"] = classifiers.training_provenance(classifier, model, p.settings)
     jobs.write_json(run_info, outputs.run_info)
     # The outputs are the result now; a checkpoint left behind could only be resumed by mistake.
     Path(p.checkpoint).unlink(missing_ok=True)

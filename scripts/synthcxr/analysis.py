@@ -290,6 +290,33 @@ def comparison_table(
     Interval and p-value are NaN (and left out of the Holm family) where
     the test split has fewer than ``min_groups_per_class`` groups of a class.
     """
+    rows = comparison_rows(
+        cells,
+        reference,
+        train_domains,
+        test_domains,
+        metrics,
+        n_boot=n_boot,
+        alpha=alpha,
+        seed=seed,
+        min_groups_per_class=min_groups_per_class,
+    )
+    return holm_corrected_table(rows, alpha, primary)
+
+
+def comparison_rows(
+    cells,
+    reference,
+    train_domains,
+    test_domains,
+    metrics=COMPARED_METRICS,
+    *,
+    n_boot,
+    alpha,
+    seed,
+    min_groups_per_class,
+):
+    """The rows of :func:`comparison_table` before Holm's correction (:func:`holm_corrected_table`)."""
     rows = []
     for test in test_domains:
         trains = paired_trains(cells, reference, train_domains, test)
@@ -308,7 +335,7 @@ def comparison_table(
                 cells[(train, test)], base, reference_values, metrics, differences.get(train), note
             )
             rows += [{"test": test, "train": train, "reference": reference, **row} for row in cell_rows]
-    return holm_corrected_table(rows, alpha, primary)
+    return rows
 
 
 # Classic per-image tests beside the bootstrap, for readers who expect them (one model per seed).

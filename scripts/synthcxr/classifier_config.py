@@ -1,7 +1,7 @@
 """The ``classifiers:`` section of a study config, checked with the standard library only (the DAG imports it).
 
-Planned, not yet used by the workflow (issue 26): a study will name its classifiers, each trained on every
-training domain, e.g.::
+A study names its classifiers, each trained on every training domain for every seed (the wildcard
+``{classifier}`` of the model, metrics and predictions paths), e.g.::
 
     classifiers:
       study_cnn: {architecture: study_cnn}
@@ -14,6 +14,8 @@ classifier. Without the section a study has :data:`DEFAULT_CLASSIFIERS`: the stu
 Building the models (torch) is :mod:`synthcxr.classifiers`.
 """
 
+import functools
+import hashlib
 import os
 import re
 
@@ -111,3 +113,62 @@ def checked_weights_path(where, architecture, weights, base_dir="."):
 def classifier_training(entry, training):
     """The training settings of one classifier: ``training`` (the config's section) with its overrides applied."""
     return {**training, **{key: entry[key] for key in TRAINING_OVERRIDES if key in entry}}
+
+
+def job_settings(entry, training, seed):
+    """The ``settings`` param of one training or evaluation job of classifier ``entry``: the keys of ``training``
+    it uses, its overrides applied, the run seed; ``widths`` for the study CNN only (changing it reruns no other
+    architecture). For the study CNN with no overrides: exactly the settings of the study before classifiers."""
+    keys = ("epochs", "batch_size", "lr", "widths", "validation_fraction", "mixed_precision")
+    settings = classifier_training(entry, {key: training[key] for key in keys} | {"seed": int(seed)})
+    if entry["architecture"] != "study_cnn":
+        del settings["widths"]
+    return settings
+
+
+def feature_classifier(classifiers):
+    """The name of the first study CNN among ``classifiers`` (its models give the fidelity metrics their
+    features), or None."""
+    return next((name for name, entry in classifiers.items() if entry["architecture"] == "study_cnn"), None)
+
+
+def classifier_params(entry):
+    """What a training or evaluation job's params say of its classifier: the architecture and, with a weights
+    file, its path and sha256 (so a replaced file reruns that classifier's jobs, and only theirs)."""
+    params = {"architecture": entry["architecture"]}
+    if entry.get("weights") is not None:
+        params["weights"] = entry["weights"]
+        params["weights_sha256"] = weights_sha256(entry["weights"])
+    return params
+
+
+@functools.cache
+def weights_sha256(path):
+    """The sha256 of a weights file, read once per DAG build however many jobs ask."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_fit_error(classifiers, image_size):
+    """The message of the first weights file that does not load into its classifier, or None.
+
+    Loads each file with torch (:func:`synthcxr.classifiers.build_classifier`), so a file of the wrong
+    architecture stops a dry run; None where no classifier has weights, or torch is not installed (a login node
+    with only snakemake: the training refuses the file then, with the same message).
+    """
+    with_weights = {name: entry for name, entry in classifiers.items() if entry.get("weights") is not None}
+    if not with_weights:
+        return None
+    try:
+        from synthcxr.classifiers import build_classifier  # torch: only when weights are given
+    except ImportError:
+        return None
+    for name, entry in with_weights.items():
+        try:
+            build_classifier(name, entry, image_size)
+        except ClassifierError as error:
+            return str(error)
+    return None

@@ -1,4 +1,4 @@
-"""Classifier architectures by name, for one-channel images and two classes (issue 26; not yet used by the rules).
+"""Classifier architectures by name, for one-channel images and two classes (config ``classifiers:``).
 
 - ``study_cnn``: :class:`synthcxr.model.StudyCNN`, exactly the study's model (same layers, same init for a seed).
 - ``resnet18``, ``densenet121``: torchvision's, built with ``weights=None`` (nothing is ever downloaded), with
@@ -28,6 +28,7 @@ from torch import nn
 from synthcxr.classifier_config import ARCHITECTURES, ClassifierError
 from synthcxr.jobs import file_sha256
 from synthcxr.model import StudyCNN, count_parameters
+from synthcxr.train import seed_everything
 
 N_CLASSES = 2
 SHOWN = 5  # keys listed in an error message about a state dict
@@ -200,3 +201,23 @@ def classifier_provenance(model, architecture, weights=None):
         "weights": file_sha256(weights) if weights is not None else "random init",
         "weights_file": str(weights) if weights is not None else None,
     }
+
+
+def training_provenance(classifier, model, settings):
+    """A training's record of its classifier (run_info.json): name, :func:`classifier_provenance` and the
+    training settings it ran with (``training:`` with the classifier's overrides). ``classifier``: {name,
+    architecture, optional weights}."""
+    return {
+        "name": classifier.get("name", classifier["architecture"]),
+        **classifier_provenance(model, classifier["architecture"], classifier.get("weights")),
+        "settings": {key: value for key, value in settings.items() if key != "seed"},
+    }
+
+
+def new_model(settings, image_size, classifier):
+    """The untrained model of a training: ``classifier`` ({architecture, optional weights, optional name for
+    messages}) built after seeding torch with the run seed, as :func:`synthcxr.train.train_model` builds the
+    study CNN (so the study CNN gets the same init as ever for a seed). ``settings``: seed, widths (study CNN)."""
+    seed_everything(settings["seed"])
+    widths = tuple(settings.get("widths", (32, 64, 128)))
+    return build_classifier(classifier.get("name", classifier["architecture"]), classifier, image_size, widths)[0]

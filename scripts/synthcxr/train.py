@@ -129,10 +129,12 @@ def load_checkpoint(path, fingerprint, log=print):
     return checkpoint if checkpoint.get("fingerprint") == fingerprint else None
 
 
-def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print, validation=None):
-    """Train a StudyCNN on uint8 ``images`` (N, H, W) with integer ``labels``.
+def train_model(images, labels, settings, device, checkpoint_path, fingerprint, log=print, validation=None, model=None):
+    """Train ``model`` (default: a StudyCNN initialised from the seed) on uint8 ``images`` (N, H, W) with
+    integer ``labels``.
 
-    ``settings``: epochs, batch_size, lr, widths, seed, optional mixed_precision. ``validation``:
+    ``settings``: epochs, batch_size, lr, seed, widths (the study CNN's), optional mixed_precision. ``model``:
+    another classifier, built and initialised by the caller (synthcxr.classifiers.new_model). ``validation``:
     optional (images, labels) scored after each epoch, without changing the training. Returns (model,
     history), where history holds per epoch the mean training loss and accuracy, and the validation
     loss and accuracy when ``validation`` has images. A checkpoint (model, optimizer, epoch, history)
@@ -142,8 +144,10 @@ def train_model(images, labels, settings, device, checkpoint_path, fingerprint, 
     device = torch.device(device)
     if device.type == "cpu":
         keep_freed_memory()
-    seed_everything(settings["seed"])
-    model = StudyCNN(widths=tuple(settings["widths"]), image_size=images.shape[-1]).to(device)
+    if model is None:
+        seed_everything(settings["seed"])
+        model = StudyCNN(widths=tuple(settings["widths"]), image_size=images.shape[-1])
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     history, start_epoch = [], 0
     checkpoint = load_checkpoint(checkpoint_path, fingerprint, log)
@@ -199,6 +203,10 @@ def train_epoch(model, optimizer, x_all, y_all, epoch, settings, progress):
     mixed_precision = bool(settings.get("mixed_precision", False)) and device.type == "cuda"
     batch_size = settings["batch_size"]
     order = epoch_order(len(y_all), settings["seed"], epoch).to(device)
+    if has_batch_norm(model) and len(order) % batch_size == 1 and len(order) > 1:
+        # BatchNorm cannot train on a batch of one image (one value per channel where the last feature map
+        # is 1 x 1): that epoch's last image is left out, a different one each epoch (the order is shuffled).
+        order = order[:-1]
     n_batches = -(-len(order) // batch_size)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
@@ -219,6 +227,11 @@ def train_epoch(model, optimizer, x_all, y_all, epoch, settings, progress):
             message = f"epoch {epoch + 1}/{settings['epochs']}: batch {index + 1}/{n_batches}"
             progress.report(message, done=epoch + (index + 1) / n_batches)
     return {"loss": total_loss.item() / len(order), "accuracy": correct.item() / len(order)}
+
+
+def has_batch_norm(model):
+    """Whether ``model`` normalises with BatchNorm (the torchvision classifiers; not the study CNN)."""
+    return any(isinstance(module, nn.modules.batchnorm._BatchNorm) for module in model.modules())
 
 
 @torch.inference_mode()
@@ -246,9 +259,10 @@ def predict_proba(model, images, device, batch_size=512):
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
 
-def load_trained_model(path, widths, image_size, device):
-    """The StudyCNN saved at ``path`` (a state_dict; weights_only: never unpickle arbitrary objects), on ``device``."""
-    model = StudyCNN(widths=tuple(widths), image_size=image_size)
+def load_trained_model(path, widths, image_size, device, model=None):
+    """The StudyCNN saved at ``path`` (a state_dict; weights_only: never unpickle arbitrary objects), on ``device``;
+    with ``model`` (another classifier, synthcxr.classifiers.build_architecture), the weights loaded into it."""
+    model = StudyCNN(widths=tuple(widths), image_size=image_size) if model is None else model
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load raises RuntimeError, EOFError, UnpicklingError...

@@ -1,5 +1,6 @@
 """The classifiers: section's check (synthcxr.classifier_config): standard library only, run at dry-run time."""
 
+import hashlib
 import subprocess
 import sys
 
@@ -11,7 +12,10 @@ from synthcxr.classifier_config import (
     DEFAULT_CLASSIFIERS,
     ClassifierError,
     checked_classifiers,
+    classifier_params,
     classifier_training,
+    feature_classifier,
+    job_settings,
 )
 
 SCRIPTS = REPO / "scripts"
@@ -95,3 +99,45 @@ def test_the_check_imports_no_third_party_package():
     )
     result = subprocess.run([sys.executable, "-c", program], cwd=SCRIPTS, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ",".join(ARCHITECTURES) == "study_cnn,resnet18,densenet121"
+
+
+def test_a_jobs_params_name_the_architecture_and_the_weights_files_checksum(tmp_path):
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"weights")
+    assert classifier_params({"architecture": "study_cnn"}) == {"architecture": "study_cnn"}
+    params = classifier_params({"architecture": "resnet18", "weights": str(weights), "lr": 0.1})
+    assert params == {
+        "architecture": "resnet18",
+        "weights": str(weights),
+        "weights_sha256": hashlib.sha256(b"weights").hexdigest(),
+    }
+
+
+def test_without_weights_files_the_dry_run_check_imports_no_torch():
+    """weights_fit_error loads files with torch only where a classifier has one: a login node without torch
+    plans the default study."""
+    program = (
+        "import sys\nsys.modules['torch'] = None\n"
+        "from synthcxr.classifier_config import DEFAULT_CLASSIFIERS, weights_fit_error\n"
+        "print(weights_fit_error(DEFAULT_CLASSIFIERS, 128))\n"
+        "print(weights_fit_error({'r': {'architecture': 'resnet18', 'weights': '/w.pth'}}, 128))"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=SCRIPTS, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["None", "None"]  # the second: no torch here, the training refuses the file
+
+
+def test_a_jobs_settings_are_the_studys_for_the_study_cnn_and_carry_only_what_other_architectures_use():
+    training = {"epochs": 5, "batch_size": 16, "lr": 0.001, "widths": [32, 64, 128], "validation_fraction": 0.1}
+    training |= {"mixed_precision": False, "unused": 1}
+    before = {**{k: v for k, v in training.items() if k != "unused"}, "seed": 3}  # the settings before classifiers
+    study_cnn = job_settings({"architecture": "study_cnn"}, training, "3")
+    assert study_cnn == before and list(study_cnn) == list(before)
+    assert job_settings({"architecture": "resnet18", "lr": 0.01}, training, 3) == {
+        k: v for k, v in before.items() if k != "widths"
+    } | {"lr": 0.01}
+    classifiers = {
+        "r": {"architecture": "resnet18"},
+        "a": {"architecture": "study_cnn"},
+        "b": {"architecture": "study_cnn"},
+    }
+    assert feature_classifier(classifiers) == "a" and feature_classifier({"r": classifiers["r"]}) is None

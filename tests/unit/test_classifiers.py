@@ -230,3 +230,24 @@ def test_a_training_step_from_the_same_seed_gives_the_same_bits_on_the_cpu():
         assert not torch.equal(states[0]["conv1.weight"], build_architecture("resnet18", SIZE).conv1.weight)  # it moved
     finally:
         torch.use_deterministic_algorithms(previous)
+
+
+def test_an_epoch_that_would_end_on_a_batch_of_one_image_leaves_that_image_out_for_batchnorm(tmp_path):
+    """At 32 px ResNet-18's last feature map is 1 x 1: BatchNorm cannot train on a batch of one image, which a
+    study's last batch may be (17 images, batches of 16). The epoch leaves that image out; the study CNN, without
+    BatchNorm, trains on every image as ever."""
+    from synthcxr.classifiers import new_model
+    from synthcxr.train import has_batch_norm, train_model
+
+    settings = {"epochs": 1, "batch_size": 16, "lr": 1e-3, "seed": 1, "widths": [4, 8, 8]}
+    images = torch.randint(0, 256, (17, SIZE, SIZE), dtype=torch.uint8).numpy()
+    labels = [0, 1] * 8 + [0]
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        model = new_model(settings, SIZE, {"architecture": "resnet18"}).train()
+        model(torch.rand(1, 1, SIZE, SIZE))  # what the last batch would do
+    model = new_model(settings, SIZE, {"architecture": "resnet18"})
+    assert has_batch_norm(model) and not has_batch_norm(StudyCNN(widths=(4, 8, 8), image_size=SIZE))
+    _, history = train_model(images, labels, settings, "cpu", tmp_path / "a.pt", "f", log=lambda *_: None, model=model)
+    assert len(history) == 1 and 0 <= history[0]["accuracy"] <= 1
+    # The mean is over the 16 images trained on: a multiple of 1/16.
+    assert (history[0]["accuracy"] * 16) == pytest.approx(round(history[0]["accuracy"] * 16))

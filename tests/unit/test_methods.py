@@ -84,3 +84,17 @@ def test_methods_page_escapes_domain_names_and_needs_every_setting():
     del settings["n_boot_intervals"]
     with pytest.raises(jinja2.UndefinedError):
         render_methods(settings)
+
+
+def test_methods_page_states_each_classifiers_architecture_parameters_weights_and_settings():
+    cnn = {"architecture": "study_cnn", "parameters": 158210, "weights": "random init", "weights_file": None}
+    cnn["settings"] = {"lr": 0.001, "batch_size": 16, "epochs": 5}
+    resnet = cnn | {"architecture": "resnet18", "parameters": 11171266, "weights": "ab" * 32, "weights_file": "/w.pth"}
+    resnet["settings"] = {"lr": 0.0001, "batch_size": 32, "epochs": 10}
+    one = " ".join(render_methods(methods_settings() | {"classifiers": {"study_cnn": cnn}}).split())
+    assert "<strong>Model</strong>: the same small CNN" in one
+    assert "<strong>Classifier</strong>: <em>study_cnn</em>: study_cnn, 158,210 parameters, random init" in one
+    both = " ".join(render_methods(methods_settings() | {"classifiers": {"study_cnn": cnn, "r18": resnet}}).split())
+    assert "<strong>Model</strong>" not in both and "compared with the reference domain trained with the same" in both
+    assert f"<em>r18</em>: resnet18, 11,171,266 parameters, initial weights from /w.pth (sha256 {'ab' * 32})" in both
+    assert "Adam, learning rate 0.0001, batch 32, 10 epochs" in both

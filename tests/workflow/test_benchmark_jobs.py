@@ -22,12 +22,14 @@ def test_the_per_cell_rewrite_makes_the_test_split_a_wildcard_of_each_evaluation
     evaluate = demo_jobs.per_cell_rules((REPO / "workflow" / "rules" / "evaluate.smk").read_text())
     assert 'images=lambda w: prepared("images", [w.test])' in evaluate
     assert "leakage=lambda w: leakage_checks(w.train, [w.test])" in evaluate
-    assert '"results/metrics/{{train}}/{test}/seed{{seed}}.json", test=["{test}"]' in evaluate
-    assert '"results/logs/evaluate_model/{train}/{test}/seed{seed}.log"' in evaluate
-    assert '"results/benchmarks/evaluate_model/{train}/{test}/seed{seed}.tsv"' in evaluate
+    metrics = '"results/metrics/{{classifier}}/{{train}}/{test}/seed{{seed}}.json",\n            test=["{test}"]'
+    assert metrics in evaluate
+    assert '"results/logs/evaluate_model/{classifier}/{train}/{test}/seed{seed}.log"' in evaluate
+    assert '"results/benchmarks/evaluate_model/{classifier}/{train}/{test}/seed{seed}.tsv"' in evaluate
     volume = demo_jobs.per_cell_rules((REPO / "workflow" / "rules" / "volume.smk").read_text())
-    assert '"results/logs/evaluate_model_on_part/{train}/pct{percent}/{test}/seed{seed}.log"' in volume
-    assert '"results/logs/train_model_on_part/{train}/pct{percent}/seed{seed}.log"' in volume  # not an evaluation
+    assert '"results/logs/evaluate_model_on_part/{classifier}/{train}/pct{percent}/{test}/seed{seed}.log"' in volume
+    training = '"results/logs/train_model_on_part/{classifier}/{train}/pct{percent}/seed{seed}.log"'
+    assert training in volume  # not an evaluation
     with pytest.raises(ValueError, match="cannot rewrite"):
         demo_jobs.per_cell_rules("rule evaluate_model:\n    params:\n        order=TEST_DOMAINS,\n")
 

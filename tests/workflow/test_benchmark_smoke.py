@@ -174,7 +174,6 @@ def test_make_bench_scale_runs_the_real_workflow_and_prints_every_figure_with_it
         assert start["python_start"] > 0 and start["imports"] > 0 and start["preamble"] >= 0  # Linux: /proc
         assert start["torch_setup"] >= 0
     assert measured["fidelity_subsample"]["synthetic_images"] == 60
-    run_info = json.loads(
-        (tmp_path / "work" / "jobs" / "run" / "results" / "models" / "Images40" / "seed1" / "run_info.json").read_text()
-    )
+    models = tmp_path / "work" / "jobs" / "run" / "results" / "models" / "study_cnn"
+    run_info = json.loads((models / "Images40" / "seed1" / "run_info.json").read_text())
     assert set(run_info["phase_seconds"]) == {name for name, _ in jobtime.PHASES} - {"start"}

@@ -35,8 +35,11 @@ RERUN_BY_AN_EDIT_OF = {
         "summarize_fidelity",
     },
     "analysis": ANALYSIS_RULES,
-    "classifier_config": set(),  # issue 26: not yet used by a rule
-    "classifiers": set(),
+    # The classifiers: built by the trainings and evaluations alone (not the generators or the fidelity), and
+    # their tables put together by the analysis rules that read every classifier's results.
+    "classifier_config": {"evaluate_model", "train_model"},
+    "classifier_tables": {"compare_domains", "plot_figures", "report_tables", "summarize"},
+    "classifiers": {"evaluate_model", "train_model"},
     "config_values": set(),
     # the primary endpoint: read by analysis (its Holm families), so the same rules
     "endpoints": ANALYSIS_RULES,

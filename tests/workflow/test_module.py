@@ -82,8 +82,11 @@ def importing_workflow(tmp_path_factory):
 def test_the_module_plans_the_importing_workflows_config(tmp_path, snakefile):
     result = run_in(importing_folder(tmp_path, snakefile), "--dry-run")
     assert "synthcxr_train_model" in result.stdout and "synthcxr_plot_figures" in result.stdout
-    trainings = {line.strip() for line in result.stdout.splitlines() if line.strip().startswith("wildcards: train=")}
-    assert "wildcards: train=Alpha, seed=1" in trainings and "wildcards: train=Beta, seed=1" in trainings
+    trainings = {
+        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("wildcards: classifier")
+    }
+    assert "wildcards: classifier=study_cnn, train=Alpha, seed=1" in trainings
+    assert "wildcards: classifier=study_cnn, train=Beta, seed=1" in trainings
     assert not any("Original" in line for line in trainings)  # not the default config's domains
 
 
@@ -137,7 +140,9 @@ def trained(jobs):
 
 def test_config_overrides_apply_on_top_of_the_default_config(default_config_folder):
     default = trained(planned_jobs(default_config_folder, "--config", "device=cpu"))
-    assert "seed=1,train=Original" in default and "seed=2,train=Mixed" in default
+    assert (
+        "classifier=study_cnn,seed=1,train=Original" in default and "classifier=study_cnn,seed=2,train=Mixed" in default
+    )
     renamed = trained(
         planned_jobs(default_config_folder, "--config", "device=cpu", "mixed={name: Blend, members: [Original, GANs]}")
     )
@@ -161,7 +166,7 @@ def test_config_overrides_apply_on_top_of_a_configfile_that_replaces_the_default
         )
     )
     # The config file replaces the default as a whole: no Original, GANs or VAEs from config/config.yaml.
-    assert jobs == {"seed=4,train=Alpha", "seed=4,train=Beta", "seed=4,train=Both"}
+    assert jobs == {f"classifier=study_cnn,seed=4,train={t}" for t in ("Alpha", "Beta", "Both")}
 
 
 MODULE_PREFIX = "synthcxr_"  # docs/module.md: use rule * from synthcxr as synthcxr_*
@@ -217,7 +222,7 @@ def test_a_dry_run_through_the_module_slurm_profile_submits_what_a_plain_run_doe
     )
     # Not vacuous: the plain run packs each training domain's trainings and evaluations into one GPU job.
     trainings = [job for job in expected if job[1] == "train_model"]
-    assert {job[0] for job in trainings} == {f"model_{train}" for train in domains + ["Mixed"]}
+    assert {job[0] for job in trainings} == {f"model_study_cnn_{train}" for train in domains + ["Mixed"]}
     assert len(trainings) == 6 and all("gpu=1" in job[3] for job in trainings)
     assert submitted_jobs(run_in(module, "--profile", slurm_module, "--dry-run").stdout) == expected
     # The plain profile names rules without the prefix: through it the module's trainings get no group, no GPU.

@@ -85,10 +85,11 @@ def test_generator_trained_on_an_external_test_set_is_refused_naming_the_key(tmp
 def test_the_dag_never_trains_an_external_test_set_and_tests_every_model_on_it(tmp_path):
     models = ("Original", "GANs", "Mixed")
     # Targets beside the study's own: the dry run fails unless each model's evaluation scores it on External.
-    external = [f"results/metrics/{t}/External/seed1.json" for t in models]
+    external = [f"results/metrics/study_cnn/{t}/External/seed1.json" for t in models]
     jobs = planned_jobs(tmp_path, "all", *external, "--configfile", write_config(tmp_path / "c.yaml", _study(tmp_path)))
-    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed=1,train={t}" for t in models}
-    assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed=1,train={t}" for t in models}
+    each_model = {f"classifier=study_cnn,seed=1,train={t}" for t in models}
+    assert {w for rule, w in jobs if rule == "train_model"} == each_model
+    assert {w for rule, w in jobs if rule == "evaluate_model"} == each_model
     assert ("check_leakage", "train=External") not in jobs
 
 
@@ -115,7 +116,8 @@ def test_two_domains_on_the_same_images_stop_the_run_with_leakage_error(tmp_path
     assert result.returncode != 0
     assert "domains 'GANs' and 'Original' share 12 images (100% of the smaller" in output
     logs = tmp_path / "results" / "logs"
-    assert not (logs / "train_model" / "Mixed").exists() and not (logs / "evaluate_model" / "GANs").exists()
+    assert not (logs / "train_model" / "study_cnn" / "Mixed").exists()
+    assert not (logs / "evaluate_model" / "study_cnn" / "GANs").exists()
     config["leakage"] = "report"
     target = "results/leakage/VAEs/Original.json"
     snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "c.yaml", config), "--cores", 2)
@@ -199,6 +201,9 @@ def kermany_config(data):
     config["domains"]["Hospital2"] = {"path": str(data / "hospital2"), "kind": "real", "split": "folders"}
     config.update(seeds=[1], device="cpu", training=dict(config["training"], epochs=1))
     config["mixed"]["members"] = []  # Mixed is covered elsewhere; one training and five evaluations fewer
+    # The study CNN alone: a second classifier is covered by tests/workflow/test_classifier_study.py (4 trainings
+    # fewer here).
+    config["classifiers"] = {"study_cnn": {"architecture": "study_cnn"}}
     config["fidelity"] = {
         "two_sample_epochs": 1,
         "n_boot": 10,
@@ -290,9 +295,13 @@ def test_kermany_config_dry_run_lists_no_training_of_the_external_test_set(tmp_p
     link_tree(data / "chest_xray", {"train": 12, "test": 4, "val": 2}, sample_patients())
     jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "kermany.yaml")
     assert not [w for rule, w in jobs if rule in ("train_model", "check_leakage") and "train=KermanyTest" in w]
-    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * 5  # Original, GANs, VAEs, Mixed; 5 seeds
+    # Original, GANs, VAEs, Mixed; 5 seeds; the study CNN and ResNet-18
+    assert sum(rule == "train_model" for rule, _ in jobs) == 4 * 5 * 2
     assert {w for rule, w in jobs if rule == "evaluate_model"} == {
-        f"seed={s},train={t}" for t in ("Original", "GANs", "VAEs", "Mixed") for s in range(1, 6)
+        f"classifier={c},seed={s},train={t}"
+        for c in ("study_cnn", "resnet18")
+        for t in ("Original", "GANs", "VAEs", "Mixed")
+        for s in range(1, 6)
     }
 
 
@@ -383,5 +392,5 @@ def test_a_split_folders_tree_and_an_external_test_set_from_the_demo_renderer(tm
     assert set(summary["train"]) == {"Original", "GANs"}
     assert set(summary.loc[summary["test"] == "External", "n_test"]) == {10}
     assert set(summary.loc[summary["test"] == "Original", "n_test"]) == {8}
-    assert not (tmp_path / "results" / "models" / "External").exists()
+    assert not (tmp_path / "results" / "models" / "study_cnn" / "External").exists()
     assert planned_jobs(tmp_path, "--configfile", tmp_path / "c.yaml") == set()

@@ -222,13 +222,13 @@ def test_metrics_at_the_validation_threshold_stand_beside_those_at_0_5(report_ru
         assert summary[f"tuned_{name}"].notna().all(), name
     for name in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "f1"):  # with intervals too
         assert (summary[f"tuned_{name}_ci_low"] <= summary[f"tuned_{name}_ci_high"]).all(), name
-    metrics = json.loads((report_run / "metrics" / "GANs" / "Original" / "seed1.json").read_text())
+    metrics = json.loads((report_run / "metrics" / "study_cnn" / "GANs" / "Original" / "seed1.json").read_text())
     tuned = metrics["at_validation_threshold"]
     assert metrics["threshold"] == 0.5 and 0 <= tuned["threshold"] <= 1
     assert "validation slice of the GANs train split" in tuned["chosen_on"]
     # The slice is held out of training, and no validation image is a test image.
-    history = json.loads((report_run / "models" / "GANs" / "seed1" / "history.json").read_text())
-    validation = pd.read_csv(report_run / "models" / "GANs" / "seed1" / "validation.csv")
+    history = json.loads((report_run / "models" / "study_cnn" / "GANs" / "seed1" / "history.json").read_text())
+    validation = pd.read_csv(report_run / "models" / "study_cnn" / "GANs" / "seed1" / "validation.csv")
     manifest = pd.read_csv(report_run / "splits" / "GANs.csv")
     train_images = set(manifest.query("split == 'train'")["path"])
     assert set(validation["image"]) <= train_images and len(validation) == history["validation_images"] > 0

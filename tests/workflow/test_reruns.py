@@ -29,13 +29,13 @@ def prep(domain):
     return ("prepare_domain", f"domain={domain}")
 
 
-def train(domain, seed=1):
-    return ("train_model", f"seed={seed},train={domain}")
+def train(domain, seed=1, classifier="study_cnn"):
+    return ("train_model", f"classifier={classifier},seed={seed},train={domain}")
 
 
-def evaluate(train_domain, seed=1):
+def evaluate(train_domain, seed=1, classifier="study_cnn"):
     """One job evaluates a model on every test split: a change to any of them re-evaluates the model once."""
-    return ("evaluate_model", f"seed={seed},train={train_domain}")
+    return ("evaluate_model", f"classifier={classifier},seed={seed},train={train_domain}")
 
 
 def leakage_checks(domain, trains=TRAIN, tests=DOMAINS, members=DOMAINS):
@@ -214,11 +214,19 @@ def test_adding_a_seed_reruns_only_that_seed(copy_of_run):
     assert plan(copy_of_run) == expected
 
 
+def test_adding_a_classifier_runs_only_its_jobs_and_the_summaries(copy_of_run):
+    # The study CNN stated as it was the default: its models, evaluations and their params stay as they are.
+    classifiers = {"study_cnn": {"architecture": "study_cnn"}, "resnet18": {"architecture": "resnet18"}}
+    edit_config(copy_of_run, lambda c: c.update(classifiers=classifiers))
+    expected = {train(t, classifier="resnet18") for t in TRAIN} | {evaluate(t, classifier="resnet18") for t in TRAIN}
+    assert plan(copy_of_run) == expected | SUMMARY
+
+
 def test_asking_for_a_volume_curve_reruns_nothing_else(copy_of_run):
     edit_config(copy_of_run, lambda c: c.update(volume={"domains": ["GANs"], "percents": [50, 100]}))
     expected = (
-        {("train_model_on_part", "percent=50,seed=1,train=GANs")}
-        | {("evaluate_model_on_part", "percent=50,seed=1,train=GANs")}
+        {("train_model_on_part", "classifier=study_cnn,percent=50,seed=1,train=GANs")}
+        | {("evaluate_model_on_part", "classifier=study_cnn,percent=50,seed=1,train=GANs")}
         | {("plot_volume_curve", "")}
     )
     assert plan(copy_of_run) == expected
@@ -240,7 +248,7 @@ def test_no_checkpoint_outlives_a_finished_training(finished_run):
 def test_after_a_code_edit_the_training_starts_again_from_the_first_epoch(copy_of_run):
     module = copy_of_run / "scripts" / "synthcxr" / "train.py"
     module.write_text(module.read_text() + "\n# a real edit\n")
-    target = "results/models/Original/seed1/model.pt"  # before --configfile, which takes several values
+    target = "results/models/study_cnn/Original/seed1/model.pt"  # before --configfile, which takes several values
     snakemake(
         copy_of_run,
         target,
@@ -251,7 +259,7 @@ def test_after_a_code_edit_the_training_starts_again_from_the_first_epoch(copy_o
         "--cores",
         1,
     )
-    log = (copy_of_run / "results" / "logs" / "train_model" / "Original" / "seed1.log").read_text()
+    log = (copy_of_run / "results" / "logs" / "train_model" / "study_cnn" / "Original" / "seed1.log").read_text()
     assert "resuming" not in log and "epoch 1/1" in log
 
 
@@ -381,14 +389,14 @@ def test_two_clean_runs_are_byte_identical(finished_run, tmp_path):
     run(again, "--cores", 2)
     compared = ["summary.csv", "summary_by_seed.csv", "summary.md"]
     compared += [
-        str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("metrics/*/*/*.json")
+        str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("metrics/*/*/*/*.json")
     ]
     compared += [
-        str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("predictions/*/*/*.csv")
+        str(p.relative_to(finished_run / "results")) for p in (finished_run / "results").glob("predictions/*/*/*/*.csv")
     ]
     compared += [
         str(p.relative_to(finished_run / "results"))
-        for p in (finished_run / "results").glob("models/*/*/validation.csv")
+        for p in (finished_run / "results").glob("models/*/*/*/validation.csv")
     ]
     compared += [f"splits/{d}.csv" for d in DOMAINS] + [f"prepared/{d}/images.npy" for d in DOMAINS]
     assert len(compared) > 2 * 12
@@ -432,21 +440,22 @@ def model_jobs(*trains):
 
 
 # The data and the other models: what a retraining of GANs and VAEs must leave as it is.
-NOT_GANS_OR_VAES_MODELS = ["prepared/", "splits/", "intake/", "leakage/", "models/Original/", "models/Mixed/"]
-NOT_GANS_OR_VAES_MODELS += ["metrics/Original/", "metrics/Mixed/"]
+NOT_GANS_OR_VAES_MODELS = ["prepared/", "splits/", "intake/", "leakage/"]
+NOT_GANS_OR_VAES_MODELS += ["models/study_cnn/Original/", "models/study_cnn/Mixed/"]
+NOT_GANS_OR_VAES_MODELS += ["metrics/study_cnn/Original/", "metrics/study_cnn/Mixed/"]
 
 
 def test_a_deleted_model_and_a_damaged_one_are_retrained_bit_identically(copy_of_run):
     # Was: `rm model.pt` (docs/reruns.md's way to force a training) was followed by "Nothing to be done", and a
     # truncated model.pt failed every evaluation with PyTorch's "PytorchStreamReader failed reading zip archive".
-    models = digests(copy_of_run, "models/*/seed1/model.pt")
+    models = digests(copy_of_run, "models/*/*/seed1/model.pt")
     kept = times_of(copy_of_run, NOT_GANS_OR_VAES_MODELS)
-    (copy_of_run / "results" / "models" / "GANs" / "seed1" / "model.pt").unlink()
-    os.truncate(copy_of_run / "results" / "models" / "VAEs" / "seed1" / "model.pt", 100)
+    (copy_of_run / "results" / "models" / "study_cnn" / "GANs" / "seed1" / "model.pt").unlink()
+    os.truncate(copy_of_run / "results" / "models" / "study_cnn" / "VAEs" / "seed1" / "model.pt", 100)
     assert plan(copy_of_run) == model_jobs("GANs", "VAEs")
     result = run(copy_of_run, "--cores", 2)  # then a dry run has nothing to do
-    assert "Note: results/models/VAEs/seed1/model.pt is damaged (100 bytes of sha256 " in result.stderr
-    assert digests(copy_of_run, "models/*/seed1/model.pt") == models
+    assert "Note: results/models/study_cnn/VAEs/seed1/model.pt is damaged (100 bytes of sha256 " in result.stderr
+    assert digests(copy_of_run, "models/*/*/seed1/model.pt") == models
     assert times_of(copy_of_run, NOT_GANS_OR_VAES_MODELS) == kept
 
 
@@ -469,9 +478,10 @@ def training_process(workdir, timeout=300):
 def test_a_training_killed_with_sigkill_is_redone_by_the_next_run(copy_of_run):
     # Was: the killed --forcerun training left results/models/Original/seed1/ empty, and the next run said
     # "Nothing to be done" (exit 0).
-    model = "results/models/Original/seed1/model.pt"
-    before = digests(copy_of_run, "models/Original/seed1/[mv]*")  # model.pt, validation.csv
-    kept = times_of(copy_of_run, ["prepared/", "splits/", "models/GANs/", "models/VAEs/", "models/Mixed/"])
+    model = "results/models/study_cnn/Original/seed1/model.pt"
+    before = digests(copy_of_run, "models/study_cnn/Original/seed1/[mv]*")  # model.pt, validation.csv
+    others = ["prepared/", "splits/", "models/study_cnn/GANs/", "models/study_cnn/VAEs/", "models/study_cnn/Mixed/"]
+    kept = times_of(copy_of_run, others)
     command = [SNAKEMAKE, "--snakefile", copy_of_run / "Snakefile", "--directory", copy_of_run]
     command += ["--configfile", copy_of_run / "study.yaml", "--cores", "1", "--forcerun", model]
     options = {"cwd": copy_of_run, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
@@ -482,8 +492,8 @@ def test_a_training_killed_with_sigkill_is_redone_by_the_next_run(copy_of_run):
     assert not (copy_of_run / model).exists()
     assert plan(copy_of_run) == model_jobs("Original")
     run(copy_of_run, "--cores", 2)  # then a dry run has nothing to do
-    assert len(before) == 2 and digests(copy_of_run, "models/Original/seed1/[mv]*") == before
-    assert times_of(copy_of_run, ["prepared/", "splits/", "models/GANs/", "models/VAEs/", "models/Mixed/"]) == kept
+    assert len(before) == 2 and digests(copy_of_run, "models/study_cnn/Original/seed1/[mv]*") == before
+    assert times_of(copy_of_run, others) == kept
 
 
 def test_a_label_conflict_copy_added_to_a_prepared_domain_stops_the_dry_run_and_loses_nothing(copy_of_run):
@@ -507,7 +517,8 @@ def test_switching_on_bad_image_re_prepares_only_the_domain_with_a_bad_image(cop
     # every job of the study, the preparations and trainings of Original and VAEs included.
     (copy_of_run / "data" / "GANs" / "NORMAL" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
     assert "that re-prepares only the domains whose images changed" in refused(copy_of_run)
-    untouched = [f"{kind}/{d}" for kind in ("prepared", "splits", "intake", "models") for d in ("Original", "VAEs")]
+    kinds = ("prepared", "splits", "intake", "models/study_cnn")
+    untouched = [f"{kind}/{d}" for kind in kinds for d in ("Original", "VAEs")]
     kept = times_of(copy_of_run, untouched)
     edit_config(copy_of_run, lambda c: c.update(on_bad_image="skip"))
     assert plan(copy_of_run) == domain_dependents("GANs")

@@ -29,7 +29,7 @@ TRAIN = DOMAINS + ["Mixed"]
 SEEDS = [1, 2, 3, 4, 5]
 PACKED_DOMAINS = ["Original", "GANs"]
 PACKED_TRAIN = PACKED_DOMAINS + ["Mixed"]
-PER_TRAINING = ["--group-components", "model_{train}=1"]  # the documented switch back
+PER_TRAINING = ["--group-components", "model_{classifier}_{train}=1"]  # the documented switch back
 
 
 def make_study(workdir, per_class=6, epochs=1, seeds=(1,), domains=DOMAINS):
@@ -62,8 +62,9 @@ def sbatch_calls(output):
 
 def slurm_jobs_of_domain(logs, train, seeds):
     """The SLURM job ids stated in the logs of one training domain's trainings and evaluations."""
-    paths = [logs / "train_model" / train / f"seed{seed}.log" for seed in seeds]
-    paths += [logs / "evaluate_model" / train / f"seed{seed}.log" for seed in seeds]  # each on every test split
+    paths = [logs / "train_model" / "study_cnn" / train / f"seed{seed}.log" for seed in seeds]
+    # each evaluation on every test split
+    paths += [logs / "evaluate_model" / "study_cnn" / train / f"seed{seed}.log" for seed in seeds]
     return {device_line(path)["slurm_job_id"] for path in paths}
 
 
@@ -96,22 +97,24 @@ def slurm_and_local_runs(slurm_cluster, tmp_path_factory):
 
 
 def test_the_study_config_makes_one_gpu_submission_per_training_domain(slurm_cluster, tmp_path):
-    """config/study.yaml as it is (5 seeds, a volume curve on GANs and VAEs): 4 group jobs, 40 without packing."""
+    """config/study.yaml as it is (5 seeds, two classifiers, a volume curve on GANs and VAEs with the first):
+    8 group jobs (one per classifier and training domain), 60 without packing."""
     for index, name in enumerate(DOMAINS):
         make_domain(tmp_path / "data" / name, per_class=6, seed=index)
     study = REPO / "config" / "study.yaml"
     profile = derive_test_profile(tmp_path / "profile")
     packed = snakemake(tmp_path, "--profile", profile, "--configfile", study, "--dry-run").stdout
-    assert sorted(re.findall(r"Group job (\S+) ", packed)) == sorted(f"model_{train}" for train in TRAIN)
+    expected = [f"model_{classifier}_{train}" for classifier in ("study_cnn", "resnet18") for train in TRAIN]
+    assert sorted(re.findall(r"Group job (\S+) ", packed)) == sorted(expected)
     per_training = snakemake(tmp_path, "--profile", profile, "--configfile", study, "--dry-run", *PER_TRAINING)
-    assert len(re.findall(r"Group job model_", per_training.stdout)) == 40
+    assert len(re.findall(r"Group job model_", per_training.stdout)) == 60
 
 
 def test_each_training_domain_is_one_submission_asking_for_one_gpu(slurm_and_local_runs):
     _, cluster, result, after = slurm_and_local_runs
     calls = sbatch_calls(result.stdout + result.stderr)
     # All seeds of a training domain with their evaluations: one GPU submission; data preparation: CPU.
-    packed = [(f"group_model_{train}_evaluate_model_train_model", 1) for train in PACKED_TRAIN]
+    packed = [(f"group_model_study_cnn_{train}_evaluate_model_train_model", 1) for train in PACKED_TRAIN]
     assert sorted(calls) == sorted(packed + [("rule_prepare_domain", 0)] * len(PACKED_DOMAINS))
     logs = cluster / "results" / "logs"
     jobs = [slurm_jobs_of_domain(logs, train, SEEDS) for train in PACKED_TRAIN]
@@ -120,14 +123,15 @@ def test_each_training_domain_is_one_submission_asking_for_one_gpu(slurm_and_loc
     for train in PACKED_TRAIN:
         for seed in SEEDS:
             # SLURM gave the job exactly one of the node's two GPUs.
-            visible = device_line(logs / "train_model" / train / f"seed{seed}.log")["cuda_visible_devices"]
+            log = logs / "train_model" / "study_cnn" / train / f"seed{seed}.log"
+            visible = device_line(log)["cuda_visible_devices"]
             assert re.fullmatch(r"\d+", visible or ""), visible
     assert "Nothing to be done" in after.stdout + after.stderr
 
 
 def test_cluster_results_equal_the_local_run(slurm_and_local_runs):
     local, cluster, _, _ = slurm_and_local_runs
-    cells = [f"{tr}/{te}/seed{seed}" for tr in PACKED_TRAIN for te in PACKED_DOMAINS for seed in SEEDS]
+    cells = [f"study_cnn/{tr}/{te}/seed{seed}" for tr in PACKED_TRAIN for te in PACKED_DOMAINS for seed in SEEDS]
     files = ["summary.csv", "summary_by_seed.csv"] + [f"metrics/{cell}.json" for cell in cells]
     files += [f"predictions/{cell}.csv" for cell in cells]
     match, mismatch, errors = filecmp.cmpfiles(local / "results", cluster / "results", files, shallow=False)
@@ -138,11 +142,11 @@ def test_the_switch_back_submits_each_training_on_its_own(slurm_and_local_runs, 
     local, _, _, _ = slurm_and_local_runs
     seeds = SEEDS[:2]
     config = make_study(tmp_path, seeds=SEEDS, domains=PACKED_DOMAINS)
-    targets = [f"results/metrics/Original/Original/seed{seed}.json" for seed in seeds]
+    targets = [f"results/metrics/study_cnn/Original/Original/seed{seed}.json" for seed in seeds]
     profile = derive_test_profile(tmp_path / "profile")
     result = snakemake(tmp_path, *targets, "--profile", profile, "--configfile", config, "--verbose", *PER_TRAINING)
     gpu_calls = [call for call in sbatch_calls(result.stdout + result.stderr) if call[1]]
-    assert gpu_calls == [("group_model_Original_evaluate_model_train_model", 1)] * len(seeds)
+    assert gpu_calls == [("group_model_study_cnn_Original_evaluate_model_train_model", 1)] * len(seeds)
     jobs = [slurm_jobs_of_domain(tmp_path / "results" / "logs", "Original", [seed]) for seed in seeds]
     assert all(len(seed_jobs) == 1 for seed_jobs in jobs) and len(set().union(*jobs)) == len(seeds), jobs
     for target in targets:  # the same numbers as the packed run's local twin
@@ -161,13 +165,13 @@ def cancel_after_first_checkpoint(checkpoint, log, stop):
 
 def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_cluster, tmp_path):
     local, cluster = tmp_path / "local", tmp_path / "cluster"
-    target = "results/models/Original/seed1/model.pt"
+    target = "results/models/study_cnn/Original/seed1/model.pt"
     configs = {}
     for workdir in (local, cluster):
         workdir.mkdir()
         configs[workdir] = make_study(workdir, per_class=40, epochs=6)
-    checkpoint = cluster / "results" / "checkpoints" / "Original" / "seed1.pt"
-    log = cluster / "results" / "logs" / "train_model" / "Original" / "seed1.log"
+    checkpoint = cluster / "results" / "checkpoints" / "study_cnn" / "Original" / "seed1.pt"
+    log = cluster / "results" / "logs" / "train_model" / "study_cnn" / "Original" / "seed1.log"
     stop, cancelled = threading.Event(), {}
     watcher = threading.Thread(
         target=lambda: cancelled.update(job=cancel_after_first_checkpoint(checkpoint, log, stop)), daemon=True
@@ -184,7 +188,7 @@ def test_a_cancelled_training_is_retried_and_resumes_to_the_same_model(slurm_clu
     assert "CANCELLED" in scontrol_job(cancelled["job"])
     resumed = re.search(r"resuming from checkpoint .* after epoch (\d+)", log.read_text())
     assert resumed and 1 <= int(resumed.group(1)) < 6
-    history = lambda d: json.loads((d / "results/models/Original/seed1/history.json").read_text())  # noqa: E731
+    history = lambda d: json.loads((d / "results/models/study_cnn/Original/seed1/history.json").read_text())  # noqa: E731
     assert history(cluster)["history"] == history(local)["history"]
     ours = torch.load(cluster / target, weights_only=True)
     theirs = torch.load(local / target, weights_only=True)

@@ -398,9 +398,9 @@ def test_manifest_domains_plan_like_folder_domains_downstream_and_note_what_they
     )
     planned = planned_jobs(tmp_path, "--configfile", configfile)
     assert {("prepare_domain", f"domain={d}") for d in domains} <= planned
-    assert {("train_model", f"seed=1,train={t}") for t in ("Table", "GANs", "Mixed")} <= planned
+    assert {("train_model", f"classifier=study_cnn,seed=1,train={t}") for t in ("Table", "GANs", "Mixed")} <= planned
     assert ("train_generator", "domain=GANs") in planned and ("evaluate_fidelity", "domain=GANs") in planned
-    assert ("evaluate_model", "seed=1,train=Mixed") in planned  # one job scores it on every test split
+    assert ("evaluate_model", "classifier=study_cnn,seed=1,train=Mixed") in planned  # one job: every test split
     assert ("check_leakage", "test=Table,train=Mixed") in planned  # a pair whose test domain Mixed trains on
     assert ("check_leakage_across", "") in planned  # every other pair, TableTest's among them
     assert not [job for job in planned if "train=TableTest" in job[1]]
@@ -467,7 +467,7 @@ def test_nih_and_chexpert_tables_train_and_evaluate_and_a_row_edit_reprepares_th
     work.mkdir()
     configfile = write_config(work / "config.yaml", config)
     # Every training on every test split; the summary, figures and report are the same code as for folders.
-    metrics = [f"results/metrics/{train}/{test}/seed1.json" for train in domains for test in domains]
+    metrics = [f"results/metrics/study_cnn/{train}/{test}/seed1.json" for train in domains for test in domains]
     snakemake(work, *metrics, "--configfile", configfile, "--cores", "2")
     for name in domains:
         with open(work / "results" / "splits" / f"{name}.csv", newline="") as handle:
@@ -486,12 +486,12 @@ def test_nih_and_chexpert_tables_train_and_evaluate_and_a_row_edit_reprepares_th
     nih_files = [
         "results/prepared/NIH/*",
         "results/splits/NIH.csv",
-        "results/models/NIH/**/*",
+        "results/models/study_cnn/NIH/**/*",
         "results/intake/NIH.json",
     ]
     nih_before = file_states(work, nih_files)
     # NIH's model is scored again (one job scores it on every test split, CheXpert's too), to the same bytes.
-    nih_on_nih = (work / "results" / "metrics" / "NIH" / "NIH" / "seed1.json").read_bytes()
+    nih_on_nih = (work / "results" / "metrics" / "study_cnn" / "NIH" / "NIH" / "seed1.json").read_bytes()
     chexpert_split = (work / "results" / "splits" / "CheXpert.csv").read_bytes()
 
     # One CheXpert row becomes uncertain: that image leaves the domain, nothing of NIH is prepared or trained again.
@@ -506,6 +506,6 @@ def test_nih_and_chexpert_tables_train_and_evaluate_and_a_row_edit_reprepares_th
     assert not [job for job in planned if "NIH" in job[1] and job[0] in ("prepare_domain", "train_model")]
     snakemake(work, *metrics, "--configfile", configfile, "--cores", "2")
     assert file_states(work, nih_files) == nih_before
-    assert (work / "results" / "metrics" / "NIH" / "NIH" / "seed1.json").read_bytes() == nih_on_nih
+    assert (work / "results" / "metrics" / "study_cnn" / "NIH" / "NIH" / "seed1.json").read_bytes() == nih_on_nih
     assert (work / "results" / "splits" / "CheXpert.csv").read_bytes() != chexpert_split
     assert edited[0] not in (work / "results" / "splits" / "CheXpert.csv").read_text()

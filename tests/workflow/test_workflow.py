@@ -29,8 +29,9 @@ def test_default_config_dry_run_lists_4_trainings_and_one_evaluation_of_each_per
     seeds = (1, 2, 3)  # config/config.yaml
     assert sum(rule == "train_model" for rule, _ in jobs) == 4 * len(seeds)
     # One evaluation job per model scores it on all 3 test splits (12 cells per seed).
-    assert {w for rule, w in jobs if rule == "evaluate_model"} == {f"seed={s},train={t}" for t in TRAIN for s in seeds}
-    assert {w for rule, w in jobs if rule == "train_model"} == {f"seed={s},train={t}" for t in TRAIN for s in seeds}
+    each_model = {f"classifier=study_cnn,seed={s},train={t}" for t in TRAIN for s in seeds}
+    assert {w for rule, w in jobs if rule == "evaluate_model"} == each_model
+    assert {w for rule, w in jobs if rule == "train_model"} == each_model
 
 
 def test_a_dry_run_needs_no_torch_nor_the_other_analysis_libraries(tmp_path):
@@ -56,8 +57,10 @@ def test_the_5_seed_study_config_passes_a_dry_run(tmp_path):
         make_domain(tmp_path / "data" / name, per_class=10, seed=index)
     jobs = planned_jobs(tmp_path, "--configfile", REPO / "config" / "study.yaml")
     count = {rule: sum(r == rule for r, _ in jobs) for rule in {r for r, _ in jobs}}
-    assert count["train_model"] == 4 * 5 and count["evaluate_model"] == 4 * 5  # each on the 3 test splits
-    # volume curve of GANs and VAEs at 25% and 50% (100% is the main training)
+    # the study CNN and ResNet-18; each evaluation on the 3 test splits
+    assert count["train_model"] == 2 * 4 * 5 and count["evaluate_model"] == 2 * 4 * 5
+    assert {w.split(",")[0] for r, w in jobs if r == "train_model"} == {"classifier=study_cnn", "classifier=resnet18"}
+    # volume curve of GANs and VAEs at 25% and 50% (100% is the main training), with the first classifier
     assert count["train_model_on_part"] == 2 * 2 * 5 and count["evaluate_model_on_part"] == 2 * 2 * 5
 
 
@@ -76,10 +79,10 @@ def test_every_output_exists_and_agrees(demo_run):
         manifest = pd.read_csv(results / "splits" / f"{test}.csv")
         n_test = int((manifest.split == "test").sum())
         for train in TRAIN:
-            metrics = json.loads((results / "metrics" / train / test / "seed1.json").read_text())
+            metrics = json.loads((results / "metrics" / "study_cnn" / train / test / "seed1.json").read_text())
             counts = metrics["confusion_matrix"]["counts"]
             assert sum(map(sum, counts)) == n_test  # the confusion matrix covers the test split
-            predictions = pd.read_csv(results / "predictions" / train / test / "seed1.csv")
+            predictions = pd.read_csv(results / "predictions" / "study_cnn" / train / test / "seed1.csv")
             assert len(predictions) == n_test
             assert list(predictions.columns) == ["image", "group", "true_label", "prob_pneumonia", "pred_label"]
             assert ((predictions.prob_pneumonia >= 0.5).astype(int) == predictions.pred_label).all()
@@ -89,7 +92,8 @@ def test_every_output_exists_and_agrees(demo_run):
             assert metrics["provenance"]["device"] == "cpu"
             assert {"torch", "scikit-learn"} <= set(metrics["provenance"]["packages"])
     # Mixed trains on the union of the members' train splits, less the members' validation slices.
-    histories = {t: json.loads((results / "models" / t / "seed1" / "history.json").read_text()) for t in TRAIN}
+    models = results / "models" / "study_cnn"
+    histories = {t: json.loads((models / t / "seed1" / "history.json").read_text()) for t in TRAIN}
     train_sizes = [int((pd.read_csv(results / "splits" / f"{d}.csv").split == "train").sum()) for d in TEST]
     mixed = histories["Mixed"]
     assert mixed["train_images"] + mixed["validation_images"] == sum(train_sizes)
@@ -98,7 +102,7 @@ def test_every_output_exists_and_agrees(demo_run):
         assert histories[domain]["train_images"] + histories[domain]["validation_images"] == size
     # A model and its metrics record the same configuration hash.
     for train in TRAIN:
-        metrics = json.loads((results / "metrics" / train / TEST[0] / "seed1.json").read_text())
+        metrics = json.loads((results / "metrics" / "study_cnn" / train / TEST[0] / "seed1.json").read_text())
         assert metrics["provenance"]["config_sha256"] == histories[train]["config_sha256"]
 
 
@@ -121,9 +125,10 @@ def test_a_demo_setting_of_one_domain_reruns_only_that_domain_and_its_dependents
     jobs = planned_jobs(copy, "--configfile", copy / "config.yaml")
     rules = {rule for rule, _ in jobs}
     assert {w for r, w in jobs if r in ("make_demo_domain", "prepare_domain")} == {"domain=GANs"}
-    assert {w for r, w in jobs if r == "train_model"} == {"seed=1,train=GANs", "seed=1,train=Mixed"}
+    model = "classifier=study_cnn,seed=1,train="
+    assert {w for r, w in jobs if r == "train_model"} == {f"{model}GANs", f"{model}Mixed"}
     # GANs' test split changed: every model is evaluated again, once (one job scores all test splits).
-    assert {w for r, w in jobs if r == "evaluate_model"} == {f"seed=1,train={tr}" for tr in TRAIN}
+    assert {w for r, w in jobs if r == "evaluate_model"} == {f"{model}{tr}" for tr in TRAIN}
     # The leakage checks of the retrained models' own pairs (they rerun no other model) and the one job of the
     # other pairs, which reads every manifest and reruns only evaluations.
     assert {w for r, w in jobs if r == "check_leakage"} == {
@@ -164,7 +169,7 @@ def test_unreadable_image_stops_before_training_naming_the_file(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "domain 'VAEs': 1 unreadable image(s)" in output and "broken.png" in output
-    assert not list((tmp_path / "results").glob("models/*/seed1/model.pt"))
+    assert not list((tmp_path / "results").glob("models/*/*/seed1/model.pt"))
 
 
 def test_invalid_config_names_the_key(tmp_path):
@@ -189,11 +194,11 @@ def test_mixed_training_images_are_in_no_test_split(demo_run):
     splits = {d: pd.read_csv(workdir / "results" / "splits" / f"{d}.csv") for d in TEST}
     mixed_train = set().union(*(set(s.pixel_hash[s.split == "train"]) for s in splits.values()))
     all_test = set().union(*(set(s.pixel_hash[s.split == "test"]) for s in splits.values()))
-    history = json.loads((workdir / "results" / "models" / "Mixed" / "seed1" / "history.json").read_text())
+    history = json.loads((workdir / "results/models/study_cnn/Mixed/seed1/history.json").read_text())
     assert history["sources"] == TEST
     assert mixed_train.isdisjoint(all_test)
     for test in TEST:
-        metrics = json.loads((workdir / "results" / "metrics" / "Mixed" / test / "seed1.json").read_text())
+        metrics = json.loads((workdir / "results/metrics/study_cnn/Mixed" / test / "seed1.json").read_text())
         assert metrics["train_test_overlap"]["images"] == 0
 
 
@@ -211,17 +216,18 @@ def test_synthetic_copies_of_real_test_images_are_leakage(tmp_path):
     config_path = write_config(tmp_path / "config.yaml", config)
     # The GANs model itself is sound (its own test split has no copies); its test on Original is not.
     # Mixed trains on the GANs and Original train splits together: copies of its own test images.
-    targets = ["results/metrics/GANs/Original/seed1.json", "results/models/Mixed/seed1/model.pt"]
+    targets = ["results/metrics/study_cnn/GANs/Original/seed1.json", "results/models/study_cnn/Mixed/seed1/model.pt"]
     result = snakemake(tmp_path, *targets, "--configfile", config_path, "--cores", 2, "--keep-going", check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "test image(s) of domain 'Original' are exact copies of training images of 'GANs', e.g. [" in output
     assert "test image(s) of domain 'Original' are exact copies of training images of 'Mixed', e.g. [" in output
     assert "leakage: report to continue" in output
-    assert not (tmp_path / "results" / "logs" / "train_model" / "Mixed").exists()  # stopped before training
+    # stopped before training
+    assert not (tmp_path / "results" / "logs" / "train_model" / "study_cnn" / "Mixed").exists()
     assert not (tmp_path / "results" / "logs" / "evaluate_model").exists()  # and before the evaluation
     config["leakage"] = "report"
-    target = "results/metrics/GANs/Original/seed1.json"
+    target = "results/metrics/study_cnn/GANs/Original/seed1.json"
     snakemake(tmp_path, target, "--configfile", write_config(tmp_path / "config.yaml", config), "--cores", 2)
     metrics = json.loads((tmp_path / target).read_text())
     checked = json.loads((tmp_path / "results" / "leakage" / "GANs" / "Original.json").read_text())

@@ -174,10 +174,10 @@ def timing_from_log(log):
 
 def train_one(run_dir, config, size):
     """Run one train_model job; return (job seconds, phase seconds, seconds before the script, device)."""
-    target = f"results/models/{domain_name(size)}/seed1/model.pt"
+    target = f"results/models/study_cnn/{domain_name(size)}/seed1/model.pt"  # the default classifier
     run_snakemake(run_dir, config, "--cores", 1, target)
     run_info = json.loads((Path(run_dir) / target).with_name("run_info.json").read_text())
-    job_s = job_seconds(run_dir, f"train_model/{domain_name(size)}/seed1.tsv")
+    job_s = job_seconds(run_dir, f"train_model/study_cnn/{domain_name(size)}/seed1.tsv")
     return job_s, run_info["phase_seconds"], run_info.get("seconds_before_script"), run_info["device"]["device"]
 
 
@@ -185,8 +185,8 @@ def evaluate_one(run_dir, config, size):
     """Run the evaluate_model job of the model of ``size`` (one job scores it on every test split), alone (its
     leakage checks run first); return the timing it logged."""
     name = domain_name(size)
-    run_snakemake(run_dir, config, "--cores", 1, f"results/metrics/{name}/{name}/seed1.json")
-    return timing_from_log(Path(run_dir) / "results" / "logs" / "evaluate_model" / name / "seed1.log")
+    run_snakemake(run_dir, config, "--cores", 1, f"results/metrics/study_cnn/{name}/{name}/seed1.json")
+    return timing_from_log(Path(run_dir) / "results" / "logs" / "evaluate_model" / "study_cnn" / name / "seed1.log")
 
 
 def measure(args, work, print_progress):

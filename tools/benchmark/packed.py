@@ -49,14 +49,15 @@ def submission_shares(run_dir, train_domains):
     for train in train_domains:
         job_s = loop_s = 0.0
         jobs = 0
-        for tsv in sorted((benchmarks / "train_model" / train).glob("seed*.tsv")):
-            job_s += job_seconds(run_dir, f"train_model/{train}/{tsv.name}")
-            run_info = json.loads((run_dir / "results" / "models" / train / tsv.stem / "run_info.json").read_text())
+        model = f"study_cnn/{train}"  # the default config's one classifier (results/<kind>/<classifier>/<train>)
+        for tsv in sorted((benchmarks / "train_model" / model).glob("seed*.tsv")):
+            job_s += job_seconds(run_dir, f"train_model/{model}/{tsv.name}")
+            run_info = json.loads((run_dir / "results" / "models" / model / tsv.stem / "run_info.json").read_text())
             loop_s += run_info["phase_seconds"]["training_loop"]
             jobs += 1
-        for tsv in sorted((benchmarks / "evaluate_model" / train).glob("seed*.tsv")):
-            job_s += job_seconds(run_dir, f"evaluate_model/{train}/{tsv.name}")
-            loop_s += scored_seconds(run_dir / "results" / "logs" / "evaluate_model" / train / f"{tsv.stem}.log")
+        for tsv in sorted((benchmarks / "evaluate_model" / model).glob("seed*.tsv")):
+            job_s += job_seconds(run_dir, f"evaluate_model/{model}/{tsv.name}")
+            loop_s += scored_seconds(run_dir / "results" / "logs" / "evaluate_model" / model / f"{tsv.stem}.log")
             jobs += 1
         shares[train] = {"jobs": jobs, "job_s": job_s, "loop_s": loop_s, "outside": 1 - loop_s / job_s}
     return shares
@@ -72,7 +73,7 @@ def measure(args, work, print_progress):
     run_snakemake(run_dir, config, "--cores", os.cpu_count() or 1, "--until", "check_leakage", "check_leakage_across")
     print_progress(f"packed study: {len(domains)} domains + Mixed, {args.seeds} seeds, device {args.device} ...")
     wall_s, _ = run_snakemake(run_dir, config, "--cores", 1)
-    run_info = json.loads((run_dir / "results" / "models" / "Original" / "seed1" / "run_info.json").read_text())
+    run_info = json.loads((run_dir / "results/models/study_cnn/Original/seed1/run_info.json").read_text())
     return {
         "wall_s": wall_s,
         "device": run_info["device"],

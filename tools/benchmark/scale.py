@@ -151,7 +151,7 @@ def measure_leakage(run_dir, config, m, print_progress):
 
 def measure_fidelity(run_dir, config, m, print_progress):
     print_progress("rule evaluate_fidelity (feature model: Small trained 1 epoch first) ...")
-    run_snakemake(run_dir, config, "--cores", 2, "results/models/Small/seed1/model.pt")
+    run_snakemake(run_dir, config, "--cores", 2, "results/models/study_cnn/Small/seed1/model.pt")
     _, _, m["fidelity_peak_kib"], m["fidelity_cpu_s"] = run_snakemake(
         run_dir, config, "--cores", 1, "results/fidelity/Large.json", measure_peak=True
     )

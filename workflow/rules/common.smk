@@ -6,6 +6,13 @@ from pathlib import Path
 # CHECKOUT (Snakefile): this checkout, also when used as a module; the Snakefile puts SCRIPTS on sys.path.
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr import dag_checks
+from synthcxr.classifier_config import (
+    checked_classifiers,
+    classifier_params,
+    feature_classifier,
+    job_settings,
+    weights_fit_error,
+)
 from synthcxr.digests import fill_code_params
 from synthcxr.jobs import MODEL_SHA256, damaged_file
 from synthcxr.report_menu import FIGURE_SUBCATEGORIES, FIGURES, REPORT_CATEGORIES
@@ -49,6 +56,16 @@ leakage_pair_domains, check_id_spaces = (
 bootstrap_settings, test_label = STUDY.bootstrap_settings, STUDY.test_label
 unseen_external_test_domains = STUDY.unseen_external_test_domains
 
+# The classifiers (config `classifiers:`), each trained on every training domain; weights files checked here.
+CLASSIFIERS = checked(checked_classifiers, config["classifiers"], os.getcwd())
+CLASSIFIER_NAMES = list(CLASSIFIERS)
+# The volume curve is measured with the first classifier alone (its trainings multiply with the parts).
+VOLUME_CLASSIFIER = CLASSIFIER_NAMES[0]
+# A weights file that does not fit its architecture stops the run here (needs torch; skipped without it).
+if not (workflow.remote_exec or workflow.subprocess_exec):
+    if message := weights_fit_error(CLASSIFIERS, config["image_size"]):
+        raise WorkflowError(message)
+
 # Each user folder checked (and its new images decoded) before any job starts; a demo or generated domain's
 # folder is made by the workflow and tracked through its rules (None).
 FOLDER_FINGERPRINTS = checked(dag_checks.folder_fingerprints, STUDY, config)
@@ -69,6 +86,7 @@ wildcard_constraints:
     train="|".join(TRAIN_DOMAINS),
     seed=r"\d+",
     percent=r"\d+",
+    classifier="|".join(CLASSIFIER_NAMES),
 
 
 def code():
@@ -113,11 +131,17 @@ def study_leakage_checks():
     ]
 
 
+def model_folder(wildcards):
+    """The folder of the model a train_model or train_model_on_part job writes."""
+    w = wildcards
+    if "percent" in w.keys():
+        return f"results/volume/models/{w.classifier}/{w.train}/pct{w.percent}/seed{w.seed}"
+    return f"results/models/{w.classifier}/{w.train}/seed{w.seed}"
+
+
 def model_file(wildcards):
     """The model a train_model or train_model_on_part job writes."""
-    if "percent" in wildcards.keys():
-        return f"results/volume/models/{wildcards.train}/pct{wildcards.percent}/seed{wildcards.seed}/model.pt"
-    return f"results/models/{wildcards.train}/seed{wildcards.seed}/model.pt"
+    return f"{model_folder(wildcards)}/model.pt"
 
 
 def after_every_leakage_check(wildcards):
@@ -134,16 +158,28 @@ def after_every_leakage_check(wildcards):
 
 
 def training_settings(wildcards):
-    training = config["training"]
-    return {
-        "epochs": training["epochs"],
-        "batch_size": training["batch_size"],
-        "lr": training["lr"],
-        "widths": training["widths"],
-        "validation_fraction": training["validation_fraction"],
-        "mixed_precision": training["mixed_precision"],
-        "seed": int(wildcards.seed),
-    }
+    """The training settings of one job: `training:` with its classifier's overrides (per classifier, so a
+    change to one classifier's settings reruns its jobs alone; classifier_config.job_settings).
+    """
+    return job_settings(
+        CLASSIFIERS[wildcards.classifier], config["training"], wildcards.seed
+    )
+
+
+def fidelity_feature_model(reference):
+    """The study CNN trained on ``reference`` (first seed) whose features the fidelity metrics use."""
+    classifier = feature_classifier(CLASSIFIERS)
+    if classifier is None:
+        raise WorkflowError(
+            "classifiers: the fidelity of synthetic domains is measured in the features of the study CNN; "
+            "add a classifier with architecture: study_cnn, or leave the synthetic domains without a reference"
+        )
+    return f"results/models/{classifier}/{reference}/seed{SEEDS[0]}/model.pt"
+
+
+def classifier_setup(wildcards):
+    """The architecture and weights file (with its sha256) of one job's classifier (classifier_config)."""
+    return classifier_params(CLASSIFIERS[wildcards.classifier])
 
 
 def metric_keys():
@@ -156,12 +192,19 @@ def metric_keys():
     ]
 
 
-def metric_files(pattern="results/metrics/{train}/{test}/seed{seed}.json"):
-    """One file per evaluation, in the order of metric_keys()."""
+def metric_files(pattern="results/metrics/{classifier}/{train}/{test}/seed{seed}.json"):
+    """One file per evaluation: classifier by classifier (CLASSIFIER_NAMES), each in the order of metric_keys()."""
     return [
-        pattern.format(train=train, test=test, seed=seed)
+        pattern.format(classifier=classifier, train=train, test=test, seed=seed)
+        for classifier in CLASSIFIER_NAMES
         for train, test, seed in metric_keys()
     ]
+
+
+def classifier_files(pattern):
+    """``pattern`` ({classifier}, {train}, {seed}) for every classifier, training domain and seed, classifier by
+    classifier (the order of metric_files())."""
+    return expand(pattern, classifier=CLASSIFIER_NAMES, train=TRAIN_DOMAINS, seed=SEEDS)
 
 
 def final_outputs():
@@ -198,12 +241,13 @@ def fidelity_outputs():
 def volume_paths(train, percent, test, seed):
     """Metrics, predictions and training history of one point of the volume curve (100%: the main training)."""
     if percent == 100:
+        main = f"{VOLUME_CLASSIFIER}/{train}"
         return {
-            "metrics": f"results/metrics/{train}/{test}/seed{seed}.json",
-            "predictions": f"results/predictions/{train}/{test}/seed{seed}.csv",
-            "history": f"results/models/{train}/seed{seed}/history.json",
+            "metrics": f"results/metrics/{main}/{test}/seed{seed}.json",
+            "predictions": f"results/predictions/{main}/{test}/seed{seed}.csv",
+            "history": f"results/models/{main}/seed{seed}/history.json",
         }
-    part = f"{train}/pct{percent}"
+    part = f"{VOLUME_CLASSIFIER}/{train}/pct{percent}"
     return {
         "metrics": f"results/volume/metrics/{part}/{test}/seed{seed}.json",
         "predictions": f"results/volume/predictions/{part}/{test}/seed{seed}.csv",
@@ -245,13 +289,15 @@ def model_outputs():
     up to date.
     """
     main = expand(
-        "results/models/{train}/seed{seed}/{name}",
+        "results/models/{classifier}/{train}/seed{seed}/{name}",
+        classifier=CLASSIFIER_NAMES,
         train=TRAIN_DOMAINS,
         seed=SEEDS,
         name=MODEL_FILES,
     )
     parts = expand(
-        "results/volume/models/{train}/pct{percent}/seed{seed}/{name}",
+        "results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/{name}",
+        classifier=VOLUME_CLASSIFIER,
         train=VOLUME_DOMAINS,
         percent=VOLUME_PERCENTS,
         seed=SEEDS,
@@ -274,11 +320,7 @@ def retrain_if_damaged(wildcards):
     """
     if workflow.remote_exec or workflow.subprocess_exec:
         return []
-    folder = (
-        f"results/volume/models/{wildcards.train}/pct{wildcards.percent}/seed{wildcards.seed}"
-        if "percent" in wildcards.keys()
-        else f"results/models/{wildcards.train}/seed{wildcards.seed}"
-    )
+    folder = model_folder(wildcards)
     why = damaged_file(f"{folder}/model.pt", f"{folder}/run_info.json", MODEL_SHA256)
     if why:
         print(

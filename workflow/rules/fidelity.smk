@@ -9,7 +9,7 @@ rule evaluate_fidelity:
         real_images=lambda w: prepared("images", [fidelity_reference(w.domain)])[0],
         real_manifest=lambda w: prepared("manifest", [fidelity_reference(w.domain)])[0],
         # The study CNN trained on the real reference supplies the feature space.
-        feature_model=lambda w: f"results/models/{fidelity_reference(w.domain)}/seed{SEEDS[0]}/model.pt",
+        feature_model=lambda w: fidelity_feature_model(fidelity_reference(w.domain)),
     output:
         metrics="results/fidelity/{domain}.json",
         pairs="results/fidelity/{domain}_closest_pairs.npz",

@@ -13,6 +13,8 @@ rule report_tables:
     input:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
+        # The classifiers as trained: parameter counts and weights checksums for the Methods page.
+        provenance="results/provenance.json",
         intake=expand("results/intake/{domain}.json", domain=ALL_DOMAINS),
         leakage=expand(
             "results/leakage/{train}/{test}.json",
@@ -103,6 +105,7 @@ rule report_tables:
         }
         | ({MIXED: "mixed"} if MIXED in TRAIN_DOMAINS else {}),
         seeds=SEEDS,
+        classifiers=CLASSIFIER_NAMES,
         n_boot_intervals=STATISTICS["interval_resamples"],
         n_boot_comparisons=STATISTICS["comparison_resamples"],
         alpha=STATISTICS["alpha"],

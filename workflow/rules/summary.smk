@@ -5,11 +5,11 @@
 rule summarize:
     input:
         metrics=metric_files(),
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
-        run_info=expand(
-            "results/models/{train}/seed{seed}/run_info.json",
-            train=TRAIN_DOMAINS,
-            seed=SEEDS,
+        predictions=metric_files(
+            "results/predictions/{classifier}/{train}/{test}/seed{seed}.csv"
+        ),
+        run_info=classifier_files(
+            "results/models/{classifier}/{train}/seed{seed}/run_info.json"
         ),
     output:
         csv=report(
@@ -34,6 +34,8 @@ rule summarize:
         generator_saw_test=generator_saw_test(),
         bootstrap=bootstrap_settings("interval_resamples"),
         cells=metric_keys(),
+        # The input files hold these cells classifier by classifier.
+        classifiers=CLASSIFIER_NAMES,
         code=code(),
     script:
         "../../scripts/summarize.py"
@@ -41,7 +43,9 @@ rule summarize:
 
 rule compare_domains:
     input:
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
+        predictions=metric_files(
+            "results/predictions/{classifier}/{train}/{test}/seed{seed}.csv"
+        ),
     output:
         csv=report(
             "results/comparisons.csv",
@@ -63,6 +67,8 @@ rule compare_domains:
         bootstrap=bootstrap_settings("comparison_resamples"),
         primary=PRIMARY,
         cells=metric_keys(),
+        # The input files hold these cells classifier by classifier.
+        classifiers=CLASSIFIER_NAMES,
         code=code(),
     script:
         "../../scripts/compare_domains.py"
@@ -74,11 +80,11 @@ rule plot_figures:
         summary="results/summary.csv",
         comparisons="results/comparisons.csv",
         metrics=metric_files(),
-        predictions=metric_files("results/predictions/{train}/{test}/seed{seed}.csv"),
-        histories=expand(
-            "results/models/{train}/seed{seed}/history.json",
-            train=TRAIN_DOMAINS,
-            seed=SEEDS,
+        predictions=metric_files(
+            "results/predictions/{classifier}/{train}/{test}/seed{seed}.csv"
+        ),
+        histories=classifier_files(
+            "results/models/{classifier}/{train}/seed{seed}/history.json"
         ),
         images=prepared("images", ALL_DOMAINS),
         manifests=prepared("manifest", ALL_DOMAINS),
@@ -110,6 +116,8 @@ rule plot_figures:
         sample_domains=ALL_DOMAINS,
         test_labels=[test_label(d) for d in TEST_DOMAINS],
         cells=metric_keys(),
+        # The input files hold these cells classifier by classifier.
+        classifiers=CLASSIFIER_NAMES,
         code=code(),
     script:
         "../../scripts/plot_figures.py"

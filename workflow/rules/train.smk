@@ -9,26 +9,27 @@ rule train_model:
         # Nothing to read: forces this training when its model file is damaged.
         damaged=retrain_if_damaged,
     output:
-        model="results/models/{train}/seed{seed}/model.pt",
-        history="results/models/{train}/seed{seed}/history.json",
-        run_info="results/models/{train}/seed{seed}/run_info.json",
-        validation="results/models/{train}/seed{seed}/validation.csv",
+        model="results/models/{classifier}/{train}/seed{seed}/model.pt",
+        history="results/models/{classifier}/{train}/seed{seed}/history.json",
+        run_info="results/models/{classifier}/{train}/seed{seed}/run_info.json",
+        validation="results/models/{classifier}/{train}/seed{seed}/validation.csv",
     log:
-        "results/logs/train_model/{train}/seed{seed}.log",
+        "results/logs/train_model/{classifier}/{train}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train_model/{train}/seed{seed}.tsv"
+        "results/benchmarks/train_model/{classifier}/{train}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        classifier=classifier_setup,
         classes=CLASSES,
         percent=100,
         split_seed=config["split_seed"],
         device=config["device"],
         # Outside the outputs on purpose: Snakemake deletes outputs of a failed job, not this.
-        checkpoint="results/checkpoints/{train}/seed{seed}.pt",
+        checkpoint="results/checkpoints/{classifier}/{train}/seed{seed}.pt",
         code=code(),
     script:
         "../../scripts/train_model.py"

@@ -5,46 +5,47 @@
 
 use rule train_model as train_model_on_part with:
     output:
-        model="results/volume/models/{train}/pct{percent}/seed{seed}/model.pt",
-        history="results/volume/models/{train}/pct{percent}/seed{seed}/history.json",
-        run_info="results/volume/models/{train}/pct{percent}/seed{seed}/run_info.json",
-        validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
+        model="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/model.pt",
+        history="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/history.json",
+        run_info="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/run_info.json",
+        validation="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/validation.csv",
     log:
-        "results/logs/train_model_on_part/{train}/pct{percent}/seed{seed}.log",
+        "results/logs/train_model_on_part/{classifier}/{train}/pct{percent}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train_model_on_part/{train}/pct{percent}/seed{seed}.tsv"
+        "results/benchmarks/train_model_on_part/{classifier}/{train}/pct{percent}/seed{seed}.tsv"
     params:
         sources=lambda w: train_sources(w.train),
         settings=training_settings,
+        classifier=classifier_setup,
         classes=CLASSES,
         percent=lambda w: int(w.percent),
         split_seed=config["split_seed"],
         device=config["device"],
-        checkpoint="results/checkpoints/volume/{train}/pct{percent}/seed{seed}.pt",
+        checkpoint="results/checkpoints/volume/{classifier}/{train}/pct{percent}/seed{seed}.pt",
         code=rules.train_model.params.code,
 
 
 use rule evaluate_model as evaluate_model_on_part with:
     input:
-        model="results/volume/models/{train}/pct{percent}/seed{seed}/model.pt",
-        history="results/volume/models/{train}/pct{percent}/seed{seed}/history.json",
-        validation="results/volume/models/{train}/pct{percent}/seed{seed}/validation.csv",
+        model="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/model.pt",
+        history="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/history.json",
+        validation="results/volume/models/{classifier}/{train}/pct{percent}/seed{seed}/validation.csv",
         images=prepared("images", TEST_DOMAINS),
         manifests=prepared("manifest", TEST_DOMAINS),
         leakage=lambda w: leakage_checks(w.train, TEST_DOMAINS),
     output:
         metrics=expand(
-            "results/volume/metrics/{{train}}/pct{{percent}}/{test}/seed{{seed}}.json",
+            "results/volume/metrics/{{classifier}}/{{train}}/pct{{percent}}/{test}/seed{{seed}}.json",
             test=TEST_DOMAINS,
         ),
         predictions=expand(
-            "results/volume/predictions/{{train}}/pct{{percent}}/{test}/seed{{seed}}.csv",
+            "results/volume/predictions/{{classifier}}/{{train}}/pct{{percent}}/{test}/seed{{seed}}.csv",
             test=TEST_DOMAINS,
         ),
     log:
-        "results/logs/evaluate_model_on_part/{train}/pct{percent}/seed{seed}.log",
+        "results/logs/evaluate_model_on_part/{classifier}/{train}/pct{percent}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/evaluate_model_on_part/{train}/pct{percent}/seed{seed}.tsv"
+        "results/benchmarks/evaluate_model_on_part/{classifier}/{train}/pct{percent}/seed{seed}.tsv"
 
 
 rule plot_volume_curve:
