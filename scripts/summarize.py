@@ -25,6 +25,6 @@ with jobs.logged(snakemake.log[0]):
     jobs.write_csv(table, snakemake.output.csv)
     trainings = {path: jobs.read_json(path) for path in snakemake.input.run_info}
     provenance = summary.provenance(snakemake.input.metrics, metrics, trainings, p.bootstrap)
-    provenance["classifiers"] = classifier_tables.classifier_provenance(trainings)
+    provenance["classifiers"] = classifier_tables.provenance_by_classifier(trainings)
     jobs.write_json(provenance, snakemake.output.provenance)
     print(table.to_string())

@@ -104,7 +104,7 @@ def direction(row):
     return "higher" if row["difference"] > 0 else "lower"
 
 
-def cell_text(row):
+def agreement_cell(row):
     """One classifier's comparison in the agreement table: direction and difference, '*' where significant
     (words first, so that no table renderer reads the cell as a number)."""
     if pd.isna(row["difference"]):
@@ -123,7 +123,7 @@ def agreement_table(comparisons, metric):
         by_name = {row[CLASSIFIER]: row for _, row in pair.iterrows()}
         verdicts = {(direction(row), bool(row["significant"])) for row in by_name.values()}
         line = {"training domain": train, "test split": test}
-        line |= {name: cell_text(by_name[name]) if name in by_name else "n/a" for name in classifiers}
+        line |= {name: agreement_cell(by_name[name]) if name in by_name else "n/a" for name in classifiers}
         line["agree"] = "yes" if len(verdicts) == 1 and len(by_name) == len(classifiers) else "no"
         lines.append(line)
     return pd.DataFrame(lines, columns=["training domain", "test split", *classifiers, "agree"])
@@ -160,7 +160,7 @@ def agreement_sections(comparisons, metric, alpha):
     return [("Do the classifiers agree?", [intro, verdict, table])]
 
 
-def classifier_provenance(trainings):
+def provenance_by_classifier(trainings):
     """{classifier name: architecture, parameters, weights (sha256 or 'random init'), weights_file, settings}
     from the trainings' run_info (``trainings``: {path: run_info}), once per classifier (first training)."""
     found = {}

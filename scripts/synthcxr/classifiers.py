@@ -22,8 +22,6 @@ standard library only.
 import re
 
 import torch
-import torchvision
-from torch import nn
 
 from synthcxr.classifier_config import ARCHITECTURES, ClassifierError
 from synthcxr.jobs import file_sha256
@@ -43,57 +41,11 @@ class ClassifierWeightsError(ClassifierError):
     """A weights file is missing, not a state dict, or does not fit the classifier's architecture."""
 
 
-class GlobalMeanPool(nn.Module):
-    """Mean over height and width, keeping them as 1 x 1: ``nn.AdaptiveAvgPool2d((1, 1))`` with a
-    deterministic backward on CUDA."""
-
-    def forward(self, x):
-        return x.mean(dim=(2, 3), keepdim=True)
-
-
-class DenseNet(torchvision.models.DenseNet):
-    """torchvision's DenseNet (same modules, same state-dict keys) with :class:`GlobalMeanPool`'s mean."""
-
-    def forward(self, x):
-        out = torch.relu(self.features(x))
-        return self.classifier(torch.flatten(out.mean(dim=(2, 3)), 1))
-
-
-def one_channel_conv(conv):
-    """A copy of ``conv`` (its geometry) that takes one input channel; weights set by the caller."""
-    return nn.Conv2d(
-        1,
-        conv.out_channels,
-        kernel_size=conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        bias=conv.bias is not None,
-    )
-
-
-def resnet18():
-    """torchvision's ResNet-18, one input channel, two classes; the new first convolution gets the
-    init ResNet gives every convolution (Kaiming normal, fan-out)."""
-    model = torchvision.models.resnet18(weights=None, num_classes=N_CLASSES)
-    model.conv1 = one_channel_conv(model.conv1)
-    nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
-    model.avgpool = GlobalMeanPool()
-    return model
-
-
-def densenet121():
-    """torchvision's DenseNet-121 (as ``torchvision.models.densenet121``), one input channel, two classes;
-    the new first convolution gets DenseNet's init (Kaiming normal, fan-in)."""
-    model = DenseNet(growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64, num_classes=N_CLASSES)
-    model.features.conv0 = one_channel_conv(model.features.conv0)
-    nn.init.kaiming_normal_(model.features.conv0.weight)
-    return model
-
-
-# name -> (builder, key of the first convolution's weight, prefix of the final layer's keys, smallest image side)
+# name -> (key of the first convolution's weight, prefix of the final layer's keys, smallest image side); the
+# models themselves are synthcxr.torchvision_models', imported only where a study uses one.
 TORCHVISION = {
-    "resnet18": (resnet18, "conv1.weight", "fc.", 1),
-    "densenet121": (densenet121, "features.conv0.weight", "classifier.", 29),
+    "resnet18": ("conv1.weight", "fc.", 1),
+    "densenet121": ("features.conv0.weight", "classifier.", 29),
 }
 
 
@@ -107,12 +59,14 @@ def build_architecture(architecture, image_size=128, widths=(32, 64, 128)):
         return StudyCNN(widths=tuple(widths), image_size=image_size, n_classes=N_CLASSES)
     if architecture not in TORCHVISION:
         raise ValueError(f"architecture {architecture!r} is not one of {', '.join(ARCHITECTURES)}")
-    builder, _, _, smallest = TORCHVISION[architecture]
+    _, _, smallest = TORCHVISION[architecture]
     if image_size < smallest:
         # DenseNet halves the side five times without padding in its transitions: below 29 px the last
         # transition pools a 1 x 1 map to nothing. ResNet pads every stride: any side works.
         raise ValueError(f"{architecture} needs images of at least {smallest} px a side, got {image_size}")
-    return builder()
+    from synthcxr import torchvision_models  # torchvision's import (about 1 s) only where a study uses it
+
+    return torchvision_models.BUILDERS[architecture]()
 
 
 def build_classifier(name, entry, image_size=128, widths=(32, 64, 128)):
@@ -140,7 +94,7 @@ def load_pretrained(model, name, architecture, path):
         raise ClassifierWeightsError(
             f"classifier {name}: weights {path}: architecture {architecture} takes no pretrained weights"
         )
-    _, first_conv, head, _ = TORCHVISION[architecture]
+    first_conv, head, _ = TORCHVISION[architecture]
     state = read_state_dict(name, path)
     if architecture == "densenet121":
         state = {OLD_DENSENET_KEY.sub(r"\1\2", key): value for key, value in state.items()}

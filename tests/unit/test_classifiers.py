@@ -2,22 +2,24 @@
 local torchvision weights adapted or refused with the classifier and the file named. Tiny images, no training."""
 
 import hashlib
+import subprocess
+import sys
 
 import pytest
 import torch
 import torchvision
 from torch import nn
+from workflow_helpers import REPO
 
 from synthcxr.classifier_config import ARCHITECTURES, PRETRAINABLE, ClassifierError
 from synthcxr.classifiers import (
     TORCHVISION,
     ClassifierWeightsError,
-    GlobalMeanPool,
     build_architecture,
     build_classifier,
-    resnet18,
 )
 from synthcxr.model import StudyCNN, count_parameters
+from synthcxr.torchvision_models import GlobalMeanPool, resnet18
 
 SIZE = 32  # the smallest common size: DenseNet-121 needs 29 px
 
@@ -251,3 +253,15 @@ def test_an_epoch_that_would_end_on_a_batch_of_one_image_leaves_that_image_out_f
     assert len(history) == 1 and 0 <= history[0]["accuracy"] <= 1
     # The mean is over the 16 images trained on: a multiple of 1/16.
     assert (history[0]["accuracy"] * 16) == pytest.approx(round(history[0]["accuracy"] * 16))
+
+
+def test_a_study_of_the_study_cnn_alone_never_imports_torchvision():
+    """torchvision's import costs about a second per job: only a torchvision architecture pays it."""
+    program = (
+        "import sys; from synthcxr import classifiers\n"
+        "classifiers.build_architecture('study_cnn', 32)\n"
+        "assert 'torchvision' not in sys.modules\n"
+        "classifiers.build_architecture('resnet18', 32)\n"
+        "assert 'torchvision' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", program], cwd=REPO / "scripts", check=True, capture_output=True)

@@ -126,7 +126,7 @@ import time:        30 |       2070 | synthcxr.train
 
 def test_an_entry_scripts_imports_are_its_top_level_import_statements():
     imports = jobtime.entry_imports(jobtime.SCRIPTS / "evaluate_model.py")
-    assert "from synthcxr import evaluate" in imports and "snakemake" not in imports
+    assert "from synthcxr.data import load_split" in imports and "snakemake" not in imports
 
 
 def test_a_job_clock_measures_the_seconds_before_the_script_and_logs_them_for_the_benchmark(tmp_path):

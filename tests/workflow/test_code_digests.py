@@ -134,6 +134,8 @@ RERUN_BY_AN_EDIT_OF = {
     "summary_text": {"report_tables"},
     "tables": {"prepare_domain"},
     "text": {"report_tables", "summarize_fidelity"},
+    # torchvision's architectures, imported only by a study that uses one
+    "torchvision_models": {"evaluate_model", "train_model"},
     "train": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
     # intervals and p-values in words
     "wording": WORDING_RULES,
