@@ -35,15 +35,18 @@ config.update(typed(dict(config), yaml.safe_load((CHECKOUT / SCHEMA).read_text()
 validate(config, SCHEMA)
 
 
+# The rule files in pipeline order.
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
+include: "workflow/rules/domains.smk"
+include: "workflow/rules/prepare.smk"
+include: "workflow/rules/leakage.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/summary.smk"
-include: "workflow/rules/generate.smk"
-include: "workflow/rules/fidelity.smk"
-include: "workflow/rules/report.smk"
 include: "workflow/rules/volume.smk"
+include: "workflow/rules/fidelity.smk"
+include: "workflow/rules/summarize.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

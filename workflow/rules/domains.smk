@@ -1,4 +1,25 @@
-# Synthetic domains made here (config `generated:`): a generator sees only its source domain's train split.
+# Domains the workflow makes itself: demo folders (config `demo:`) and synthetic domains generated from a
+# real domain's train split (config `generated:`; a generator sees only its source domain's train split).
+
+
+rule make_demo_domain:
+    output:
+        directory("results/demo/{domain}"),
+    log:
+        "results/logs/make_demo_domain/{domain}.log",
+    # Light work: runs in the main Snakemake process, never queued on the cluster.
+    localrule: True
+    conda:
+        "../../envs/data.yaml"
+    params:
+        per_class=lambda w: DOMAINS[w.domain]["demo"]["per_class"],
+        shift=lambda w: DOMAINS[w.domain]["demo"]["shift"],
+        seed=lambda w: DOMAINS[w.domain]["demo"].get("seed", config["demo_seed"]),
+        classes=CLASSES,
+        image_size=config["image_size"],
+        code=code(),
+    script:
+        "../../scripts/make_demo_domain.py"
 
 
 rule train_generator:
