@@ -264,20 +264,11 @@ def holm_corrected_table(rows, alpha, primary=None):
 
 
 def comparison_table(
-    cells,
-    reference,
-    train_domains,
-    test_domains,
-    metrics=COMPARED_METRICS,
-    *,
-    n_boot,
-    alpha,
-    seed,
-    min_groups_per_class,
-    primary=None,
+    cells, reference, train_domains, test_domains, metrics=COMPARED_METRICS, *, primary=None, **bootstrap
 ):
     """Each training domain against ``reference`` on each test split, Holm-corrected within each family.
 
+    ``bootstrap``: n_boot, alpha, seed and min_groups_per_class of :func:`comparison_rows`.
     ``primary`` ({metric, test}, :func:`synthcxr.endpoints.primary_endpoint`): its comparisons (one per
     training domain) form the primary Holm family, every other row the secondary one; None: one family.
 
@@ -290,18 +281,8 @@ def comparison_table(
     Interval and p-value are NaN (and left out of the Holm family) where
     the test split has fewer than ``min_groups_per_class`` groups of a class.
     """
-    rows = comparison_rows(
-        cells,
-        reference,
-        train_domains,
-        test_domains,
-        metrics,
-        n_boot=n_boot,
-        alpha=alpha,
-        seed=seed,
-        min_groups_per_class=min_groups_per_class,
-    )
-    return holm_corrected_table(rows, alpha, primary)
+    rows = comparison_rows(cells, reference, train_domains, test_domains, metrics, **bootstrap)
+    return holm_corrected_table(rows, bootstrap["alpha"], primary)
 
 
 def comparison_rows(

@@ -15,9 +15,10 @@ Building the models (torch) is :mod:`synthcxr.classifiers`.
 """
 
 import functools
-import hashlib
 import os
 import re
+
+from synthcxr.jobs import file_sha256
 
 ARCHITECTURES = ("study_cnn", "resnet18", "densenet121")
 PRETRAINABLE = ("resnet18", "densenet121")  # torchvision architectures: weights files exist for them
@@ -142,14 +143,8 @@ def classifier_params(entry):
     return params
 
 
-@functools.cache
-def weights_sha256(path):
-    """The sha256 of a weights file, read once per DAG build however many jobs ask."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# The sha256 of a weights file, read once per DAG build however many jobs ask.
+weights_sha256 = functools.cache(file_sha256)
 
 
 def weights_fit_error(classifiers, image_size):
