@@ -27,44 +27,27 @@ with jobs.logged(snakemake.log[0]):
     several = len(p.classifiers) > 1
     reference = f"the same classifier's {p.reference}" if several else p.reference
 
-    def labelled(train, name):
-        return classifier_tables.row_label(train, name) if several else train
-
     for metric in COMPARED_METRICS:
         figure = figures.heatmap(
             summary, metric, trains, p.test_domains, p.style, marks, reference, p.test_labels, alpha=p.alpha
         )
         figures.save(figure, stems[heatmap_name(metric)], dpi)
 
-    metrics = []
-    for name, paths in classifier_tables.by_classifier(snakemake.input.metrics, p.classifiers).items():
-        for path in paths:
-            cell = jobs.read_json(path)
-            provenance = cell["provenance"]
-            provenance["train_domain"] = labelled(provenance["train_domain"], name)
-            metrics.append(cell)
+    metrics = [jobs.read_json(path) for path in snakemake.input.metrics]
+    classifier_tables.label_trainings(metrics, p.classifiers, holder=lambda cell: cell["provenance"])
     pooled, by_seed, seeds = figures.confusion_counts(metrics)
     grid = figures.confusion_grid(pooled, trains, p.test_domains, p.classes, len(seeds))
     figures.save(grid, stems["confusion_matrices"], dpi)
     grid = figures.confusion_grid_by_seed(by_seed, trains, p.test_domains, p.classes, seeds)
     figures.save(grid, stems["confusion_matrices_by_seed"], dpi)
 
-    cells = {
-        (labelled(train, name), test): cell
-        for name, classifier_cells in classifier_tables.cells_by_classifier(
-            snakemake.input.predictions, p.cells, p.classifiers
-        ).items()
-        for (train, test), cell in classifier_cells.items()
-    }
+    by_classifier = classifier_tables.cells_by_classifier(snakemake.input.predictions, p.cells, p.classifiers)
+    cells = classifier_tables.labelled_cells(by_classifier)
     figures.save(figures.roc_curves(cells, summary, trains, p.test_domains), stems["roc_curves"], dpi)
     figures.save(figures.reliability_grid(cells, summary, trains, p.test_domains), stems["reliability"], dpi)
 
-    histories = []
-    for name, paths in classifier_tables.by_classifier(snakemake.input.histories, p.classifiers).items():
-        for path in paths:
-            history = jobs.read_json(path)
-            history["train_domain"] = labelled(history["train_domain"], name)
-            histories.append(history)
+    histories = [jobs.read_json(path) for path in snakemake.input.histories]
+    classifier_tables.label_trainings(histories, p.classifiers)
     curves = figures.training_curves(figures.histories_by_domain(histories), trains)
     figures.save(curves, stems["training_curves"], dpi)
 

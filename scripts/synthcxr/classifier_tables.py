@@ -90,6 +90,27 @@ def labelled_trains(train_domains, classifiers):
     return [row_label(train, name) for name in classifiers for train in train_domains]
 
 
+def labelled_cells(cells):
+    """{classifier: cells} as one {(row label, test): cell}; with one classifier its cells as they are."""
+    several = len(cells) > 1
+    return {
+        (row_label(train, name) if several else train, test): cell
+        for name, classifier_cells in cells.items()
+        for (train, test), cell in classifier_cells.items()
+    }
+
+
+def label_trainings(records, classifiers, holder=lambda record: record):
+    """``records`` (dicts, classifier by classifier as :func:`by_classifier` splits them), each one's
+    ``train_domain`` (a key of ``holder(record)``) relabelled by :func:`row_label` where there are several
+    classifiers; changed in place and returned."""
+    if len(classifiers) > 1:
+        for name, part in by_classifier(records, classifiers).items():
+            for record in part:
+                holder(record)["train_domain"] = row_label(holder(record)["train_domain"], name)
+    return records
+
+
 def first_classifier_rows(table, classifiers):
     """The rows of the first classifier, without the classifier column (the findings' headline is about it)."""
     if CLASSIFIER not in table:
