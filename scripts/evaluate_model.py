@@ -35,7 +35,7 @@ with jobs.logged(snakemake.log[0]):
         # Found by check_leakage for this pair before the evaluation (which stopped there with `leakage: error`).
         leakage = jobs.read_json(leakage_path)
         if model is None:  # every prepared domain has the study's image size: one load serves all test splits
-            size, widths = images.shape[-1], p.settings.get("widths", (32, 64, 128))
+            size, widths = images.shape[-1], p.settings.get("widths")  # widths: the study CNN's only
             architecture = classifiers.build_architecture(p.classifier["architecture"], size, widths)
             model = train.load_trained_model(snakemake.input.model, widths, size, device, model=architecture)
         scoring_started = time.perf_counter()

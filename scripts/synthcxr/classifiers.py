@@ -49,14 +49,16 @@ TORCHVISION = {
 }
 
 
-def build_architecture(architecture, image_size=128, widths=(32, 64, 128)):
+def build_architecture(architecture, image_size=128, widths=None):
     """A randomly initialised classifier of ``architecture`` for (N, 1, image_size, image_size) -> (N, 2).
 
-    Seed torch before calling for a reproducible init. ``widths`` is the study CNN's only (``training.widths``).
+    Seed torch before calling for a reproducible init. ``widths`` is the study CNN's only (``training.widths``;
+    None: StudyCNN's default).
     Raises ValueError for an unknown architecture or an image too small for it.
     """
     if architecture == "study_cnn":
-        return StudyCNN(widths=tuple(widths), image_size=image_size, n_classes=N_CLASSES)
+        given = {} if widths is None else {"widths": tuple(widths)}
+        return StudyCNN(**given, image_size=image_size, n_classes=N_CLASSES)
     if architecture not in TORCHVISION:
         raise ValueError(f"architecture {architecture!r} is not one of {', '.join(ARCHITECTURES)}")
     _, _, smallest = TORCHVISION[architecture]
@@ -69,7 +71,7 @@ def build_architecture(architecture, image_size=128, widths=(32, 64, 128)):
     return torchvision_models.BUILDERS[architecture]()
 
 
-def build_classifier(name, entry, image_size=128, widths=(32, 64, 128)):
+def build_classifier(name, entry, image_size=128, widths=None):
     """The classifier ``name`` of the config: ``entry`` is {architecture, optional weights (a local file)}.
 
     Returns (model, provenance), provenance = :func:`classifier_provenance`. Training overrides in ``entry`` are the
@@ -173,5 +175,5 @@ def new_model(settings, image_size, classifier):
     messages}) built after seeding torch with the run seed, as :func:`synthcxr.train.train_model` builds the
     study CNN (so the study CNN gets the same init as ever for a seed). ``settings``: seed, widths (study CNN)."""
     seed_everything(settings["seed"])
-    widths = tuple(settings.get("widths", (32, 64, 128)))
-    return build_classifier(classifier.get("name", classifier["architecture"]), classifier, image_size, widths)[0]
+    name = classifier.get("name", classifier["architecture"])
+    return build_classifier(name, classifier, image_size, settings.get("widths"))[0]
