@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from synthcxr.classifier_config import checked_classifiers
 from synthcxr.endpoints import primary_endpoint
 from synthcxr.folders import SPLIT_MODES
 from synthcxr.leakage import id_space_error, pair_id_spaces
@@ -166,16 +167,19 @@ class Study:
     statistics: dict
     # The primary endpoint {metric, test}: statistics.primary with its defaults filled in (primary_endpoint()).
     primary: dict = None
+    # The classifiers, each trained on every training domain (config `classifiers:`, checked; in its order).
+    classifiers: dict = None
 
     @classmethod
-    def from_config(cls, config):
-        """The study of a validated config, after every check across its keys.
+    def from_config(cls, config, base_dir="."):
+        """The study of a validated config, after every check across its keys; ``base_dir``: the folder relative
+        paths of the config (a classifier's weights file) are read from.
 
         Raises
         ------
         ConfigError
             The first problem found, in the order: domain roles, reference, names and references between keys,
-            primary endpoint.
+            primary endpoint. A classifier's problem: ClassifierError (also a ValueError), naming it.
         """
         check_domain_roles(config["domains"])
         study = cls(
@@ -187,9 +191,19 @@ class Study:
             seeds=config["seeds"],
             volume=config["volume"],
             statistics=config["statistics"],
+            classifiers=checked_classifiers(config.get("classifiers"), base_dir),
         )
         study.check_references()
         return dataclasses.replace(study, primary=study.primary_endpoint())
+
+    @property
+    def classifier_names(self):
+        return list(self.classifiers)
+
+    @property
+    def volume_classifier(self):
+        """The classifier of the volume curve: the first alone (its trainings multiply with the parts)."""
+        return self.classifier_names[0]
 
     # ------------------------------------------------------------------ one domain
 

@@ -7,7 +7,6 @@ from pathlib import Path
 SCRIPTS = CHECKOUT / "scripts"
 from synthcxr import dag_checks
 from synthcxr.classifier_config import (
-    checked_classifiers,
     classifier_params,
     feature_classifier,
     job_settings,
@@ -30,7 +29,7 @@ def checked(check, *args):
 
 
 # The domains and their roles, after every check across config keys (synthcxr.study.ConfigError).
-STUDY = checked(Study.from_config, config)
+STUDY = checked(Study.from_config, config, os.getcwd())
 # The names the rule files use.
 CLASSES, DOMAINS, SEEDS = STUDY.classes, STUDY.domains, STUDY.seeds
 MIXED, MIXED_MEMBERS = STUDY.mixed, STUDY.mixed_members
@@ -57,10 +56,8 @@ bootstrap_settings, test_label = STUDY.bootstrap_settings, STUDY.test_label
 unseen_external_test_domains = STUDY.unseen_external_test_domains
 
 # The classifiers (config `classifiers:`), each trained on every training domain; weights files checked here.
-CLASSIFIERS = checked(checked_classifiers, config["classifiers"], os.getcwd())
-CLASSIFIER_NAMES = list(CLASSIFIERS)
-# The volume curve is measured with the first classifier alone (its trainings multiply with the parts).
-VOLUME_CLASSIFIER = CLASSIFIER_NAMES[0]
+CLASSIFIERS, CLASSIFIER_NAMES = STUDY.classifiers, STUDY.classifier_names
+VOLUME_CLASSIFIER = STUDY.volume_classifier
 # A weights file that does not fit its architecture stops the run here (needs torch; skipped without it).
 if not (workflow.remote_exec or workflow.subprocess_exec):
     if message := weights_fit_error(CLASSIFIERS, config["image_size"]):
