@@ -23,17 +23,19 @@ ANALYSIS_RULES = {
 }
 # The rules that write words about the statistics: the report's tables and findings, the figures' titles.
 WORDING_RULES = {"plot_figures", "plot_volume_curve", "report_tables", "summarize_fidelity"}
+# The rules that compute or show metrics (synthcxr.catalog names them, synthcxr.metrics computes them).
+METRIC_RULES = {
+    "compare_domains",
+    "evaluate_fidelity",
+    "evaluate_model",
+    "plot_figures",
+    "plot_volume_curve",
+    "report_tables",
+    "summarize",
+    "summarize_fidelity",
+}
 RERUN_BY_AN_EDIT_OF = {
-    "catalog": {
-        "compare_domains",
-        "evaluate_fidelity",
-        "evaluate_model",
-        "plot_figures",
-        "plot_volume_curve",
-        "report_tables",
-        "summarize",
-        "summarize_fidelity",
-    },
+    "catalog": METRIC_RULES,
     "analysis": ANALYSIS_RULES,
     # The classifiers: built by the trainings and evaluations alone (not the generators or the fidelity), and
     # their tables put together by the analysis rules that read every classifier's results.
@@ -89,16 +91,7 @@ RERUN_BY_AN_EDIT_OF = {
     },
     "methods": {"report_tables"},
     "memorisation": {"evaluate_fidelity"},
-    "metrics": {
-        "compare_domains",
-        "evaluate_fidelity",
-        "evaluate_model",
-        "plot_figures",
-        "plot_volume_curve",
-        "report_tables",
-        "summarize",
-        "summarize_fidelity",
-    },
+    "metrics": METRIC_RULES,
     "model": {"evaluate_fidelity", "evaluate_model", "train_generator", "train_model"},
     "phantoms": {"make_demo_domain"},
     "predictions": {
